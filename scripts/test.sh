@@ -1,0 +1,21 @@
+#!/bin/sh
+# Runs every test: installs missing Debian packages, checks that the tree
+# builds warning-free with gcc, then builds with clang under AddressSanitizer
+# and UndefinedBehaviorSanitizer and runs the unit and integration tests
+# there (leaks fail the run).  Extra arguments go to `meson test`, e.g.
+# `scripts/test.sh --suite unit` or `scripts/test.sh integration/t020-hundred`.
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+deps_install $WEIR_TEST_PACKAGES
+
+[ -d build-gcc ] || meson setup build-gcc -Dwerror=true >/dev/null
+ninja -C build-gcc
+
+[ -d build-asan ] || CC=clang meson setup build-asan -Dwerror=true \
+    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+ninja -C build-asan
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0
+meson test -C build-asan --print-errorlogs "$@"
