@@ -58,7 +58,7 @@ for i in $(seq "$N"); do echo "$body"; done >"$dir/bodies"
 # One connection, N requests: curl reuses it (as a client library would).
 t0=$(date +%s%3N)
 curl -s -K <(for i in $(seq "$N"); do
-    printf 'url = "%s/api/v1/executions"\nrequest = POST\nheader = "Content-Type: application/json"\ndata = %s\noutput = /dev/null\n-:\n' \
+    printf 'url = "%s/api/v1/executions"\nrequest = POST\nheader = "Content-Type: application/json"\ndata = %s\noutput = /dev/null\nnext\n' \
         "$WEIR_MASTER" "'$body'"
 done | sed '$d') >/dev/null
 until [ "$(sqlite3 "$dir/c.db" "SELECT COUNT(*) FROM executions WHERE status IN (3,4,6,7,9)")" = "$N" ]; do
