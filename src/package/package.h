@@ -1,29 +1,237 @@
 /*
  * The package model: a .dtsx loaded into an immutable tree of executables,
  * precedence constraints, variables, parameters and connection managers.
+ *
+ * Loading parses the XML with libxml2 (no network, no DTD, no entity
+ * expansion) and builds the model in one arena owned by the `struct pkg`:
+ * every pointer reachable from it lives until pkg_free() and must not be
+ * freed or changed by the caller.  Absent attributes take the defaults of
+ * the format (shared DTSX.md), e.g. an absent DTS:LogicalAnd means OR.
+ *
+ * Loading only refuses what cannot be understood at all (malformed XML,
+ * format 2/3 packages, executables without a refId...).  Everything that
+ * can be read but not run is reported by pkg_validate(), so deploying or
+ * running a package lists all its problems at once.
  */
 #ifndef WEIR_PACKAGE_H
 #define WEIR_PACKAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/wbuf.h"
 #include "base/werr.h"
 
 struct pkg;
+struct _xmlNode;
+
+/* Largest .dtsx pkg_load_file reads; the biggest public packages are a few
+ * MiB. */
+#define PKG_MAX_FILE (64u << 20)
+/* Deepest nesting of containers accepted (WERR_LIMIT past it). */
+#define PKG_MAX_DEPTH 64
+
+/* DTSExecResult, as tested by a precedence constraint's Value. */
+enum pkg_outcome {
+    PKG_SUCCESS = 0,
+    PKG_FAILURE = 1,
+    PKG_COMPLETION = 2,
+};
+
+/* DTSPrecedenceEvalOp: how a constraint combines its outcome test and its
+ * expression. */
+enum pkg_eval_op {
+    PKG_EVAL_EXPRESSION = 1,
+    PKG_EVAL_CONSTRAINT = 2, /* the default */
+    PKG_EVAL_EXPR_AND_CONSTRAINT = 3,
+    PKG_EVAL_EXPR_OR_CONSTRAINT = 4,
+};
+
+struct pkg_executable;
+
+/* A precedence constraint between two children of one container. */
+struct pkg_constraint {
+    const char *name;   /* DTS:ObjectName, "" if absent */
+    const char *from_ref, *to_ref; /* DTS:From and DTS:To as written */
+    /* The children of the owning container that From and To name, or NULL
+     * when they name no child of it (pkg_validate reports that). */
+    const struct pkg_executable *from, *to;
+    enum pkg_outcome value;
+    enum pkg_eval_op eval_op;
+    const char *expression; /* NULL if none */
+    bool logical_and;       /* absent = false (OR), see DTSX.md §6 */
+    int line;
+};
+
+/* A variable (DTS:Variable).  `data_type` is the COM VARIANT code. */
+struct pkg_variable {
+    const char *ns, *name, *dtsid;
+    int data_type;
+    const char *value;      /* design-time value text, "" if empty */
+    const char *expression; /* NULL if none */
+    bool evaluate_as_expression, read_only;
+    int line;
+};
+
+/* A package or project parameter.  `data_type` is always a VARIANT code
+ * (Project.params' System.TypeCode is converted on load). */
+struct pkg_parameter {
+    const char *name, *dtsid, *description;
+    int data_type;
+    /* The design default, or NULL when absent or encrypted: encrypted
+     * values are DPAPI blobs that cannot be read off the author's machine,
+     * so they must come from the execution. */
+    const char *value;
+    bool sensitive, required, encrypted;
+    int line;
+};
+
+/* A connection manager (package-level). */
+struct pkg_connection {
+    const char *name, *dtsid, *ref_id;
+    const char *creation_name;     /* "OLEDB", "FLATFILE", ... */
+    const char *connection_string; /* "" if absent */
+    int line;
+};
+
+/* A property expression (DTS:PropertyExpression): property name and the
+ * expression text, kept for the expression module. */
+struct pkg_property_expression {
+    const char *property, *expression;
+};
+
+/* The settings of an Execute Process task (ExecuteProcessData), with the
+ * format's defaults applied. */
+struct pkg_process {
+    const char *executable;        /* "" if absent */
+    const char *arguments;         /* "" if absent */
+    const char *working_directory; /* "" if absent */
+    const char *stdin_variable, *stdout_variable, *stderr_variable; /* or "" */
+    int success_value;             /* default 0 */
+    int timeout_s;                 /* 0 = none */
+    bool fail_on_return_code;      /* default true */
+    bool require_full_file_name;   /* default true */
+};
+
+/* An event handler: an event name and the container that runs for it. */
+struct pkg_event_handler {
+    const char *event; /* "OnError", "OnPostExecute", ... */
+    const struct pkg_executable *container;
+};
+
+/* An executable: the package itself, a container, or a task.  Containers
+ * have children and the constraints between them; tasks have none. */
+struct pkg_executable {
+    size_t index;         /* 0 .. pkg_executable_count() - 1, root is 0 */
+    const char *ref_id;   /* "Package\Seq\Task" as written */
+    const char *path;     /* "\Package\Seq\Task": the package path */
+    const char *name;     /* DTS:ObjectName */
+    const char *dtsid;    /* "" if absent */
+    const char *type;     /* normalized, see pkg_type_normalize() */
+    const char *type_written; /* as written in the file */
+    const char *description;
+    int line;
+    int depth;            /* 0 for the package */
+    bool disabled, delay_validation;
+    bool fail_package_on_failure, fail_parent_on_failure;
+    int max_error_count;        /* default 1; 0 means no limit */
+    int force_execution_result; /* -1 none (default), else pkg_outcome */
+    const struct pkg_executable *parent; /* NULL for the package */
+    const struct pkg_executable *const *children;
+    size_t nchildren;
+    const struct pkg_constraint *constraints;
+    size_t nconstraints;
+    const struct pkg_variable *variables;
+    size_t nvariables;
+    const struct pkg_property_expression *expressions;
+    size_t nexpressions;
+    const struct pkg_event_handler *handlers;
+    size_t nhandlers;
+    /* Inside an event handler's tree (not part of the control flow). */
+    bool in_handler;
+    /* The task payload: the DTS:ObjectData element, or NULL.  It belongs
+     * to the package's document and lives as long as the package. */
+    const struct _xmlNode *object_data;
+    /* Parsed payload of Execute Process tasks; NULL for other types. */
+    const struct pkg_process *process;
+};
 
 /* Parses a .dtsx held in memory; `name` (e.g. "Extract.dtsx") is used in
  * messages.  Malformed XML or an unsupported format is WERR_INVALID with a
  * message naming the file and line: "'Extract.dtsx' line 7: ...". */
 struct pkg *pkg_load_memory(const char *name, const void *xml, size_t len,
                             struct werr *err);
-/* Reads and parses a .dtsx file (WERR_NOTFOUND if it does not exist). */
+/* Reads and parses a .dtsx file (WERR_NOTFOUND if it does not exist,
+ * WERR_LIMIT past PKG_MAX_FILE).  Messages name the file's base name. */
 struct pkg *pkg_load_file(const char *path, struct werr *err);
+/* Frees the package and everything reachable from it; NULL is a no-op. */
 void pkg_free(struct pkg *p);
 
 /* Validates the package before anything runs: unsupported task types,
- * missing connection managers, cycles...  Appends one line per problem,
+ * constraints that do not connect siblings, cycles, expressions, Execute
+ * Process tasks without a program...  Disabled executables (and what they
+ * contain) are not validated, as in SSIS.  Appends one line per problem,
  * "\Package\Seq\Task: message\n", to `problems`; returns the number found. */
 int pkg_validate(const struct pkg *p, struct wbuf *problems);
+
+/* Accessors; strings and arrays are borrowed from the package. */
+const char *pkg_file(const struct pkg *p);   /* "Extract.dtsx" */
+const char *pkg_name(const struct pkg *p);   /* DTS:ObjectName of the root */
+const char *pkg_id(const struct pkg *p);     /* DTS:DTSID of the root */
+int pkg_format_version(const struct pkg *p); /* 6 or 8 */
+/* MaxConcurrentExecutables: -1 (the default) means CPUs + 2. */
+int pkg_max_concurrent(const struct pkg *p);
+/* The package itself, the root of the executable tree. */
+const struct pkg_executable *pkg_root(const struct pkg *p);
+/* Executables in the tree, including the root and event handlers. */
+size_t pkg_executable_count(const struct pkg *p);
+const struct pkg_parameter *pkg_parameters(const struct pkg *p, size_t *n);
+const struct pkg_connection *pkg_connections(const struct pkg *p, size_t *n);
+/* The executable whose refId is `ref_id` (exact match first, then ignoring
+ * case), or NULL. */
+const struct pkg_executable *pkg_find(const struct pkg *p,
+                                      const char *ref_id);
+
+/* What weir knows about an executable type. */
+struct pkg_type_info {
+    const char *type;  /* canonical name, "Microsoft.ExecuteProcess" */
+    const char *label; /* for messages, "Execute Process task" */
+    bool container;
+    bool runnable; /* this version of weir runs it */
+    /* Why not, when there is more to say than "unsupported task type"
+     * (e.g. "script tasks cannot run: they need .NET"); else NULL. */
+    const char *why_not;
+};
+
+/* Normalizes a DTS:ExecutableType / DTS:CreationName to its canonical
+ * short name (DTSX.md §5.1): "Microsoft.ExecuteSQLTask" for the short,
+ * assembly-qualified and class-name spellings, "Microsoft.Pipeline" for
+ * "SSIS.Pipeline.3" and the pipeline CLSID, "Microsoft.Package" for
+ * "SSIS.Package.3"...  Returns a static string, or NULL for a type weir
+ * does not know (which callers keep as written). */
+const char *pkg_type_normalize(const char *written);
+/* The entry for a canonical type name, or NULL for an unknown type. */
+const struct pkg_type_info *pkg_type_info(const char *type);
+
+/* True if `path` is a Windows path: a drive letter ("C:...") or a
+ * backslash, which weir cannot map to a Linux path by itself. */
+bool pkg_path_is_windows(const char *path);
+/* True if `program` names a Windows program: a Windows path, or a name
+ * ending in .exe, .bat, .cmd, .com, .ps1 or .vbs ("cmd.exe"). */
+bool pkg_program_is_windows(const char *program);
+
+/* Project parameters (Project.params) and what else a project folder
+ * holds for its packages. */
+struct pkg_project;
+
+/* Reads DIR/Project.params; a folder without one gives an empty project.
+ * Errors name the file and line like pkg_load_memory. */
+struct pkg_project *pkg_project_load_dir(const char *dir, struct werr *err);
+/* Parses the text of a Project.params file; `name` is used in messages. */
+struct pkg_project *pkg_project_load_memory(const char *name, const void *xml,
+                                            size_t len, struct werr *err);
+void pkg_project_free(struct pkg_project *pr);
+const struct pkg_parameter *pkg_project_parameters(
+    const struct pkg_project *pr, size_t *n);
 
 #endif

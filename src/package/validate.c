@@ -1,0 +1,268 @@
+/*
+ * Package validation: everything that can be known about a package
+ * without running it or looking at the machine it will run on (the master
+ * validates on deploy).  Problems are collected, one line each, so a user
+ * fixes them all in one round.
+ *
+ * Disabled executables are skipped with everything inside them, as SSIS
+ * does: a package may keep a disabled Script task around.  Event handlers
+ * are not validated: this version does not run them (the runtime warns).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/xalloc.h"
+#include "base/banned.h"
+#include "package/package_int.h"
+
+struct validator {
+    const struct pkg *p;
+    struct wbuf *out;
+    int count;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+problem(struct validator *v, const struct pkg_executable *e, const char *fmt,
+        ...)
+{
+    va_list ap;
+
+    v->count++;
+    if (!v->out)
+        return;
+    /* A full buffer drops the text, never the count. */
+    wbuf_addf(v->out, NULL, "%s: ", e->path);
+    va_start(ap, fmt);
+    wbuf_vaddf(v->out, NULL, fmt, ap);
+    va_end(ap);
+    wbuf_addch(v->out, '\n', NULL);
+}
+
+static bool
+ends_with_ci(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && !strcasecmp(s + n - m, suffix);
+}
+
+bool
+pkg_path_is_windows(const char *path)
+{
+    if (!path || !*path)
+        return false;
+    if (isalpha((unsigned char)path[0]) && path[1] == ':')
+        return true;
+    return strchr(path, '\\') != NULL;
+}
+
+bool
+pkg_program_is_windows(const char *program)
+{
+    static const char *const exts[] = {".exe", ".bat", ".cmd", ".com",
+                                       ".ps1", ".vbs"};
+
+    if (pkg_path_is_windows(program))
+        return true;
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+        if (ends_with_ci(program, exts[i]))
+            return true;
+    return false;
+}
+
+static void
+check_process(struct validator *v, const struct pkg_executable *e)
+{
+    const struct pkg_process *pr = e->process;
+
+    if (!pr || !*pr->executable) {
+        problem(v, e, "the Execute Process task has no executable");
+        return;
+    }
+    if (pkg_program_is_windows(pr->executable))
+        problem(v, e, "'%s' is a Windows program: weir runs Linux programs "
+                      "(for example /bin/sh with Arguments -c \"...\")",
+                pr->executable);
+    if (pkg_path_is_windows(pr->working_directory))
+        problem(v, e, "working directory '%s' is a Windows path: use a "
+                      "Linux path, relative to the package's folder",
+                pr->working_directory);
+    if (*pr->stdin_variable || *pr->stdout_variable || *pr->stderr_variable)
+        problem(v, e, "standard input, output and error variables are not "
+                      "supported yet");
+}
+
+static void
+check_type(struct validator *v, const struct pkg_executable *e)
+{
+    const struct pkg_type_info *ti = pkg_type_info(e->type);
+
+    if (!ti) {
+        problem(v, e, "unsupported task type '%s'", e->type);
+        return;
+    }
+    if (!strcmp(ti->type, "Microsoft.Package") != !e->parent) {
+        if (e->parent)
+            problem(v, e, "a package cannot contain a package");
+        else
+            problem(v, e, "the root is a %s, not a package", ti->label);
+        return;
+    }
+    if (!ti->runnable) {
+        if (ti->why_not)
+            problem(v, e, "%s", ti->why_not);
+        else
+            problem(v, e, "unsupported task type '%s': this version of weir "
+                          "cannot run %ss yet", ti->type, ti->label);
+        return;
+    }
+    if (!strcmp(ti->type, "Microsoft.ExecuteProcess"))
+        check_process(v, e);
+}
+
+static void
+check_expressions(struct validator *v, const struct pkg_executable *e)
+{
+    for (size_t i = 0; i < e->nexpressions; i++)
+        problem(v, e, "the property expression on %s is not supported yet: "
+                      "the expression language is a later module",
+                e->expressions[i].property);
+}
+
+static void
+check_names(struct validator *v, const struct pkg_executable *e)
+{
+    for (size_t i = 0; i < e->nchildren; i++)
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(e->children[i]->ref_id, e->children[j]->ref_id)) {
+                problem(v, e->children[i], "a second executable with the "
+                                           "same path");
+                break;
+            }
+}
+
+/* From or To of a constraint that names no child of its container. */
+static void
+check_end(struct validator *v, const struct pkg_executable *owner,
+          const struct pkg_constraint *c, const char *ref)
+{
+    const struct pkg_executable *x = pkg_find(v->p, ref);
+
+    if (x)
+        problem(v, owner, "precedence constraint '%s' connects '%s' and "
+                          "'%s', which are not in the same container",
+                c->name, c->from_ref, c->to_ref);
+    else
+        problem(v, owner, "precedence constraint '%s' names '%s', which is "
+                          "not an executable of this package", c->name, ref);
+}
+
+static void
+check_constraint(struct validator *v, const struct pkg_executable *owner,
+                 const struct pkg_constraint *c)
+{
+    if (!c->from || !c->to) {
+        check_end(v, owner, c, c->from ? c->to_ref : c->from_ref);
+        return;
+    }
+    if (c->eval_op != PKG_EVAL_CONSTRAINT)
+        problem(v, owner, "precedence constraint '%s' (%s -> %s) uses an "
+                          "expression: precedence constraint expressions "
+                          "are not supported yet",
+                c->name, c->from->name, c->to->name);
+}
+
+static size_t
+child_pos(const struct pkg_executable *owner, const struct pkg_executable *x)
+{
+    for (size_t i = 0; i < owner->nchildren; i++)
+        if (owner->children[i] == x)
+            return i;
+    return owner->nchildren;
+}
+
+/* Depth-first search for a cycle among the children; `color` is 0 unseen,
+ * 1 on the current path, 2 done.  On finding one, `path` holds it from
+ * path[start] to path[len - 1], and the function returns true. */
+struct cycle_search {
+    const struct pkg_executable *owner;
+    unsigned char *color;
+    size_t *path, len, start;
+};
+
+static bool
+dfs(struct cycle_search *s, size_t i)
+{
+    s->color[i] = 1;
+    s->path[s->len++] = i;
+    for (size_t k = 0; k < s->owner->nconstraints; k++) {
+        const struct pkg_constraint *c = &s->owner->constraints[k];
+        if (!c->from || !c->to || child_pos(s->owner, c->from) != i)
+            continue;
+        size_t j = child_pos(s->owner, c->to);
+        if (s->color[j] == 1) {
+            for (s->start = 0; s->path[s->start] != j; s->start++)
+                ;
+            return true;
+        }
+        if (s->color[j] == 0 && dfs(s, j))
+            return true;
+    }
+    s->color[i] = 2;
+    s->len--;
+    return false;
+}
+
+static void
+check_cycles(struct validator *v, const struct pkg_executable *owner)
+{
+    size_t n = owner->nchildren;
+    struct cycle_search s = {.owner = owner};
+    struct wbuf msg;
+
+    if (!owner->nconstraints || !n)
+        return;
+    s.color = xcalloc(n, 1);
+    s.path = xcalloc(n, sizeof(size_t));
+    for (size_t i = 0; i < n; i++) {
+        if (s.color[i] || !dfs(&s, i))
+            continue;
+        wbuf_init(&msg, 4096);
+        for (size_t k = s.start; k < s.len; k++)
+            wbuf_addf(&msg, NULL, "'%s' -> ", owner->children[s.path[k]]->name);
+        wbuf_addf(&msg, NULL, "'%s'", owner->children[s.path[s.start]]->name);
+        problem(v, owner, "precedence constraints form a cycle: %s", msg.buf);
+        wbuf_release(&msg);
+        break;
+    }
+    free(s.color);
+    free(s.path);
+}
+
+static void
+check_executable(struct validator *v, const struct pkg_executable *e)
+{
+    if (e->disabled)
+        return;
+    check_type(v, e);
+    check_expressions(v, e);
+    check_names(v, e);
+    for (size_t i = 0; i < e->nconstraints; i++)
+        check_constraint(v, e, &e->constraints[i]);
+    check_cycles(v, e);
+    for (size_t i = 0; i < e->nchildren; i++)
+        check_executable(v, e->children[i]);
+}
+
+int
+pkg_validate(const struct pkg *p, struct wbuf *problems)
+{
+    struct validator v = {.p = p, .out = problems};
+
+    check_executable(&v, p->root);
+    return v.count;
+}
