@@ -1,1 +1,0 @@
-#include "catalog/catalog.h"
