@@ -195,6 +195,17 @@ const char *const cat_sqlite_sql[SQ__COUNT] = {
     [SQ_EXTEND_LEASES] =
         "UPDATE tasks SET lease_expiry_ms = max(lease_expiry_ms, ?1) "
         "WHERE state = 'running'",
-    [SQ_ANY_PENDING] = "SELECT EXISTS (SELECT 1 FROM tasks "
-                       "WHERE state = 'pending')",
+    /* CROSS JOIN keeps SQLite scanning pending tasks first, through their
+     * partial index, instead of building an index on every call. */
+    [SQ_ANY_PENDING] =
+        "SELECT EXISTS (SELECT 1 FROM tasks t "
+        "CROSS JOIN executions e ON e.id = t.execution_id "
+        "CROSS JOIN workers w ON w.enabled AND w.incarnation IS NOT NULL "
+        "WHERE t.state = 'pending' "
+        "AND (e.tag IS NULL "
+        "  OR e.tag IN (SELECT value FROM json_each(w.tags))) "
+        "AND (e.any_worker OR EXISTS (SELECT 1 FROM execution_workers x "
+        "  WHERE x.execution_id = e.id AND x.worker_id = w.id)) "
+        "AND (SELECT count(*) FROM tasks r WHERE r.state = 'running' "
+        "  AND r.worker_id = w.id) < w.max_tasks)",
 };

@@ -15,6 +15,7 @@
 #include "base/werr.h"
 #include "base/wfile.h"
 #include "catalog/catalog.h"
+#include "catalog/cat_sqlite_int.h"
 #include "catalog/catalog_int.h"
 #include "helpers.h"
 
@@ -271,6 +272,7 @@ exec_create_stores_request(void **state)
 {
     struct fixture *f = *state;
     const char *workers[] = { W1, NULL };
+    const char *linux_tag[] = { "linux", NULL };
     struct cat_exec_req req = {
         .folder = "demo", .project = "sample", .package = "Load.dtsx",
         .workers = workers, .tag = "linux", .retries = 2,
@@ -315,6 +317,9 @@ exec_create_stores_request(void **state)
     /* Created executions have no task until started. */
     assert_false(cat_task_any_pending(f->c));
     assert_int_equal(cat_exec_start(f->c, ids[0], 800, &err), 0);
+    /* Pending, but only for W1 with tag linux, which it lacks. */
+    assert_false(cat_task_any_pending(f->c));
+    reg_worker(f->c, W1, I1, linux_tag, 1, 801);
     assert_true(cat_task_any_pending(f->c));
     assert_int_equal(exec_status(f->c, ids[0]), CAT_PENDING);
     assert_int_equal(cat_exec_start(f->c, ids[0], 800, &err), -1);
@@ -430,6 +435,35 @@ status_names(void **state)
     assert_false(cat_status_is_final(CAT_PENDING));
 }
 
+/* No statement makes SQLite build a temporary index per call: each finds
+ * the index it needs in the schema. */
+static void
+statements_use_schema_indexes(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db;
+
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    for (int i = 0; i < SQ__COUNT; i++) {
+        char sql[4096];
+        sqlite3_stmt *st;
+
+        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", cat_sqlite_sql[i]);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+                         SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *d = (const char *)sqlite3_column_text(st, 3);
+
+            if (getenv("WEIR_SHOW_PLANS"))
+                printf("%d: %s\n", i, d);
+            if (d && strstr(d, "AUTOMATIC"))
+                fail_msg("statement %d: %s", i, d);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -447,6 +481,7 @@ main(void)
         T(exec_list_orders_and_filters),
         T(stop_before_running),
         T(not_found_errors_name_the_id),
+        T(statements_use_schema_indexes),
         cmocka_unit_test(status_names),
     };
 

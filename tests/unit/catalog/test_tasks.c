@@ -123,6 +123,7 @@ claim_respects_max_tasks(void **state)
     /* Oldest first. */
     assert_true(ids[0] < ids[1]);
     assert_int_equal(claim(f->c, W1, I1, 8, 101, NULL), 0);
+    assert_false(cat_task_any_pending(f->c));   /* W1 is full */
     w = cat_worker_get(f->c, W1, 101, 1000, &err);
     assert_int_equal(json_integer_value(json_object_get(w, "running")), 2);
     json_decref(w);
@@ -203,6 +204,7 @@ disabled_workers_get_nothing(void **state)
     assert_int_equal(cat_worker_set_enabled(f->c, W1, false, &err), 0);
     new_exec(f->c, 0, 22);
     assert_int_equal(claim(f->c, W1, I1, 2, 23, NULL), 0);
+    assert_false(cat_task_any_pending(f->c));
     hb = cat_task_heartbeat(f->c, W1, I1, &task, 1, 24, LEASE, &err);
     assert_non_null(hb);
     assert_false(json_is_true(json_object_get(hb, "enabled")));
