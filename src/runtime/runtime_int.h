@@ -1,0 +1,219 @@
+/*
+ * Private declarations of the package runtime.
+ *
+ * One run of one package is a `struct rt_run`: the loaded package, where
+ * its events go, the parameter values, and per-executable state indexed by
+ * pkg_executable.index.  Each executable type is implemented by an ops
+ * table (`struct rt_task_ops`, curl's vtls style) found by its canonical
+ * type name, so new tasks and containers are added without touching the
+ * engine.
+ *
+ * This version runs the children of a container one at a time, in a
+ * deterministic order that honours the precedence constraints; running
+ * independent branches in parallel (MaxConcurrentExecutables) is the full
+ * engine's job.
+ */
+#ifndef WEIR_RUNTIME_INT_H
+#define WEIR_RUNTIME_INT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/wbuf.h"
+#include "base/werr.h"
+#include "package/package.h"
+
+/* The result of an executable, as OnPostExecute's `result` reports it
+ * (DTSExecResult plus canceled). */
+enum rt_result {
+    RT_SUCCESS = 0,
+    RT_FAILURE = 1,
+    RT_COMPLETION = 2,
+    RT_CANCELED = 3,
+};
+
+/* Events, with their SSISDB message types (docs/exec.md). */
+enum rt_event_kind {
+    RT_EV_PRE_VALIDATE,
+    RT_EV_POST_VALIDATE,
+    RT_EV_PRE_EXECUTE,
+    RT_EV_POST_EXECUTE,
+    RT_EV_PROGRESS,
+    RT_EV_INFORMATION,
+    RT_EV_WARNING,
+    RT_EV_ERROR,
+    RT_EV_TASK_FAILED,
+};
+
+/* Codes carried by OnError events (docs/exec.md lists them). */
+enum rt_error_code {
+    RT_E_VALIDATION = 1,     /* the package failed validation */
+    RT_E_PARAMETER = 2,      /* a parameter value is missing or invalid */
+    RT_E_LOAD = 3,           /* the package could not be loaded */
+    RT_E_PROCESS_START = 10, /* a process could not be started */
+    RT_E_PROCESS_EXIT = 11,  /* a process ended with the wrong exit code */
+    RT_E_PROCESS_TIMEOUT = 12, /* a process ran past its TimeOut */
+    RT_E_PROCESS_SIGNAL = 13,  /* a process was killed by a signal */
+};
+
+struct rt_event {
+    enum rt_event_kind kind;
+    const char *source;  /* the executable's name */
+    const char *path;    /* its package path */
+    const char *message; /* may be NULL for "" */
+    enum rt_result result; /* OnPostExecute only */
+    int64_t start_ms;      /* OnPostExecute only */
+    int code;              /* OnError only */
+};
+
+/* Where events go: JSON lines on a descriptor (the worker's pipe), or
+ * readable lines on `text` (stdout).  Errors are also written to `errs`
+ * (stderr) when it is set, so they are seen in either mode. */
+struct rt_events {
+    int fd;      /* -1 for text */
+    FILE *text;  /* used when fd is -1; NULL drops text output */
+    FILE *errs;  /* NULL: errors are not repeated */
+    bool broken; /* a write to fd failed; later events are dropped */
+};
+
+/* The SSISDB type (30 for OnPreExecute...) and the name of a kind. */
+int rt_event_type(enum rt_event_kind kind);
+const char *rt_event_name(enum rt_event_kind kind);
+/* Writes one event (one write(2) per JSON line).  Invalid UTF-8 in the
+ * message is replaced with U+FFFD. */
+void rt_events_emit(struct rt_events *ev, const struct rt_event *e);
+/* Appends `n` bytes of `s` to `out` as valid UTF-8: invalid sequences and
+ * NUL bytes become U+FFFD. */
+void rt_utf8_clean(const char *s, size_t n, struct wbuf *out);
+
+/* Parameter values for one run: the package's and the project's
+ * parameters, their design defaults, and what the execution set. */
+struct rt_param {
+    const struct pkg_parameter *def;
+    bool project;  /* $Project:: rather than $Package:: */
+    char *value;   /* NULL when unset (no default, or an encrypted one) */
+    bool set;      /* given by the execution */
+};
+
+struct rt_params {
+    struct rt_param *v;
+    size_t n;
+};
+
+/* Lists the parameters of `p` and of the project `pr` (may be NULL) with
+ * their design defaults. */
+void rt_params_init(struct rt_params *ps, const struct pkg *p,
+                    const struct pkg_project *pr);
+void rt_params_release(struct rt_params *ps);
+/* Sets a parameter by name: "Name" (package parameter, else project),
+ * "$Package::Name" or "$Project::Name".  An unknown name or a value that
+ * does not fit the type is WERR_INVALID naming the parameter (never a
+ * sensitive value). */
+int rt_params_set(struct rt_params *ps, const char *name, const char *value,
+                  struct werr *err);
+/* Applies "NAME=VALUE". */
+int rt_params_set_arg(struct rt_params *ps, const char *arg, struct werr *err);
+/* Applies a JSON object {"Name": "value"} read from `path` (numbers and
+ * booleans are accepted and converted to text). */
+int rt_params_set_file(struct rt_params *ps, const char *path,
+                       struct werr *err);
+/* Appends one problem line per required parameter without a value;
+ * returns how many. */
+int rt_params_check(const struct rt_params *ps, struct wbuf *problems);
+/* The parameter a name refers to, or NULL. */
+const struct rt_param *rt_params_find(const struct rt_params *ps,
+                                      const char *name);
+
+/* Per-executable state of a run. */
+struct rt_state {
+    int errors;          /* OnError events raised in it or below it */
+    int64_t start_ms;
+    enum rt_result result;
+    bool ran;
+};
+
+struct rt_run {
+    const struct pkg *pkg;
+    const char *package_dir; /* absolute folder of the .dtsx */
+    const char *project_dir;
+    struct rt_events *events;
+    const struct rt_params *params;
+    struct rt_state *state;  /* by pkg_executable.index */
+    /* Set when an executable with FailPackageOnFailure failed: nothing
+     * else starts and the package fails. */
+    bool package_failed;
+    /* The signal mask to wait with: the run's mask minus the signals the
+     * runtime blocks (SIGTERM, SIGINT, SIGCHLD), so a wait can be
+     * interrupted by them without a race. */
+    sigset_t wait_mask;
+    bool cancel_reported;
+    /* Seconds between SIGTERM and SIGKILL when stopping a process. */
+    int kill_grace_s;
+};
+
+/* An executable type's implementation. */
+struct rt_task_ops {
+    const char *type; /* canonical, as pkg_type_normalize gives it */
+    /* Checks what can only be checked on this machine before anything
+     * runs (programs on PATH, folders); not called for executables with
+     * DelayValidation.  Appends "path: message" lines; returns how many.
+     * May be NULL. */
+    int (*validate)(struct rt_run *run, const struct pkg_executable *e,
+                    struct wbuf *problems);
+    /* Does the work.  The engine emits OnPreExecute, OnPostExecute and
+     * OnTaskFailed around it; the task emits its own information, warning
+     * and error events (errors through rt_error, so they are counted). */
+    enum rt_result (*execute)(struct rt_run *run,
+                              const struct pkg_executable *e);
+};
+
+extern const struct rt_task_ops rt_package_ops;
+extern const struct rt_task_ops rt_sequence_ops;
+extern const struct rt_task_ops rt_process_ops;
+
+/* The implementation of a canonical type, or NULL. */
+const struct rt_task_ops *rt_ops_for(const char *type);
+
+/* Emits an event from executable `e`. */
+void rt_emit(struct rt_run *run, const struct pkg_executable *e,
+             enum rt_event_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Emits OnError from `e` and counts it in `e` and every container above
+ * it (MaximumErrorCount). */
+void rt_error(struct rt_run *run, const struct pkg_executable *e, int code,
+              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The signal number of a SIGTERM or SIGINT that arrived while it was
+ * unblocked (set by weir exec's handler). */
+extern volatile sig_atomic_t rt_signal_received;
+
+/* True once SIGTERM or SIGINT has arrived; the first time, emits the
+ * OnWarning "canceled" from the package. */
+bool rt_canceled(struct rt_run *run);
+
+/* Validates the package for this run: pkg_validate, the tasks' own
+ * checks, required parameters.  Each problem becomes an OnError from the
+ * package between OnPreValidate and OnPostValidate; returns how many. */
+int rt_validate(struct rt_run *run);
+/* Runs one executable with its OnPreExecute/OnPostExecute events; the
+ * caller has checked that it is enabled. */
+enum rt_result rt_execute(struct rt_run *run, const struct pkg_executable *e);
+/* Runs the whole package; returns its result. */
+enum rt_result rt_run_package(struct rt_run *run);
+
+/* Splits an Execute Process task's Arguments the way Windows programs
+ * split a command line (CommandLineToArgvW): white space separates, double
+ * quotes group, a backslash escapes a quote, "" inside quotes is a quote,
+ * other backslashes are literal.  Single quotes are not special.  Returns
+ * a NULL-terminated array that starts with `argv0`; free it with
+ * rt_args_free. */
+char **rt_args_split(const char *argv0, const char *args);
+void rt_args_free(char **argv);
+
+/* `weir exec` without xmlCleanupParser, for tests that run it in-process
+ * more than once.  Same arguments and exit codes as rt_exec_main. */
+int rt_exec_run(int argc, char **argv);
+
+#endif
