@@ -248,8 +248,11 @@ wk_event_from_line(const char *line, size_t len, bool cut, int64_t now_ms,
     json_t *j;
 
     if (!cut) {
+        /* Only what the master will take as an event passes as it is. */
         j = json_loadb(line, len, 0, &je);
-        if (j && json_is_object(j)) {
+        if (json_is_object(j) &&
+            json_is_integer(json_object_get(j, "type")) &&
+            json_is_string(json_object_get(j, "event"))) {
             json_decref(j);
             wbuf_add(out, line, len, NULL);
             return;

@@ -178,7 +178,8 @@ size_t wk_lines_pending(const struct wk_lines *l);
 /* ---- relay.c: events ---- */
 
 /* Appends to `out` the event to spool for a line a child wrote: the line
- * itself when it is a JSON object, else (plain text, a cut line) an
+ * itself when it is a JSON object with an integer "type" and a string
+ * "event", else (plain text, other JSON, a cut line) an
  * OnInformation or OnWarning event from "weir worker" whose message holds
  * the text, made valid UTF-8. */
 void wk_event_from_line(const char *line, size_t len, bool cut,
