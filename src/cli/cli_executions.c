@@ -172,7 +172,7 @@ time_field(const char *name, int64_t ms, int64_t now)
     field(name, "%s", when);
 }
 
-/* The worker restriction: "any", or the listed ids and the tag. */
+/* Where it may run: any worker, the listed ones, those with the tag. */
 static void
 print_placement(const json_t *e)
 {
@@ -180,13 +180,15 @@ print_placement(const json_t *e)
     const char *tag = cli_jstr(e, "tag", NULL);
     size_t i;
 
-    if (json_array_size(workers) == 0)
-        field("Runs on:", "%s", tag ? "workers tagged" : "any worker");
     json_array_foreach(workers, i, w)
-        field(i ? "" : "Runs on:", "%s",
+        field(i ? "" : "Runs on:", "worker %s",
               json_string_value(w) ? json_string_value(w) : "?");
     if (tag)
-        field("Tag:", "%s", tag);
+        field(json_array_size(workers) ? "" : "Runs on:",
+              "%s tagged '%s'", json_array_size(workers) ? "if" : "workers",
+              tag);
+    else if (json_array_size(workers) == 0)
+        field("Runs on:", "any worker");
 }
 
 static void

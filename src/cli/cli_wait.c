@@ -188,9 +188,9 @@ show(struct waiter *w, const char *note, bool final)
                note ? note : "");
         if (final)
             putchar('\n');
-    } else if (final || now - w->line_ns >= QUIET_NS ||
-               (strcmp(counts, w->line) != 0 &&
-                now - w->line_ns >= LINE_EVERY_NS)) {
+    } else if (strcmp(counts, w->line) != 0 ?
+                   final || now - w->line_ns >= LINE_EVERY_NS :
+                   now - w->line_ns >= QUIET_NS) {
         printf("%s  %s\n", took, counts);
         w->line_ns = now;
         snprintf(w->line, sizeof(w->line), "%s", counts);
