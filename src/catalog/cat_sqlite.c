@@ -17,8 +17,10 @@
  */
 #include "catalog/cat_sqlite_int.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/banned.h"
 #include "base/wbuf.h"
@@ -138,22 +140,35 @@ run(struct cat_sqlite *s, enum sq_id id, struct werr *err)
     return st ? sq_done(s, st, err) : -1;
 }
 
+/* Inside a batch, each call is a savepoint of the batch's transaction. */
+static int
+savepoint(struct cat_sqlite *s, struct werr *err)
+{
+    /* SQLite ends the whole transaction by itself on some errors (disk
+     * full, I/O): what the batch did is gone, and what follows must not
+     * commit on its own as if it were still inside it. */
+    if (sqlite3_get_autocommit(s->db))
+        return werr_set(err, WERR_DB, "catalog: the batch was rolled back "
+                        "by an earlier error");
+    return run(s, SQ_SAVEPOINT, err);
+}
+
 int
 sq_begin(struct cat_sqlite *s, struct werr *err)
 {
-    return run(s, SQ_BEGIN, err);
+    return s->batch ? savepoint(s, err) : run(s, SQ_BEGIN, err);
 }
 
 int
 sq_begin_read(struct cat_sqlite *s, struct werr *err)
 {
-    return run(s, SQ_BEGIN_READ, err);
+    return s->batch ? savepoint(s, err) : run(s, SQ_BEGIN_READ, err);
 }
 
 int
 sq_commit(struct cat_sqlite *s, struct werr *err)
 {
-    if (run(s, SQ_COMMIT, err) < 0)
+    if (run(s, s->batch ? SQ_RELEASE : SQ_COMMIT, err) < 0)
         return sq_rollback(s);
     return 0;
 }
@@ -163,9 +178,54 @@ sq_rollback(struct cat_sqlite *s)
 {
     /* SQLite may already have rolled back on its own (SQLITE_FULL, I/O
      * errors); ROLLBACK would then fail for lack of a transaction. */
-    if (!sqlite3_get_autocommit(s->db))
+    if (sqlite3_get_autocommit(s->db))
+        return -1;
+    if (s->batch) {
+        run(s, SQ_ROLLBACK_TO, NULL);
+        run(s, SQ_RELEASE, NULL);
+    } else {
         run(s, SQ_ROLLBACK, NULL);
+    }
     return -1;
+}
+
+static int
+sqlite_batch_begin(struct cat *c, struct werr *err)
+{
+    struct cat_sqlite *s = sq_of(c);
+
+    if (s->batch)
+        return werr_set(err, WERR_INTERNAL, "a catalog batch is already "
+                        "open");
+    if (run(s, SQ_BEGIN, err) < 0)
+        return -1;
+    s->batch = true;
+    return 0;
+}
+
+static int
+sqlite_batch_commit(struct cat *c, struct werr *err)
+{
+    struct cat_sqlite *s = sq_of(c);
+
+    if (!s->batch)
+        return werr_set(err, WERR_INTERNAL, "no catalog batch is open");
+    s->batch = false;
+    if (sqlite3_get_autocommit(s->db))
+        return werr_set(err, WERR_DB, "catalog: the batch was rolled back "
+                        "by an earlier error");
+    return sq_commit(s, err);
+}
+
+static void
+sqlite_batch_rollback(struct cat *c)
+{
+    struct cat_sqlite *s = sq_of(c);
+
+    if (!s->batch)
+        return;
+    s->batch = false;
+    sq_rollback(s);
 }
 
 json_t *
@@ -345,11 +405,26 @@ sqlite_close(struct cat *c)
 {
     struct cat_sqlite *s = sq_of(c);
 
+    sqlite_batch_rollback(c);
     for (int i = 0; i < SQ__COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
     free(s->path);
     free(s);
+}
+
+/* Creates a missing catalog file readable by its owner only: it holds
+ * parameter values.  SQLite gives its -wal and -shm files the same mode. */
+static void
+create_private(const char *path)
+{
+    int fd;
+
+    if (strcmp(path, ":memory:") == 0)
+        return;
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
 }
 
 struct cat *
@@ -360,6 +435,7 @@ cat_sqlite_open(const char *path, struct werr *err)
 
     s->base.ops = &cat_sqlite_ops;
     s->path = xstrdup(path);
+    create_private(path);
     rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
                          SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -382,6 +458,9 @@ fail:
 const struct cat_ops cat_sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
+    .batch_begin = sqlite_batch_begin,
+    .batch_commit = sqlite_batch_commit,
+    .batch_rollback = sqlite_batch_rollback,
     .project_deploy = cat_sqlite_deploy,
     .folder_list = cat_sqlite_folder_list,
     .project_list = cat_sqlite_project_list,

@@ -25,6 +25,9 @@ enum sq_id {
     SQ_BEGIN_READ,
     SQ_COMMIT,
     SQ_ROLLBACK,
+    SQ_SAVEPOINT,
+    SQ_RELEASE,
+    SQ_ROLLBACK_TO,
     SQ_FOLDER_ID,
     SQ_FOLDER_ADD,
     SQ_PROJECT_ID,
@@ -94,6 +97,7 @@ struct cat_sqlite {
     sqlite3 *db;
     char *path;                     /* for messages */
     sqlite3_stmt *st[SQ__COUNT];    /* prepared on first use */
+    bool batch;                     /* inside cat_batch_begin */
 };
 
 static inline struct cat_sqlite *
@@ -124,7 +128,8 @@ int sq_int_query(struct cat_sqlite *s, enum sq_id id, int64_t arg,
 void sq_bind_text(sqlite3_stmt *st, int i, const char *v);
 void sq_bind_int(sqlite3_stmt *st, int i, int64_t v);
 
-/* BEGIN IMMEDIATE (write) or BEGIN DEFERRED (read). */
+/* BEGIN IMMEDIATE (write) or BEGIN DEFERRED (read); inside a batch, a
+ * savepoint, so that each call stays all-or-nothing within it. */
 int sq_begin(struct cat_sqlite *s, struct werr *err);
 int sq_begin_read(struct cat_sqlite *s, struct werr *err);
 /* COMMIT; on failure the transaction is rolled back and -1 returned. */

@@ -36,6 +36,9 @@ const char *const cat_sqlite_sql[SQ__COUNT] = {
     [SQ_BEGIN_READ] = "BEGIN DEFERRED",
     [SQ_COMMIT] = "COMMIT",
     [SQ_ROLLBACK] = "ROLLBACK",
+    [SQ_SAVEPOINT] = "SAVEPOINT cat_call",
+    [SQ_RELEASE] = "RELEASE cat_call",
+    [SQ_ROLLBACK_TO] = "ROLLBACK TO cat_call",
 
     /* projects */
     [SQ_FOLDER_ID] = "SELECT id FROM folders WHERE name = ?1",

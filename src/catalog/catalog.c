@@ -115,16 +115,64 @@ cat_schema_version(struct cat *c)
     return c->schema_version;
 }
 
+int
+cat_batch_begin(struct cat *c, struct werr *err)
+{
+    return c->ops->batch_begin(c, err);
+}
+
+int
+cat_batch_commit(struct cat *c, struct werr *err)
+{
+    return c->ops->batch_commit(c, err);
+}
+
+void
+cat_batch_rollback(struct cat *c)
+{
+    c->ops->batch_rollback(c);
+}
+
 /* ---- checks shared by several calls ---- */
+
+/* Names end up in JSON answers, which must be valid UTF-8. */
+static bool
+is_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        unsigned c = *p++;
+        int more = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
+                 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3
+                 : -1;
+
+        if (more < 0)
+            return false;
+        /* Overlong forms, surrogates and code points past U+10FFFF. */
+        if ((c == 0xe0 && *p < 0xa0) || (c == 0xed && *p > 0x9f) ||
+            (c == 0xf0 && *p < 0x90) || (c == 0xf4 && *p > 0x8f))
+            return false;
+        for (; more > 0; more--)
+            if ((*p++ & 0xc0) != 0x80)
+                return false;
+    }
+    return true;
+}
 
 static int
 check_name(const char *what, const char *s, struct werr *err)
 {
     if (!s || !*s)
         return werr_set(err, WERR_INVALID, "missing %s name", what);
+    if (!is_utf8(s))
+        return werr_set(err, WERR_INVALID, "%s name is not valid UTF-8",
+                        what);
+    if (strlen(s) > 128)
+        return werr_set(err, WERR_INVALID, "%s name is longer than 128 "
+                        "bytes", what);
     if (!wid_is_name(s))
-        return werr_set(err, WERR_INVALID, "invalid %s name '%.128s'", what,
-                        s);
+        return werr_set(err, WERR_INVALID, "invalid %s name '%s'", what, s);
     return 0;
 }
 
@@ -172,6 +220,8 @@ check_path(const char *path, bool is_package, struct werr *err)
     if (n > CAT_MAX_PATH)
         return werr_set(err, WERR_LIMIT, "file path '%.64s...' is longer "
                         "than %d bytes", path, CAT_MAX_PATH);
+    if (!is_utf8(path))
+        return werr_set(err, WERR_INVALID, "file path is not valid UTF-8");
     while (*p) {
         size_t len = strcspn(p, "/");
         char part[CAT_MAX_PATH + 1];
@@ -446,6 +496,8 @@ cat_exec_stop(struct cat *c, int64_t id, int64_t now, int *status,
 static int
 check_label(const char *what, const char *s, struct werr *err)
 {
+    if (s && !is_utf8(s))
+        return werr_set(err, WERR_INVALID, "%s is not valid UTF-8", what);
     if (s && *s && !wid_is_name(s))
         return werr_set(err, WERR_INVALID, "invalid %s '%.128s'", what, s);
     return 0;

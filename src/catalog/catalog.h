@@ -54,6 +54,18 @@ void cat_close(struct cat *c);
 /* The schema version the catalog is at after migration. */
 int cat_schema_version(struct cat *c);
 
+/* Group commit (optional).  Between cat_batch_begin and cat_batch_commit
+ * every call runs inside one enclosing transaction: each call is still
+ * all-or-nothing (a failed call undoes only its own changes), but N state
+ * changes cost one commit.  Nothing done inside a batch is durable, or
+ * visible to other connections, until cat_batch_commit returns 0, so
+ * answer the requests it served only then; if it fails, everything since
+ * cat_batch_begin is undone.  Batches do not nest (WERR_INTERNAL).
+ * cat_batch_rollback undoes an open batch (no-op if none is open). */
+int cat_batch_begin(struct cat *c, struct werr *err);
+int cat_batch_commit(struct cat *c, struct werr *err);
+void cat_batch_rollback(struct cat *c);
+
 /* ---- projects ---- */
 
 /* One file of a project being deployed. */

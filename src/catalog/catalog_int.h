@@ -58,6 +58,9 @@ struct cat_file_hashed {
 struct cat_ops {
     const char *name;
     void (*close)(struct cat *c);
+    int (*batch_begin)(struct cat *c, struct werr *err);
+    int (*batch_commit)(struct cat *c, struct werr *err);
+    void (*batch_rollback)(struct cat *c);
 
     int (*project_deploy)(struct cat *c, const char *folder,
                           const char *project,

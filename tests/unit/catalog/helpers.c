@@ -173,6 +173,19 @@ sql_int(struct fixture *f, const char *sql)
     return v;
 }
 
+void
+sql_exec(struct fixture *f, const char *sql)
+{
+    sqlite3 *db;
+    char *msg = NULL;
+
+    if (sqlite3_open(f->path, &db) != SQLITE_OK)
+        fail_msg("open %s", f->path);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
 int64_t
 send_events(struct cat *c, const char *w, const char *inc, int64_t task,
             int64_t first, int n, int64_t now)

@@ -47,6 +47,8 @@ int exec_status(struct cat *c, int64_t id);
 int64_t exec_int(struct cat *c, int64_t id, const char *key);
 /* Runs a single-integer query against the catalog file directly. */
 int64_t sql_int(struct fixture *f, const char *sql);
+/* Runs SQL against the catalog file directly, through its own connection. */
+void sql_exec(struct fixture *f, const char *sql);
 /* Sends events [first, first+n) of a task: type 70, or 40 when post. */
 int64_t send_events(struct cat *c, const char *w, const char *inc,
                     int64_t task, int64_t first, int n, int64_t now);

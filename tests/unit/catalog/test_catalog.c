@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/wbuf.h"
 #include "base/werr.h"
@@ -23,7 +24,10 @@ static void
 migrations_apply_once(void **state)
 {
     struct fixture *f = *state;
+    struct stat sb;
 
+    assert_int_equal(stat(f->path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
     assert_int_equal(cat_schema_version(f->c), 1);
     assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"), 1);
     fx_reopen(f);
@@ -206,6 +210,24 @@ deploy_rejects_bad_input(void **state)
     assert_string_equal(err.msg, "missing project name");
     /* Nothing of the rejected deployments was stored. */
     assert_int_equal(sql_int(f, "SELECT count(*) FROM projects"), 0);
+    /* Names are UTF-8 (they end up in JSON). */
+    assert_int_equal(cat_project_deploy(f->c, "d\xff", "p", &ok, 1, 1, NULL,
+                                        &err), -1);
+    assert_string_equal(err.msg, "folder name is not valid UTF-8");
+    assert_int_equal(cat_project_deploy(f->c, "d\xed\xa0\x80", "p", &ok, 1,
+                                        1, NULL, &err), -1);
+    char long_name[200];
+    memset(long_name, 'n', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    assert_int_equal(cat_project_deploy(f->c, "demo", long_name, &ok, 1, 1,
+                                        NULL, &err), -1);
+    assert_string_equal(err.msg, "project name is longer than 128 bytes");
+    assert_int_equal(cat_project_deploy(f->c, "d\xc3\xa9mo", "p", &ok, 1, 1,
+                                        NULL, &err), 0);
+    json_t *l = cat_folder_list(f->c, &err);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+        json_object_get(l, "folders"), 0), "name")), "d\xc3\xa9mo");
+    json_decref(l);
     /* An empty file is fine. */
     struct cat_file empty[] = { ok, { "empty.txt", NULL, 0, false } };
     assert_int_equal(cat_project_deploy(f->c, "demo", "p", empty, 2, 1, NULL,

@@ -658,6 +658,81 @@ extend_leases_after_restart(void **state)
     assert_int_equal(err.code, WERR_INVALID);
 }
 
+/* A call that fails half-way leaves nothing behind, alone or in a batch:
+ * a trigger makes the claim fail after the task row was already updated. */
+static void
+failed_call_changes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct werr err;
+    int64_t a, b;
+
+    deploy_sample(f->c, NULL);
+    reg_worker(f->c, W1, I1, NULL, 4, 1);
+    reg_worker(f->c, W2, I2, NULL, 4, 1);
+    a = new_exec(f->c, 0, 10);
+    sql_exec(f, "CREATE TRIGGER no_w2 BEFORE INSERT ON task_attempts "
+                "WHEN NEW.worker_id = '" W2 "' "
+                "BEGIN SELECT RAISE(ABORT, 'w2 refused'); END");
+    assert_null(cat_task_claim(f->c, W2, I2, 1, 20, LEASE, &err));
+    assert_int_equal(err.code, WERR_DB);
+    assert_non_null(strstr(err.msg, "w2 refused"));
+    assert_int_equal(exec_status(f->c, a), CAT_PENDING);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM tasks "
+                                "WHERE state = 'pending'"), 1);
+
+    assert_int_equal(cat_batch_begin(f->c, &err), 0);
+    b = new_exec(f->c, 0, 30);
+    assert_null(cat_task_claim(f->c, W2, I2, 1, 31, LEASE, &err));
+    assert_int_equal(claim(f->c, W1, I1, 1, 32, NULL), 1);
+    assert_int_equal(cat_batch_commit(f->c, &err), 0);
+    assert_int_equal(exec_status(f->c, a), CAT_RUNNING);
+    assert_int_equal(exec_status(f->c, b), CAT_PENDING);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM task_attempts"), 1);
+}
+
+static void
+batches_commit_together(void **state)
+{
+    struct fixture *f = *state;
+    struct werr err;
+    int64_t a, b, task;
+    int st;
+
+    deploy_sample(f->c, NULL);
+    reg_worker(f->c, W1, I1, NULL, 4, 1);
+    assert_int_equal(cat_batch_commit(f->c, &err), -1);
+    assert_int_equal(err.code, WERR_INTERNAL);
+    assert_int_equal(cat_batch_begin(f->c, &err), 0);
+    assert_int_equal(cat_batch_begin(f->c, &err), -1);
+    assert_int_equal(err.code, WERR_INTERNAL);
+    a = new_exec(f->c, 0, 10);
+    assert_int_equal(claim(f->c, W1, I1, 1, 11, &task), 1);
+    /* A failed call inside the batch does not end it. */
+    assert_int_equal(cat_exec_stop(f->c, 99, 12, &st, &err), -1);
+    assert_int_equal(err.code, WERR_NOTFOUND);
+    /* Other connections see nothing until the batch commits. */
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM executions"), 0);
+    assert_int_equal(cat_batch_commit(f->c, &err), 0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM executions"), 1);
+    assert_int_equal(exec_status(f->c, a), CAT_RUNNING);
+
+    assert_int_equal(cat_batch_begin(f->c, &err), 0);
+    b = new_exec(f->c, 0, 20);
+    assert_int_equal(cat_task_complete(f->c, W1, I1, task,
+                                       CAT_RESULT_SUCCEEDED, 0, 0, 21, &st,
+                                       &err), 0);
+    cat_batch_rollback(f->c);
+    cat_batch_rollback(f->c);
+    assert_null(cat_exec_get(f->c, b, &err));
+    assert_int_equal(exec_status(f->c, a), CAT_RUNNING);
+    /* An open batch is undone when the catalog is closed. */
+    assert_int_equal(cat_batch_begin(f->c, &err), 0);
+    new_exec(f->c, 0, 30);
+    fx_reopen(f);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM executions"), 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -679,6 +754,8 @@ main(void)
         T(new_incarnation_requeues),
         T(stop_running_ends_canceled),
         T(extend_leases_after_restart),
+        T(failed_call_changes_nothing),
+        T(batches_commit_together),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
