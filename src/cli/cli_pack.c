@@ -188,6 +188,24 @@ check_link(struct packer *p, const char *path, const char *rel)
     return rc;
 }
 
+/* Paths travel as JSON strings and show up in logs: they must be UTF-8
+ * without control characters, i.e. what cli_text_clean leaves alone. */
+static int
+check_name(struct packer *p, const char *rel)
+{
+    struct wbuf clean;
+    int rc = 0;
+
+    wbuf_init(&clean, WBUF_NOLIMIT);
+    cli_text_clean(&clean, rel, false);
+    if (strcmp(clean.buf, rel) != 0)
+        rc = werr_set(p->err, WERR_INVALID,
+                      "file name '%s' is not valid UTF-8 or holds control "
+                      "characters", clean.buf);
+    wbuf_release(&clean);
+    return rc;
+}
+
 /* Packs one directory entry `name` of the folder at `dpath`. */
 static int
 pack_entry(struct packer *p, const char *dpath, const char *drel,
@@ -198,6 +216,8 @@ pack_entry(struct packer *p, const char *dpath, const char *drel,
     struct stat st;
     int rc = -1;
 
+    if (check_name(p, rel) < 0)
+        goto out;
     if (lstat(path, &st) < 0) {
         werr_set(p->err, WERR_IO, "cannot read '%s': %s", rel,
                  strerror(errno));
@@ -265,8 +285,11 @@ open_archive(struct packer *p)
     p->a = archive_write_new();
     if (!p->a)
         W_BUG("archive_write_new failed");
-    /* No padding after the central directory: readers look for it at the
-     * very end of the file. */
+    /* Names (checked to be UTF-8) are stored as they are, without the
+     * zip's UTF-8 flag: libarchive in the C locale, as the master runs,
+     * cannot convert flagged names and drops them, while unflagged bytes
+     * pass through unchanged.  No padding after the central directory:
+     * readers look for it at the very end of the file. */
     if (archive_write_set_format_zip(p->a) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(p->a, 1) != ARCHIVE_OK ||
         archive_write_open(p->a, p, NULL, on_write, NULL) !=

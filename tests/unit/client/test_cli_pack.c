@@ -122,7 +122,7 @@ unpack(const struct wbuf *zip)
                      ARCHIVE_OK);
     while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
         assert_int_equal(archive_entry_filetype(e), AE_IFREG);
-        wbuf_addf(&out, NULL, "%s=", archive_entry_pathname_utf8(e));
+        wbuf_addf(&out, NULL, "%s=", archive_entry_pathname(e));
         while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0)
             wbuf_add(&out, chunk, (size_t)n, NULL);
         assert_true(n == 0);
@@ -252,6 +252,35 @@ refuses_what_is_not_a_folder_and_big_archives(void **state)
 }
 
 static void
+refuses_names_that_are_not_utf8(void **state)
+{
+    struct fixture *f = *state;
+    struct wbuf zip;
+    struct werr e;
+    size_t n = 0;
+    char *got;
+
+    put(f->dir, "data/caf\xc3\xa9.csv", "x");
+    wbuf_init(&zip, CLI_PACK_MAX);
+    assert_int_equal(cli_pack_folder(f->dir, &zip, &n, &e), 0);
+    got = unpack(&zip);
+    assert_non_null(strstr(got, ";data/caf\xc3\xa9.csv=x;"));
+    free(got);
+    put(f->dir, "data/n\xffx.csv", "x");
+    wbuf_reset(&zip);
+    assert_int_equal(cli_pack_folder(f->dir, &zip, &n, &e), -1);
+    assert_int_equal(e.code, WERR_INVALID);
+    assert_string_equal(e.msg, "file name 'data/n?x.csv' is not valid UTF-8 "
+                               "or holds control characters");
+    unlink_in(f->dir, "data/n\xffx.csv");
+    put(f->dir, "line\nbreak", "x");
+    wbuf_reset(&zip);
+    assert_int_equal(cli_pack_folder(f->dir, &zip, &n, &e), -1);
+    assert_int_equal(e.code, WERR_INVALID);
+    wbuf_release(&zip);
+}
+
+static void
 packs_an_empty_folder(void **state)
 {
     struct fixture *f = *state;
@@ -286,6 +315,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             refuses_what_is_not_a_folder_and_big_archives, setup, teardown),
+        cmocka_unit_test_setup_teardown(refuses_names_that_are_not_utf8,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(packs_an_empty_folder, setup,
                                         teardown),
     };
