@@ -190,7 +190,7 @@ submit() {
     pkg=$1; shift
     extra=${1:-}
     api POST /api/v1/executions \
-        "{\"folder\":\"t\",\"project\":\"p\",\"package\":\"$pkg\"${extra:+,$extra}}" |
+        "{\"folder\":\"t\",\"project\":\"p\",\"package\":\"$pkg.dtsx\"${extra:+,$extra}}" |
         jq -r '.ids[]'
 }
 
