@@ -1,0 +1,903 @@
+/* Unit tests for src/runtime: packages run in a temporary folder, in
+ * process through rt_exec_run with --events-fd on a file, and as the real
+ * `weir exec` binary (exit codes, cancel). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/wbuf.h"
+#include "base/wfile.h"
+#include "base/wtime.h"
+#include "base/xalloc.h"
+#include "package/package.h"
+#include "runtime/runtime_int.h"
+
+#define HEAD_ATTRS(attrs)                                                     \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
+    "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
+    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"T\" " attrs  \
+    ">\n  <DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
+#define HEAD HEAD_ATTRS("")
+#define TAIL "</DTS:Executable>\n"
+#define EXES(x) "<DTS:Executables>" x "</DTS:Executables>"
+#define PCS(x) "<DTS:PrecedenceConstraints>" x "</DTS:PrecedenceConstraints>"
+
+/* An Execute Process task running /bin/sh -c SCRIPT. */
+#define SH(parent, name, attrs, script)                                       \
+    "<DTS:Executable DTS:refId=\"" parent "\\" name "\" DTS:ObjectName=\""    \
+    name "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\" " attrs ">"      \
+    "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" Arguments=\"" \
+    "-c &quot;" script "&quot;\" /></DTS:ObjectData></DTS:Executable>\n"
+#define OK(name) SH("Package", name, "", "exit 0")
+#define BAD(name) SH("Package", name, "", "exit 1")
+#define SEQ(name, attrs, body)                                                \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"STOCK:SEQUENCE\" " attrs ">" body                \
+    "</DTS:Executable>\n"
+/* A constraint between two children of container OWNER. */
+#define PC_IN(owner, from, to, attrs)                                         \
+    "<DTS:PrecedenceConstraint DTS:ObjectName=\"" from "-" to "\" DTS:From=\"" \
+    owner "\\" from "\" DTS:To=\"" owner "\\" to "\" " attrs " />\n"
+#define PC(from, to, attrs) PC_IN("Package", from, to, attrs)
+#define AND "DTS:LogicalAnd=\"True\""
+#define ON_FAILURE "DTS:Value=\"1\" DTS:LogicalAnd=\"True\""
+#define ON_COMPLETION "DTS:Value=\"2\" DTS:LogicalAnd=\"True\""
+
+struct run {
+    char dir[64];
+    char *package;
+    json_t *events; /* array of event objects */
+    int rc;
+};
+
+static void
+write_package(struct run *r, const char *xml)
+{
+    struct werr e;
+
+    r->package = xasprintf("%s/T.dtsx", r->dir);
+    if (wfile_write(r->package, xml, strlen(xml), 0644, 0, &e) < 0)
+        fail_msg("%s", e.msg);
+}
+
+static void
+setup_dir(struct run *r)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->dir, sizeof(r->dir), "/tmp/weir-rt-XXXXXX");
+    if (!mkdtemp(r->dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+}
+
+static void
+parse_events(struct run *r, const char *text)
+{
+    const char *p = text;
+
+    r->events = json_array();
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        json_error_t je;
+        if (!nl)
+            fail_msg("event line without a newline: %s", p);
+        json_t *o = json_loadb(p, (size_t)(nl - p), 0, &je);
+        if (!o || !json_is_object(o))
+            fail_msg("not a JSON object: %.*s", (int)(nl - p), p);
+        assert_true(json_is_integer(json_object_get(o, "time_ms")));
+        assert_true(json_is_integer(json_object_get(o, "type")));
+        assert_true(json_is_string(json_object_get(o, "event")));
+        assert_true(json_is_string(json_object_get(o, "source")));
+        assert_true(json_is_string(json_object_get(o, "path")));
+        assert_true(json_is_string(json_object_get(o, "message")));
+        json_array_append_new(r->events, o);
+        p = nl + 1;
+    }
+}
+
+/* Runs `weir exec [extra...] T.dtsx` in process, events to a file. */
+static int
+exec_in_process(struct run *r, const char *const *extra)
+{
+    char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    char *argv[32] = {"exec", "--events-fd", fdtext};
+    int argc = 3;
+    struct wbuf b;
+    struct werr e;
+
+    assert_true(fd >= 0);
+    snprintf(fdtext, sizeof(fdtext), "%d", fd);
+    for (; extra && *extra; extra++)
+        argv[argc++] = (char *)*extra;
+    argv[argc++] = r->package;
+    r->rc = rt_exec_run(argc, argv);
+    close(fd);
+    wbuf_init(&b, WBUF_NOLIMIT);
+    assert_int_equal(wfile_read(path, &b, &e), 0);
+    parse_events(r, b.buf);
+    wbuf_release(&b);
+    free(path);
+    return r->rc;
+}
+
+static int
+run_xml(struct run *r, const char *xml, const char *const *extra)
+{
+    setup_dir(r);
+    write_package(r, xml);
+    return exec_in_process(r, extra);
+}
+
+static void
+run_free(struct run *r)
+{
+    struct werr e;
+
+    json_decref(r->events);
+    if (getenv("WEIR_KEEP"))
+        fprintf(stderr, "kept %s\n", r->dir);
+    else
+        wfile_rmtree(r->dir, &e);
+    free(r->package);
+}
+
+static json_t *
+find_event(const struct run *r, const char *event, const char *path)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o) {
+        if (!strcmp(json_string_value(json_object_get(o, "event")), event) &&
+            (!path ||
+             !strcmp(json_string_value(json_object_get(o, "path")), path)))
+            return o;
+    }
+    return NULL;
+}
+
+static bool
+ran(const struct run *r, const char *path)
+{
+    return find_event(r, "OnPreExecute", path) != NULL;
+}
+
+/* The result of an executable's OnPostExecute, or -1 if it did not run. */
+static int
+result_of(const struct run *r, const char *path)
+{
+    json_t *o = find_event(r, "OnPostExecute", path);
+
+    return o ? (int)json_integer_value(json_object_get(o, "result")) : -1;
+}
+
+static bool
+message_has(const struct run *r, const char *event, const char *text)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o) {
+        if (!strcmp(json_string_value(json_object_get(o, "event")), event) &&
+            strstr(json_string_value(json_object_get(o, "message")), text))
+            return true;
+    }
+    return false;
+}
+
+/* ---- pure pieces ---- */
+
+static void
+arguments_split_like_windows(void **state)
+{
+    static const struct {
+        const char *in;
+        const char *out[5];
+    } cases[] = {
+        {"a b\t c", {"a", "b", "c"}},
+        {"\"a b\" c", {"a b", "c"}},
+        {"-c \"echo 'hi there'\"", {"-c", "echo 'hi there'"}},
+        {"a\\b c\\\\d", {"a\\b", "c\\\\d"}},
+        {"\\\"x\\\"", {"\"x\""}},
+        {"\"a\"\"b\"", {"a\"b"}},
+        {"a\\\\\"b c\"", {"a\\b c"}},
+        {"\"\" x", {"", "x"}},
+        {"  ", {NULL}},
+        {"'a b'", {"'a", "b'"}},
+        {"\"unterminated arg", {"unterminated arg"}},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char **argv = rt_args_split("prog", cases[i].in);
+        size_t n = 0;
+        assert_string_equal(argv[0], "prog");
+        while (cases[i].out[n]) {
+            if (!argv[n + 1] || strcmp(argv[n + 1], cases[i].out[n]))
+                fail_msg("case %zu: argument %zu is '%s', not '%s'", i, n,
+                         argv[n + 1] ? argv[n + 1] : "(none)",
+                         cases[i].out[n]);
+            n++;
+        }
+        assert_null(argv[n + 1]);
+        rt_args_free(argv);
+    }
+}
+
+static void
+utf8_is_cleaned(void **state)
+{
+    struct wbuf b;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    rt_utf8_clean("ok \xc3\xa9 \xff x\0y \xe2\x82", 14, &b);
+    assert_string_equal(b.buf, "ok \xc3\xa9 \xef\xbf\xbd x\xef\xbf\xbdy "
+                               "\xef\xbf\xbd\xef\xbf\xbd");
+    wbuf_release(&b);
+}
+
+static void
+every_runnable_type_has_an_implementation(void **state)
+{
+    static const char *const types[] = {
+        "Microsoft.Package", "STOCK:SEQUENCE", "Microsoft.ExecuteProcess",
+        "STOCK:FORLOOP", "STOCK:FOREACHLOOP", "Microsoft.Pipeline",
+        "Microsoft.ScriptTask", "Microsoft.ExecuteSQLTask",
+        "Microsoft.ExecutePackageTask", "Microsoft.ExpressionTask",
+        "Microsoft.FileSystemTask", "Microsoft.SendMailTask",
+        "Microsoft.XMLTask",
+    };
+
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        const struct pkg_type_info *ti = pkg_type_info(types[i]);
+        assert_non_null(ti);
+        if (ti->runnable && !rt_ops_for(types[i]))
+            fail_msg("'%s' is runnable but has no implementation", types[i]);
+        if (!ti->runnable && rt_ops_for(types[i]))
+            fail_msg("'%s' has an implementation but is not runnable",
+                     types[i]);
+    }
+}
+
+/* ---- control flow ---- */
+
+static void
+success_failure_and_completion(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD EXES(OK("A") BAD("B") OK("OnA") OK("FailA")
+                          OK("DoneA") OK("OnB") OK("FailB") OK("DoneB"))
+                PCS(PC("A", "OnA", AND) PC("A", "FailA", ON_FAILURE)
+                    PC("A", "DoneA", ON_COMPLETION) PC("B", "OnB", AND)
+                    PC("B", "FailB", ON_FAILURE)
+                    PC("B", "DoneB", ON_COMPLETION)) TAIL,
+            NULL);
+    assert_true(ran(&r, "\\Package\\OnA"));
+    assert_false(ran(&r, "\\Package\\FailA"));
+    assert_true(ran(&r, "\\Package\\DoneA"));
+    assert_false(ran(&r, "\\Package\\OnB"));
+    assert_true(ran(&r, "\\Package\\FailB"));
+    assert_true(ran(&r, "\\Package\\DoneB"));
+    assert_int_equal(result_of(&r, "\\Package\\B"), 1);
+    /* B's error reaches the package's MaximumErrorCount of 1. */
+    assert_int_equal(result_of(&r, "\\Package"), 1);
+    assert_int_equal(r.rc, 1);
+    run_free(&r);
+}
+
+static void
+and_versus_or(void **state)
+{
+    struct run r;
+
+    /* Into Both (AND): A failed, so it never runs.  Into Either (absent
+     * LogicalAnd = OR): B succeeded, so it runs. */
+    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"0\"")
+                EXES(BAD("A") OK("B") OK("Both") OK("Either"))
+                PCS(PC("A", "Both", AND) PC("B", "Both", AND)
+                    PC("A", "Either", "") PC("B", "Either", "")) TAIL,
+            NULL);
+    assert_false(ran(&r, "\\Package\\Both"));
+    assert_true(ran(&r, "\\Package\\Either"));
+    assert_int_equal(r.rc, 0); /* MaxErrorCount 0: no limit */
+    run_free(&r);
+}
+
+static void
+disabled_counts_as_success(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD EXES(SH("Package", "Off", "DTS:Disabled=\"True\"",
+                             "touch off") OK("Next") OK("OnFail"))
+                PCS(PC("Off", "Next", AND) PC("Off", "OnFail", ON_FAILURE))
+                TAIL,
+            NULL);
+    assert_false(ran(&r, "\\Package\\Off"));
+    assert_true(ran(&r, "\\Package\\Next"));
+    assert_false(ran(&r, "\\Package\\OnFail"));
+    assert_int_equal(r.rc, 0);
+    char *off = xasprintf("%s/off", r.dir);
+    assert_int_equal(access(off, F_OK), -1);
+    free(off);
+    run_free(&r);
+}
+
+static void
+dead_branches_never_run(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"5\"")
+                EXES(BAD("A") OK("B") OK("C") OK("D") OK("Free"))
+                PCS(PC("A", "B", AND) PC("B", "C", AND)
+                    PC("B", "D", ON_COMPLETION)) TAIL,
+            NULL);
+    assert_true(ran(&r, "\\Package\\A"));
+    assert_false(ran(&r, "\\Package\\B"));
+    assert_false(ran(&r, "\\Package\\C"));
+    assert_false(ran(&r, "\\Package\\D"));
+    assert_true(ran(&r, "\\Package\\Free"));
+    assert_int_equal(r.rc, 0); /* one error, five allowed */
+    run_free(&r);
+}
+
+static void
+order_is_topological_and_deterministic(void **state)
+{
+    struct run r;
+    const char *expect[] = {"\\Package", "\\Package\\Last", "\\Package\\Mid",
+                            "\\Package\\First"};
+    size_t i, k = 0;
+    json_t *o;
+
+    /* Document order is Last, Mid, First; the constraints force
+     * First -> Mid -> Last. */
+    run_xml(&r, HEAD EXES(OK("Last") OK("Mid") OK("First"))
+                PCS(PC("Mid", "Last", AND) PC("First", "Mid", AND)) TAIL,
+            NULL);
+    json_array_foreach(r.events, i, o) {
+        if (strcmp(json_string_value(json_object_get(o, "event")),
+                   "OnPreExecute"))
+            continue;
+        assert_true(k < 4);
+        const char *p = json_string_value(json_object_get(o, "path"));
+        if (k == 0)
+            assert_string_equal(p, expect[0]);
+        else
+            assert_string_equal(p, expect[4 - k]);
+        k++;
+    }
+    assert_int_equal(k, 4);
+    run_free(&r);
+}
+
+static void
+sequences_and_fail_parent(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"9\"") EXES(
+                SEQ("S1", "", EXES(SH("Package\\S1", "X", "", "echo one > f1")
+                                   SH("Package\\S1", "Y", "", "cat f1"))
+                    PCS(PC_IN("Package\\S1", "X", "Y", AND)))
+                SEQ("S2", "DTS:MaxErrorCount=\"9\"",
+                    EXES(SH("Package\\S2", "Bad",
+                            "DTS:FailParentOnFailure=\"True\"", "exit 3")
+                         SH("Package\\S2", "After", "", "exit 0")))
+                OK("WhenS2Fails"))
+                PCS(PC("S1", "S2", AND) PC("S2", "WhenS2Fails", ON_FAILURE))
+                TAIL,
+            NULL);
+    assert_int_equal(result_of(&r, "\\Package\\S1\\Y"), 0);
+    assert_true(message_has(&r, "OnInformation", "one"));
+    assert_int_equal(result_of(&r, "\\Package\\S2\\Bad"), 1);
+    assert_false(ran(&r, "\\Package\\S2\\After"));
+    assert_int_equal(result_of(&r, "\\Package\\S2"), 1);
+    assert_non_null(find_event(&r, "OnTaskFailed", "\\Package\\S2"));
+    assert_true(ran(&r, "\\Package\\WhenS2Fails"));
+    assert_int_equal(r.rc, 0);
+    run_free(&r);
+}
+
+static void
+fail_package_on_failure_stops_everything(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"9\"")
+                EXES(SH("Package", "A", "DTS:FailPackageOnFailure=\"True\"",
+                        "exit 1") OK("Cleanup"))
+                PCS(PC("A", "Cleanup", ON_COMPLETION)) TAIL,
+            NULL);
+    assert_false(ran(&r, "\\Package\\Cleanup"));
+    assert_int_equal(result_of(&r, "\\Package"), 1);
+    assert_int_equal(r.rc, 1);
+    run_free(&r);
+}
+
+static void
+force_execution_result(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD EXES(SH("Package", "A", "DTS:ForceExecutionResult=\"1\"",
+                             "exit 0") OK("OnFail") OK("OnSuccess"))
+                PCS(PC("A", "OnFail", ON_FAILURE) PC("A", "OnSuccess", AND))
+                TAIL,
+            NULL);
+    assert_int_equal(result_of(&r, "\\Package\\A"), 1);
+    assert_true(ran(&r, "\\Package\\OnFail"));
+    assert_false(ran(&r, "\\Package\\OnSuccess"));
+    assert_int_equal(r.rc, 0); /* a forced failure raises no error */
+    run_free(&r);
+}
+
+/* ---- events ---- */
+
+static void
+events_are_ordered_json_lines(void **state)
+{
+    struct run r;
+    size_t n;
+    json_t *first, *last, *o;
+    size_t i;
+
+    run_xml(&r, HEAD EXES(BAD("A")) TAIL, NULL);
+    n = json_array_size(r.events);
+    assert_true(n >= 7);
+    first = json_array_get(r.events, 0);
+    last = json_array_get(r.events, n - 1);
+    assert_string_equal(json_string_value(json_object_get(first, "event")),
+                        "OnPreValidate");
+    assert_int_equal(json_integer_value(json_object_get(first, "type")), 10);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(r.events, 1), "event")),
+                        "OnPostValidate");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(r.events, 2), "event")),
+                        "OnPreExecute");
+    assert_string_equal(json_string_value(json_object_get(last, "event")),
+                        "OnPostExecute");
+    assert_string_equal(json_string_value(json_object_get(last, "path")),
+                        "\\Package");
+    assert_string_equal(json_string_value(json_object_get(last, "source")),
+                        "T");
+    int64_t prev = 0;
+    int seen = 0; /* 1 error, 2 task failed, 3 post execute of A */
+    json_array_foreach(r.events, i, o) {
+        const char *ev = json_string_value(json_object_get(o, "event"));
+        int64_t t = json_integer_value(json_object_get(o, "time_ms"));
+        assert_true(t >= prev);
+        prev = t;
+        if (!strcmp(ev, "OnPostExecute")) {
+            assert_true(json_is_integer(json_object_get(o, "result")));
+            assert_true(json_integer_value(json_object_get(o, "start_ms")) >
+                        0);
+            assert_true(json_integer_value(json_object_get(o, "start_ms")) <=
+                        t);
+        }
+        if (!strcmp(ev, "OnError")) {
+            assert_int_equal(json_integer_value(json_object_get(o, "type")),
+                             120);
+            assert_int_equal(json_integer_value(json_object_get(o, "code")),
+                             RT_E_PROCESS_EXIT);
+            assert_int_equal(seen++, 0);
+        } else if (!strcmp(ev, "OnTaskFailed")) {
+            assert_int_equal(seen++, 1);
+        } else if (!strcmp(ev, "OnPostExecute") && seen == 2) {
+            assert_string_equal(json_string_value(json_object_get(o, "path")),
+                                "\\Package\\A");
+            assert_int_equal(json_integer_value(json_object_get(o, "result")),
+                             1);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 3);
+    run_free(&r);
+}
+
+static void
+output_becomes_bounded_events(void **state)
+{
+    struct run r;
+    size_t i, info = 0;
+    json_t *o;
+
+    run_xml(&r, HEAD EXES(SH("Package", "Chatty", "",
+                             "echo to-stderr &gt;&amp;2; sleep 0.2; "
+                             "head -c 5000 /dev/zero | tr '\\0' x; echo; "
+                             "i=0; while [ $i -lt 1100 ]; do echo line $i; "
+                             "i=$((i+1)); done")) TAIL,
+            NULL);
+    assert_int_equal(r.rc, 0);
+    assert_true(message_has(&r, "OnWarning", "to-stderr"));
+    assert_true(message_has(&r, "OnInformation", "[line cut at 4 KiB]"));
+    assert_true(message_has(&r, "OnWarning", "output truncated"));
+    assert_true(message_has(&r, "OnInformation", "line 997"));
+    assert_false(message_has(&r, "OnInformation", "line 998"));
+    json_array_foreach(r.events, i, o) {
+        if (!strcmp(json_string_value(json_object_get(o, "event")),
+                    "OnInformation")) {
+            info++;
+            assert_true(strlen(json_string_value(
+                            json_object_get(o, "message"))) < 4200);
+        }
+    }
+    /* 999 output lines (1,000 with the stderr one) and the exit code. */
+    assert_int_equal(info, 1000);
+    run_free(&r);
+}
+
+/* ---- Execute Process ---- */
+
+static void
+working_directory_is_relative_to_the_package(void **state)
+{
+    struct run r;
+    char *sub, *expect, real[PATH_MAX];
+
+    setup_dir(&r);
+    sub = xasprintf("%s/sub", r.dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    write_package(&r, HEAD EXES(
+        "<DTS:Executable DTS:refId=\"Package\\In sub\" DTS:ObjectName=\"In "
+        "sub\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"
+        "<DTS:ObjectData><ExecuteProcessData Executable=\"pwd\" "
+        "WorkingDirectory=\"sub\"/></DTS:ObjectData></DTS:Executable>"
+        "<DTS:Executable DTS:refId=\"Package\\Default\" DTS:ObjectName=\""
+        "Default\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"
+        "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/pwd\" />"
+        "</DTS:ObjectData></DTS:Executable>") TAIL);
+    assert_int_equal(exec_in_process(&r, NULL), 0);
+    assert_non_null(realpath(sub, real));
+    assert_true(message_has(&r, "OnInformation", real));
+    expect = xasprintf("%s", real);
+    expect[strlen(expect) - 4] = '\0';
+    json_t *o = find_event(&r, "OnInformation", "\\Package\\Default");
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "message")),
+                        expect);
+    free(expect);
+    free(sub);
+    run_free(&r);
+}
+
+static void
+success_value_and_exit_code_check(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD EXES(
+        "<DTS:Executable DTS:refId=\"Package\\Three\" DTS:ObjectName=\"Three"
+        "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"
+        "<ExecuteProcessData Executable=\"/bin/sh\" Arguments=\"-c &quot;exit"
+        " 3&quot;\" SuccessValue=\"3\"/></DTS:ObjectData></DTS:Executable>"
+        "<DTS:Executable DTS:refId=\"Package\\Ignored\" DTS:ObjectName=\""
+        "Ignored\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"
+        "<DTS:ObjectData><ExecuteProcessData Executable=\"false\" "
+        "FailTaskIfReturnCodeIsNotSuccessValue=\"False\"/></DTS:ObjectData>"
+        "</DTS:Executable>") TAIL, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(result_of(&r, "\\Package\\Three"), 0);
+    assert_int_equal(result_of(&r, "\\Package\\Ignored"), 0);
+    assert_true(message_has(&r, "OnInformation", "exited with code 3"));
+    run_free(&r);
+}
+
+static void
+timeout_stops_the_process(void **state)
+{
+    struct run r;
+    int64_t t0 = wtime_mono_ns();
+
+    run_xml(&r, HEAD EXES(
+        "<DTS:Executable DTS:refId=\"Package\\Slow\" DTS:ObjectName=\"Slow\" "
+        "DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"
+        "<ExecuteProcessData Executable=\"sleep\" Arguments=\"20\" "
+        "TimeOut=\"1\"/></DTS:ObjectData></DTS:Executable>") TAIL, NULL);
+    assert_true(wtime_mono_ns() - t0 < 5 * INT64_C(1000000000));
+    assert_int_equal(r.rc, 1);
+    assert_int_equal(result_of(&r, "\\Package\\Slow"), 1);
+    json_t *e = find_event(&r, "OnError", "\\Package\\Slow");
+    assert_non_null(e);
+    assert_int_equal(json_integer_value(json_object_get(e, "code")),
+                     RT_E_PROCESS_TIMEOUT);
+    run_free(&r);
+}
+
+static void
+bad_programs_fail_clearly(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD EXES(
+        "<DTS:Executable DTS:refId=\"Package\\Win\" DTS:ObjectName=\"Win\" "
+        "DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"
+        "<ExecuteProcessData Executable=\"cmd.exe\" Arguments=\"/c dir\"/>"
+        "</DTS:ObjectData></DTS:Executable>"
+        "<DTS:Executable DTS:refId=\"Package\\Typo\" DTS:ObjectName=\"Typo\" "
+        "DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"
+        "<ExecuteProcessData Executable=\"no-such-program-weir\"/>"
+        "</DTS:ObjectData></DTS:Executable>") TAIL, NULL);
+    assert_int_equal(r.rc, 1);
+    assert_false(ran(&r, "\\Package"));
+    assert_true(message_has(&r, "OnError", "'cmd.exe' is a Windows program"));
+    assert_true(message_has(&r, "OnError", "program 'no-such-program-weir' "
+                                           "is not found in PATH"));
+    assert_non_null(find_event(&r, "OnError", "\\Package\\Typo"));
+    run_free(&r);
+
+    /* With DelayValidation the failure comes when the task runs. */
+    run_xml(&r, HEAD EXES(
+        "<DTS:Executable DTS:refId=\"Package\\Typo\" DTS:ObjectName=\"Typo\" "
+        "DTS:DelayValidation=\"True\" "
+        "DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"
+        "<ExecuteProcessData Executable=\"no-such-program-weir\"/>"
+        "</DTS:ObjectData></DTS:Executable>") TAIL, NULL);
+    assert_int_equal(r.rc, 1);
+    json_t *e = find_event(&r, "OnError", "\\Package\\Typo");
+    assert_non_null(e);
+    assert_int_equal(json_integer_value(json_object_get(e, "code")),
+                     RT_E_PROCESS_START);
+    assert_int_equal(result_of(&r, "\\Package\\Typo"), 1);
+    run_free(&r);
+}
+
+/* ---- parameters ---- */
+
+#define PARAMS                                                                \
+    "<DTS:PackageParameters>"                                                 \
+    "<DTS:PackageParameter DTS:ObjectName=\"Rows\" DTS:DataType=\"3\">"       \
+    "<DTS:Property DTS:Name=\"ParameterValue\">5</DTS:Property>"              \
+    "</DTS:PackageParameter>"                                                 \
+    "<DTS:PackageParameter DTS:ObjectName=\"Key\" DTS:DataType=\"8\" "        \
+    "DTS:Required=\"True\" DTS:Sensitive=\"True\">"                           \
+    "<DTS:Property DTS:Name=\"ParameterValue\">"                              \
+    "<DTS:Property DTS:Name=\"ParameterValue\" Encrypted=\"1\">AQAA"          \
+    "</DTS:Property></DTS:Property></DTS:PackageParameter>"                   \
+    "</DTS:PackageParameters>"
+
+static void
+parameters_are_checked(void **state)
+{
+    struct run r;
+    const char *unknown[] = {"--param", "Nope=1", NULL};
+    const char *bad_int[] = {"--param", "Key=k", "--param", "Rows=many", NULL};
+    const char *bad_key[] = {"--param", "Key=k", "--param",
+                             "$Package::Rows=99999999999", NULL};
+    const char *good[] = {"--param", "$Package::Key=secret", "--param",
+                          "rows=7", NULL};
+    const char *pkg = HEAD PARAMS EXES(OK("A")) TAIL;
+
+    run_xml(&r, pkg, unknown);
+    assert_int_equal(r.rc, 6);
+    assert_true(message_has(&r, "OnError", "no parameter 'Nope'"));
+    run_free(&r);
+    run_xml(&r, pkg, bad_int);
+    assert_int_equal(r.rc, 6);
+    assert_true(message_has(&r, "OnError", "'Rows' is Int32: 'many'"));
+    run_free(&r);
+    run_xml(&r, pkg, bad_key);
+    assert_int_equal(r.rc, 6);
+    run_free(&r);
+    run_xml(&r, pkg, NULL);
+    assert_int_equal(r.rc, 1);
+    assert_true(message_has(&r, "OnError", "package parameter 'Key' is "
+                                           "required"));
+    assert_false(ran(&r, "\\Package"));
+    run_free(&r);
+    run_xml(&r, pkg, good);
+    assert_int_equal(r.rc, 0);
+    assert_false(message_has(&r, "OnError", "secret"));
+    run_free(&r);
+}
+
+static void
+parameters_from_a_file(void **state)
+{
+    struct run r;
+    struct werr e;
+    char *file;
+    const char *args[] = {"--params-file", NULL, NULL};
+
+    setup_dir(&r);
+    write_package(&r, HEAD PARAMS EXES(OK("A")) TAIL);
+    file = xasprintf("%s/params.json", r.dir);
+    args[1] = file;
+    assert_int_equal(wfile_write(file, "{\"Key\": \"k\", \"Rows\": 12}", 24,
+                                 0600, 0, &e), 0);
+    assert_int_equal(exec_in_process(&r, args), 0);
+    json_decref(r.events);
+    assert_int_equal(wfile_write(file, "{\"Key\": [1]}", 12, 0600, 0, &e), 0);
+    assert_int_equal(exec_in_process(&r, args), 6);
+    assert_true(message_has(&r, "OnError", "must be a string"));
+    json_decref(r.events);
+    assert_int_equal(wfile_write(file, "{\"Key\": ", 8, 0600, 0, &e), 0);
+    assert_int_equal(exec_in_process(&r, args), 6);
+    assert_true(message_has(&r, "OnError", "params.json"));
+    free(file);
+    run_free(&r);
+}
+
+/* ---- the weir binary ---- */
+
+static const char *
+weir_binary(void)
+{
+    return getenv("WEIR");
+}
+
+static char *
+fixture(const char *name)
+{
+    const char *dir = getenv("WEIR_TEST_PACKAGES");
+
+    return xasprintf("%s/%s", dir ? dir : "tests/fixtures/packages", name);
+}
+
+/* Runs the weir binary with output to /dev/null; returns its exit code. */
+static int
+run_weir(const char *const *args)
+{
+    pid_t pid = fork();
+    int status;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char *argv[16] = {(char *)weir_binary()};
+        int n = 1;
+        int null = open("/dev/null", O_WRONLY);
+        for (; *args; args++)
+            argv[n++] = (char *)*args;
+        dup2(null, 1);
+        dup2(null, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void
+exit_codes_of_weir_exec(void **state)
+{
+    char *quick = fixture("Quick.dtsx"), *fail = fixture("Fail.dtsx");
+    char *bad = fixture("Malformed.dtsx"), *odd = fixture("Unsupported.dtsx");
+
+    if (!weir_binary())
+        skip();
+    assert_int_equal(run_weir((const char *[]){"exec", quick, NULL}), 0);
+    assert_int_equal(run_weir((const char *[]){"exec", fail, NULL}), 1);
+    assert_int_equal(run_weir((const char *[]){"exec", "/nonexistent/X.dtsx",
+                                               NULL}), 4);
+    assert_int_equal(run_weir((const char *[]){"exec", bad, NULL}), 5);
+    assert_int_equal(run_weir((const char *[]){"exec", odd, NULL}), 1);
+    assert_int_equal(run_weir((const char *[]){"exec", "--validate", odd,
+                                               NULL}), 1);
+    assert_int_equal(run_weir((const char *[]){"exec", "--validate", quick,
+                                               NULL}), 0);
+    assert_int_equal(run_weir((const char *[]){"exec", "--bogus", quick,
+                                               NULL}), 6);
+    assert_int_equal(run_weir((const char *[]){"exec", NULL}), 6);
+    assert_int_equal(run_weir((const char *[]){"exec", quick, quick, NULL}),
+                     6);
+    assert_int_equal(run_weir((const char *[]){"exec", "--events-fd", "57",
+                                               quick, NULL}), 6);
+    free(quick);
+    free(fail);
+    free(bad);
+    free(odd);
+}
+
+/* Reads events from `fd` until one contains `needle` (or 10 s pass). */
+static bool
+wait_for_line(int fd, struct wbuf *got, const char *needle)
+{
+    int64_t until = wtime_mono_ns() + 10 * INT64_C(1000000000);
+    char buf[4096];
+
+    while (!strstr(got->buf, needle) && wtime_mono_ns() < until) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            return false;
+        wbuf_add(got, buf, (size_t)n, NULL);
+    }
+    return strstr(got->buf, needle) != NULL;
+}
+
+static void
+sigterm_cancels_with_exit_code_3(void **state)
+{
+    char *sleep30 = fixture("Sleep30.dtsx");
+    int fds[2], status;
+    struct wbuf got;
+    pid_t pid;
+    struct run r = {0};
+    char buf[4096];
+    ssize_t n;
+
+    if (!weir_binary())
+        skip();
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(fds[1], 3);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(weir_binary(), weir_binary(), "exec", "--events-fd", "3",
+              sleep30, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    wbuf_init(&got, WBUF_NOLIMIT);
+    assert_true(wait_for_line(fds[0], &got, "\"OnPreExecute\",\"source\":"
+                                            "\"Sleep\""));
+    usleep(200 * 1000); /* let the process start */
+    int64_t t0 = wtime_mono_ns();
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(wtime_mono_ns() - t0 < 4 * INT64_C(1000000000));
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 3);
+    while ((n = read(fds[0], buf, sizeof(buf))) > 0)
+        wbuf_add(&got, buf, (size_t)n, NULL);
+    close(fds[0]);
+    parse_events(&r, got.buf);
+    assert_true(message_has(&r, "OnWarning", "canceled"));
+    assert_int_equal(result_of(&r, "\\Package\\Sleep"), 3);
+    assert_int_equal(result_of(&r, "\\Package"), 3);
+    json_decref(r.events);
+    wbuf_release(&got);
+    free(sleep30);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(arguments_split_like_windows),
+        cmocka_unit_test(utf8_is_cleaned),
+        cmocka_unit_test(every_runnable_type_has_an_implementation),
+        cmocka_unit_test(success_failure_and_completion),
+        cmocka_unit_test(and_versus_or),
+        cmocka_unit_test(disabled_counts_as_success),
+        cmocka_unit_test(dead_branches_never_run),
+        cmocka_unit_test(order_is_topological_and_deterministic),
+        cmocka_unit_test(sequences_and_fail_parent),
+        cmocka_unit_test(fail_package_on_failure_stops_everything),
+        cmocka_unit_test(force_execution_result),
+        cmocka_unit_test(events_are_ordered_json_lines),
+        cmocka_unit_test(output_becomes_bounded_events),
+        cmocka_unit_test(working_directory_is_relative_to_the_package),
+        cmocka_unit_test(success_value_and_exit_code_check),
+        cmocka_unit_test(timeout_stops_the_process),
+        cmocka_unit_test(bad_programs_fail_clearly),
+        cmocka_unit_test(parameters_are_checked),
+        cmocka_unit_test(parameters_from_a_file),
+        cmocka_unit_test(exit_codes_of_weir_exec),
+        cmocka_unit_test(sigterm_cancels_with_exit_code_3),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
