@@ -141,8 +141,7 @@ only_child(struct loader *l, const xmlNode *parent, const char *local,
         if (!pkg_xml_is(c, PKG_NS_DTS, local))
             continue;
         if (*out)
-            return fail(l, c, "a second <DTS:%s> in the same element",
-                        local);
+            return fail(l, c, "a second <DTS:%s> in the same element", local);
         *out = c;
     }
     return 0;
@@ -179,8 +178,7 @@ read_variable(struct loader *l, const xmlNode *n, struct pkg_variable *v)
     if (!val)
         return 0;
     v->value = pkg_xml_text(l->a, val);
-    return get_int(l, val, PKG_NS_DTS, "DataType", 0, 0, 0xffff,
-                   &v->data_type);
+    return get_int(l, val, PKG_NS_DTS, "DataType", 0, 0, 0xffff, &v->data_type);
 }
 
 static int
@@ -258,8 +256,8 @@ read_constraint(struct loader *l, const xmlNode *n,
         return fail(l, n, "<DTS:PrecedenceConstraint> '%s' has no DTS:To",
                     c->name);
     if (get_int(l, n, PKG_NS_DTS, "Value", PKG_SUCCESS, 0, 2, &value) < 0 ||
-        get_int(l, n, PKG_NS_DTS, "EvalOp", PKG_EVAL_CONSTRAINT, 1, 4,
-                &op) < 0 ||
+        get_int(l, n, PKG_NS_DTS, "EvalOp", PKG_EVAL_CONSTRAINT, 1, 4, &op) <
+            0 ||
         get_bool(l, n, PKG_NS_DTS, "LogicalAnd", false, &c->logical_and) < 0)
         return -1;
     c->value = (enum pkg_outcome)value;
@@ -495,8 +493,8 @@ read_flags(struct loader *l, const xmlNode *n, struct pkg_executable *e)
                  &e->fail_package_on_failure) < 0 ||
         get_bool(l, n, ns, "FailParentOnFailure", false,
                  &e->fail_parent_on_failure) < 0 ||
-        get_int(l, n, ns, "MaxErrorCount", 1, 0, INT_MAX,
-                &e->max_error_count) < 0 ||
+        get_int(l, n, ns, "MaxErrorCount", 1, 0, INT_MAX, &e->max_error_count) <
+            0 ||
         get_int(l, n, ns, "ForceExecutionResult", -1, -1, 2,
                 &e->force_execution_result) < 0)
         return -1;
@@ -537,8 +535,8 @@ read_parameter(struct loader *l, const xmlNode *n, struct pkg_parameter *pa)
     pa->dtsid = dts(l, n, "DTSID");
     pa->description = dts(l, n, "Description");
     pa->line = pkg_xml_line(n);
-    if (get_int(l, n, PKG_NS_DTS, "DataType", 8, 0, 0xffff,
-                &pa->data_type) < 0 ||
+    if (get_int(l, n, PKG_NS_DTS, "DataType", 8, 0, 0xffff, &pa->data_type) <
+            0 ||
         get_bool(l, n, PKG_NS_DTS, "Required", false, &pa->required) < 0 ||
         get_bool(l, n, PKG_NS_DTS, "Sensitive", false, &pa->sensitive) < 0)
         return -1;
@@ -634,14 +632,14 @@ check_format(struct loader *l, const xmlNode *root)
     for (const xmlNode *c = root->children; c && !prop; c = c->next) {
         const char *name;
         if (pkg_xml_is(c, PKG_NS_DTS, "Property") &&
-            (name = dts(l, c, "Name")) &&
-            !strcmp(name, "PackageFormatVersion"))
+            (name = dts(l, c, "Name")) && !strcmp(name, "PackageFormatVersion"))
             prop = c;
     }
     if (!prop) {
         if (!dts(l, root, "refId"))
-            return fail(l, root, "no PackageFormatVersion: not a package in "
-                                 "the SSIS 2012 or later format");
+            return fail(l, root,
+                        "no PackageFormatVersion: not a package in "
+                        "the SSIS 2012 or later format");
         l->p->format_version = 8;
         return 0;
     }
@@ -649,14 +647,16 @@ check_format(struct loader *l, const xmlNode *root)
     errno = 0;
     v = strtol(text, &end, 10);
     if (end == text || errno || (*end && !isspace((unsigned char)*end)))
-        return fail(l, prop, "PackageFormatVersion '%s' is not a number",
-                    text);
+        return fail(l, prop, "PackageFormatVersion '%s' is not a number", text);
     if (v == 2 || v == 3)
-        return fail(l, prop, "package format %ld (SSIS %s): upgrade it in "
-                             "SSDT", v, v == 2 ? "2005" : "2008");
+        return fail(l, prop,
+                    "package format %ld (SSIS %s): upgrade it in "
+                    "SSDT",
+                    v, v == 2 ? "2005" : "2008");
     if (v < 6 || v > 8)
-        return fail(l, prop, "package format %ld is not supported: weir "
-                             "reads formats 6 and 8 (SSIS 2012 and later)",
+        return fail(l, prop,
+                    "package format %ld is not supported: weir "
+                    "reads formats 6 and 8 (SSIS 2012 and later)",
                     v);
     l->p->format_version = (int)v;
     return 0;
@@ -671,13 +671,15 @@ check_protection(struct loader *l, const xmlNode *root)
     if (get_int(l, root, PKG_NS_DTS, "ProtectionLevel", 1, 0, 5, &level) < 0)
         return -1;
     if (level == 3)
-        return fail(l, root, "the package is encrypted with a password "
-                             "(ProtectionLevel 3), which weir cannot read "
-                             "yet: save it with DontSaveSensitive");
+        return fail(l, root,
+                    "the package is encrypted with a password "
+                    "(ProtectionLevel 3), which weir cannot read "
+                    "yet: save it with DontSaveSensitive");
     if (level == 4)
-        return fail(l, root, "the package is encrypted with its author's "
-                             "Windows key (ProtectionLevel 4): save it with "
-                             "DontSaveSensitive");
+        return fail(l, root,
+                    "the package is encrypted with its author's "
+                    "Windows key (ProtectionLevel 4): save it with "
+                    "DontSaveSensitive");
     return 0;
 }
 
@@ -687,8 +689,9 @@ read_root(struct loader *l, const xmlNode *root)
     const xmlNode *params = NULL, *conns = NULL;
 
     if (!pkg_xml_is(root, PKG_NS_DTS, "Executable"))
-        return fail(l, root, "the root element is <%s>, not <DTS:Executable>:"
-                             " this is not an SSIS package",
+        return fail(l, root,
+                    "the root element is <%s>, not <DTS:Executable>:"
+                    " this is not an SSIS package",
                     (const char *)root->name);
     if (check_format(l, root) < 0 || check_protection(l, root) < 0 ||
         get_int(l, root, PKG_NS_DTS, "MaxConcurrentExecutables", -1, -1,
@@ -708,8 +711,7 @@ read_root(struct loader *l, const xmlNode *root)
 }
 
 struct pkg *
-pkg_load_memory(const char *name, const void *xml, size_t len,
-                struct werr *err)
+pkg_load_memory(const char *name, const void *xml, size_t len, struct werr *err)
 {
     struct pkg *p = xcalloc(1, sizeof(*p));
     struct loader l = {.p = p, .err = err};

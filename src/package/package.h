@@ -51,7 +51,7 @@ struct pkg_executable;
 
 /* A precedence constraint between two children of one container. */
 struct pkg_constraint {
-    const char *name;   /* DTS:ObjectName, "" if absent */
+    const char *name;              /* DTS:ObjectName, "" if absent */
     const char *from_ref, *to_ref; /* DTS:From and DTS:To as written */
     /* The children of the owning container that From and To name, or NULL
      * when they name no child of it (pkg_validate reports that). */
@@ -107,10 +107,10 @@ struct pkg_process {
     const char *arguments;         /* "" if absent */
     const char *working_directory; /* "" if absent */
     const char *stdin_variable, *stdout_variable, *stderr_variable; /* or "" */
-    int success_value;             /* default 0 */
-    int timeout_s;                 /* 0 = none */
-    bool fail_on_return_code;      /* default true */
-    bool require_full_file_name;   /* default true */
+    int success_value;           /* default 0 */
+    int timeout_s;               /* 0 = none */
+    bool fail_on_return_code;    /* default true */
+    bool require_full_file_name; /* default true */
 };
 
 /* An event handler: an event name and the container that runs for it. */
@@ -122,16 +122,16 @@ struct pkg_event_handler {
 /* An executable: the package itself, a container, or a task.  Containers
  * have children and the constraints between them; tasks have none. */
 struct pkg_executable {
-    size_t index;         /* 0 .. pkg_executable_count() - 1, root is 0 */
-    const char *ref_id;   /* "Package\Seq\Task" as written */
-    const char *path;     /* "\Package\Seq\Task": the package path */
-    const char *name;     /* DTS:ObjectName */
-    const char *dtsid;    /* "" if absent */
-    const char *type;     /* normalized, see pkg_type_normalize() */
+    size_t index;             /* 0 .. pkg_executable_count() - 1, root is 0 */
+    const char *ref_id;       /* "Package\Seq\Task" as written */
+    const char *path;         /* "\Package\Seq\Task": the package path */
+    const char *name;         /* DTS:ObjectName */
+    const char *dtsid;        /* "" if absent */
+    const char *type;         /* normalized, see pkg_type_normalize() */
     const char *type_written; /* as written in the file */
     const char *description;
     int line;
-    int depth;            /* 0 for the package */
+    int depth; /* 0 for the package */
     bool disabled, delay_validation;
     bool fail_package_on_failure, fail_parent_on_failure;
     int max_error_count;        /* default 1; 0 means no limit */
@@ -189,8 +189,7 @@ const struct pkg_parameter *pkg_parameters(const struct pkg *p, size_t *n);
 const struct pkg_connection *pkg_connections(const struct pkg *p, size_t *n);
 /* The executable whose refId is `ref_id` (exact match first, then ignoring
  * case), or NULL. */
-const struct pkg_executable *pkg_find(const struct pkg *p,
-                                      const char *ref_id);
+const struct pkg_executable *pkg_find(const struct pkg *p, const char *ref_id);
 
 /* What weir knows about an executable type. */
 struct pkg_type_info {
@@ -231,7 +230,7 @@ struct pkg_project *pkg_project_load_dir(const char *dir, struct werr *err);
 struct pkg_project *pkg_project_load_memory(const char *name, const void *xml,
                                             size_t len, struct werr *err);
 void pkg_project_free(struct pkg_project *pr);
-const struct pkg_parameter *pkg_project_parameters(
-    const struct pkg_project *pr, size_t *n);
+const struct pkg_parameter *pkg_project_parameters(const struct pkg_project *pr,
+                                                   size_t *n);
 
 #endif

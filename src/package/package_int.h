@@ -64,8 +64,8 @@ xmlDocPtr pkg_xml_read(const char *name, const void *xml, size_t len,
 bool pkg_xml_is(const xmlNode *n, const char *ns, const char *local);
 /* The value of attribute `local` in namespace `ns` (NULL for no namespace)
  * copied into the arena, or NULL if absent. */
-const char *pkg_xml_attr(struct pkg_arena *a, const xmlNode *n,
-                         const char *ns, const char *local);
+const char *pkg_xml_attr(struct pkg_arena *a, const xmlNode *n, const char *ns,
+                         const char *local);
 /* The text content of an element, copied into the arena ("" if empty). */
 const char *pkg_xml_text(struct pkg_arena *a, const xmlNode *n);
 /* The element's line in the file. */

@@ -20,8 +20,7 @@
 #include "package/package_int.h"
 
 static int __attribute__((format(printf, 4, 5)))
-fail(struct werr *err, const char *file, const xmlNode *n, const char *fmt,
-     ...)
+fail(struct werr *err, const char *file, const xmlNode *n, const char *fmt, ...)
 {
     char msg[224];
     va_list ap;
@@ -73,16 +72,19 @@ read_property(struct pkg_arena *a, const char *file, const xmlNode *prop,
         errno = 0;
         v = strtol(text, &end, 10);
         if (end == text || *end || errno)
-            return fail(err, file, prop, "parameter '%s': %s must be a "
-                                         "number, not '%s'",
+            return fail(err, file, prop,
+                        "parameter '%s': %s must be a "
+                        "number, not '%s'",
                         pa->name, name, text);
         if (!strcmp(name, "Required"))
             pa->required = v != 0;
         else if (!strcmp(name, "Sensitive"))
             pa->sensitive = v != 0;
         else if ((pa->data_type = pkg_typecode_to_variant((int)v)) < 0)
-            return fail(err, file, prop, "parameter '%s': unknown data "
-                                         "type %ld", pa->name, v);
+            return fail(err, file, prop,
+                        "parameter '%s': unknown data "
+                        "type %ld",
+                        pa->name, v);
     }
     return 0;
 }
@@ -121,14 +123,17 @@ pkg_project_load_memory(const char *name, const void *xml, size_t len,
         goto fail;
     root = xmlDocGetRootElement(doc);
     if (!pkg_xml_is(root, PKG_NS_SSIS, "Parameters")) {
-        fail(err, name, root, "the root element is <%s>, not "
-                              "<SSIS:Parameters>", (const char *)root->name);
+        fail(err, name, root,
+             "the root element is <%s>, not "
+             "<SSIS:Parameters>",
+             (const char *)root->name);
         goto fail;
     }
     for (const xmlNode *c = root->children; c; c = c->next)
         n += pkg_xml_is(c, PKG_NS_SSIS, "Parameter");
     if (n)
-        pr->parameters = pkg_arena_alloc(pr->arena, n * sizeof(struct pkg_parameter));
+        pr->parameters =
+            pkg_arena_alloc(pr->arena, n * sizeof(struct pkg_parameter));
     for (const xmlNode *c = root->children; c; c = c->next)
         if (pkg_xml_is(c, PKG_NS_SSIS, "Parameter") &&
             read_parameter(pr->arena, name, c, &pr->parameters[i++], err) < 0)

@@ -13,12 +13,9 @@
 #include "package/package_int.h"
 
 static const struct pkg_type_info types[] = {
-    {"Microsoft.Package", "package", true, true,
-     NULL},
-    {"STOCK:SEQUENCE", "Sequence container", true, true,
-     NULL},
-    {"Microsoft.ExecuteProcess", "Execute Process task", false, true,
-     NULL},
+    {"Microsoft.Package", "package", true, true, NULL},
+    {"STOCK:SEQUENCE", "Sequence container", true, true, NULL},
+    {"Microsoft.ExecuteProcess", "Execute Process task", false, true, NULL},
     {"STOCK:FORLOOP", "For Loop container", true, false,
      "For Loop containers are not supported yet: they need the expression "
      "language"},
@@ -29,36 +26,24 @@ static const struct pkg_type_info types[] = {
      "control flow only (containers and Execute Process tasks)"},
     {"Microsoft.ScriptTask", "Script task", false, false,
      "script tasks cannot run: they need .NET"},
-    {"Microsoft.ExecuteSQLTask", "Execute SQL task", false, false,
-     NULL},
+    {"Microsoft.ExecuteSQLTask", "Execute SQL task", false, false, NULL},
     {"Microsoft.ExecutePackageTask", "Execute Package task", false, false,
      NULL},
-    {"Microsoft.ExpressionTask", "Expression task", false, false,
-     NULL},
-    {"Microsoft.FileSystemTask", "File System task", false, false,
-     NULL},
-    {"Microsoft.SendMailTask", "Send Mail task", false, false,
-     NULL},
-    {"Microsoft.BulkInsertTask", "Bulk Insert task", false, false,
-     NULL},
-    {"Microsoft.FtpTask", "FTP task", false, false,
-     NULL},
-    {"Microsoft.XMLTask", "XML task", false, false,
-     NULL},
-    {"Microsoft.WebServiceTask", "Web Service task", false, false,
-     NULL},
-    {"Microsoft.DataProfilingTask", "Data Profiling task", false, false,
-     NULL},
-    {"Microsoft.WmiDataReaderTask", "WMI Data Reader task", false, false,
-     NULL},
+    {"Microsoft.ExpressionTask", "Expression task", false, false, NULL},
+    {"Microsoft.FileSystemTask", "File System task", false, false, NULL},
+    {"Microsoft.SendMailTask", "Send Mail task", false, false, NULL},
+    {"Microsoft.BulkInsertTask", "Bulk Insert task", false, false, NULL},
+    {"Microsoft.FtpTask", "FTP task", false, false, NULL},
+    {"Microsoft.XMLTask", "XML task", false, false, NULL},
+    {"Microsoft.WebServiceTask", "Web Service task", false, false, NULL},
+    {"Microsoft.DataProfilingTask", "Data Profiling task", false, false, NULL},
+    {"Microsoft.WmiDataReaderTask", "WMI Data Reader task", false, false, NULL},
     {"Microsoft.WmiEventWatcherTask", "WMI Event Watcher task", false, false,
      NULL},
-    {"Microsoft.MessageQueueTask", "Message Queue task", false, false,
-     NULL},
+    {"Microsoft.MessageQueueTask", "Message Queue task", false, false, NULL},
     {"Microsoft.TransferDatabaseTask", "Transfer Database task", false, false,
      NULL},
-    {"Microsoft.CDCControlTask", "CDC Control task", false, false,
-     NULL},
+    {"Microsoft.CDCControlTask", "CDC Control task", false, false, NULL},
 };
 
 /* Spellings that the generic rules below do not cover. */
@@ -169,9 +154,9 @@ pkg_typecode_to_variant(int typecode)
      * UInt32 10 -> 19, Int64 11 -> 20, UInt64 12 -> 21, Single 13 -> 4,
      * Double 14 -> 5, Decimal 15 -> 14, DateTime 16 -> 7, String 18 -> 8. */
     static const int map[19] = {
-        [3] = 11, [5] = 16, [6] = 17, [7] = 2,   [8] = 18, [9] = 3,
-        [10] = 19, [11] = 20, [12] = 21, [13] = 4, [14] = 5, [15] = 14,
-        [16] = 7, [18] = 8,
+        [3] = 11, [5] = 16,  [6] = 17,  [7] = 2,   [8] = 18,
+        [9] = 3,  [10] = 19, [11] = 20, [12] = 21, [13] = 4,
+        [14] = 5, [15] = 14, [16] = 7,  [18] = 8,
     };
 
     if (typecode < 0 || typecode >= 19 || !map[typecode])

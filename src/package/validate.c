@@ -63,8 +63,8 @@ pkg_path_is_windows(const char *path)
 bool
 pkg_program_is_windows(const char *program)
 {
-    static const char *const exts[] = {".exe", ".bat", ".cmd", ".com",
-                                       ".ps1", ".vbs"};
+    static const char *const exts[] = {".exe", ".bat", ".cmd",
+                                       ".com", ".ps1", ".vbs"};
 
     if (pkg_path_is_windows(program))
         return true;
@@ -84,16 +84,19 @@ check_process(struct validator *v, const struct pkg_executable *e)
         return;
     }
     if (pkg_program_is_windows(pr->executable))
-        problem(v, e, "'%s' is a Windows program: weir runs Linux programs "
-                      "(for example /bin/sh with Arguments -c \"...\")",
+        problem(v, e,
+                "'%s' is a Windows program: weir runs Linux programs "
+                "(for example /bin/sh with Arguments -c \"...\")",
                 pr->executable);
     if (pkg_path_is_windows(pr->working_directory))
-        problem(v, e, "working directory '%s' is a Windows path: use a "
-                      "Linux path, relative to the package's folder",
+        problem(v, e,
+                "working directory '%s' is a Windows path: use a "
+                "Linux path, relative to the package's folder",
                 pr->working_directory);
     if (*pr->stdin_variable || *pr->stdout_variable || *pr->stderr_variable)
-        problem(v, e, "standard input, output and error variables are not "
-                      "supported yet");
+        problem(v, e,
+                "standard input, output and error variables are not "
+                "supported yet");
 }
 
 static void
@@ -116,8 +119,10 @@ check_type(struct validator *v, const struct pkg_executable *e)
         if (ti->why_not)
             problem(v, e, "%s", ti->why_not);
         else
-            problem(v, e, "unsupported task type '%s': this version of weir "
-                          "cannot run %ss yet", ti->type, ti->label);
+            problem(v, e,
+                    "unsupported task type '%s': this version of weir "
+                    "cannot run %ss yet",
+                    ti->type, ti->label);
         return;
     }
     if (!strcmp(ti->type, "Microsoft.ExecuteProcess"))
@@ -128,8 +133,9 @@ static void
 check_expressions(struct validator *v, const struct pkg_executable *e)
 {
     for (size_t i = 0; i < e->nexpressions; i++)
-        problem(v, e, "the property expression on %s is not supported yet: "
-                      "the expression language is a later module",
+        problem(v, e,
+                "the property expression on %s is not supported yet: "
+                "the expression language is a later module",
                 e->expressions[i].property);
 }
 
@@ -139,8 +145,9 @@ check_names(struct validator *v, const struct pkg_executable *e)
     for (size_t i = 0; i < e->nchildren; i++)
         for (size_t j = 0; j < i; j++)
             if (!strcmp(e->children[i]->ref_id, e->children[j]->ref_id)) {
-                problem(v, e->children[i], "a second executable with the "
-                                           "same path");
+                problem(v, e->children[i],
+                        "a second executable with the "
+                        "same path");
                 break;
             }
 }
@@ -153,12 +160,15 @@ check_end(struct validator *v, const struct pkg_executable *owner,
     const struct pkg_executable *x = pkg_find(v->p, ref);
 
     if (x)
-        problem(v, owner, "precedence constraint '%s' connects '%s' and "
-                          "'%s', which are not in the same container",
+        problem(v, owner,
+                "precedence constraint '%s' connects '%s' and "
+                "'%s', which are not in the same container",
                 c->name, c->from_ref, c->to_ref);
     else
-        problem(v, owner, "precedence constraint '%s' names '%s', which is "
-                          "not an executable of this package", c->name, ref);
+        problem(v, owner,
+                "precedence constraint '%s' names '%s', which is "
+                "not an executable of this package",
+                c->name, ref);
 }
 
 static void
@@ -170,9 +180,10 @@ check_constraint(struct validator *v, const struct pkg_executable *owner,
         return;
     }
     if (c->eval_op != PKG_EVAL_CONSTRAINT)
-        problem(v, owner, "precedence constraint '%s' (%s -> %s) uses an "
-                          "expression: precedence constraint expressions "
-                          "are not supported yet",
+        problem(v, owner,
+                "precedence constraint '%s' (%s -> %s) uses an "
+                "expression: precedence constraint expressions "
+                "are not supported yet",
                 c->name, c->from->name, c->to->name);
 }
 

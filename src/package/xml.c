@@ -50,8 +50,8 @@ xml_failed(const char *name, const struct first_error *fe, struct werr *err)
     if (!fe->have)
         return werr_set(err, WERR_INVALID, "'%s': malformed XML", name);
     if (fe->line > 0)
-        return werr_set(err, WERR_INVALID, "'%s' line %d: %s", name,
-                        fe->line, fe->msg);
+        return werr_set(err, WERR_INVALID, "'%s' line %d: %s", name, fe->line,
+                        fe->msg);
     return werr_set(err, WERR_INVALID, "'%s': %s", name, fe->msg);
 }
 
@@ -92,7 +92,8 @@ pkg_xml_read(const char *name, const void *xml, size_t len, struct werr *err)
         xmlFreeDoc(doc);
         werr_set(err, WERR_INVALID,
                  "'%s' has a DOCTYPE: packages never do, and weir does not "
-                 "read DTDs", name);
+                 "read DTDs",
+                 name);
         return NULL;
     }
     return doc;
@@ -101,8 +102,8 @@ pkg_xml_read(const char *name, const void *xml, size_t len, struct werr *err)
 bool
 pkg_xml_is(const xmlNode *n, const char *ns, const char *local)
 {
-    if (!n || n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name,
-                                                    local))
+    if (!n || n->type != XML_ELEMENT_NODE ||
+        strcmp((const char *)n->name, local))
         return false;
     if (!ns)
         return n->ns == NULL;

@@ -49,8 +49,8 @@ static void
 emit_v(struct rt_run *run, const struct pkg_executable *e,
        enum rt_event_kind kind, int code, const char *fmt, va_list ap)
 {
-    struct rt_event ev = {.kind = kind, .source = e->name, .path = e->path,
-                          .code = code};
+    struct rt_event ev = {
+        .kind = kind, .source = e->name, .path = e->path, .code = code};
     char *msg = NULL;
 
     if (fmt && vasprintf(&msg, fmt, ap) < 0)
@@ -112,18 +112,46 @@ rt_canceled(struct rt_run *run)
     return true;
 }
 
-/* Lines of a problem list become OnError events from the package. */
+/* The executable a problem line "\\Package\\Seq\\Task: message" is about
+ * (names may contain ": ", so the longest path that exists wins), and
+ * where its message starts.  Lines about no executable go to the root. */
+static const struct pkg_executable *
+problem_source(const struct pkg *p, const char *line, size_t len,
+               size_t *msg_at)
+{
+    const struct pkg_executable *best = pkg_root(p), *e;
+    char *ref;
+
+    *msg_at = 0;
+    if (len < 2 || line[0] != '\\')
+        return best;
+    for (size_t i = 1; i + 1 < len; i++) {
+        if (line[i] != ':' || line[i + 1] != ' ')
+            continue;
+        ref = xstrndup(line + 1, i - 1);
+        if ((e = pkg_find(p, ref))) {
+            best = e;
+            *msg_at = i + 2;
+        }
+        free(ref);
+    }
+    return best;
+}
+
+/* Each problem line becomes an OnError event from its executable. */
 static void
 report_problems(struct rt_run *run, const char *lines)
 {
     const char *p = lines, *nl;
 
     for (; *p; p = nl ? nl + 1 : p + strlen(p)) {
+        size_t len, at;
         nl = strchr(p, '\n');
-        int len = nl ? (int)(nl - p) : (int)strlen(p);
-        if (len)
-            rt_error(run, pkg_root(run->pkg), RT_E_VALIDATION, "%.*s", len,
-                     p);
+        len = nl ? (size_t)(nl - p) : strlen(p);
+        if (!len)
+            continue;
+        const struct pkg_executable *e = problem_source(run->pkg, p, len, &at);
+        rt_error(run, e, RT_E_VALIDATION, "%.*s", (int)(len - at), p + at);
     }
 }
 
@@ -151,9 +179,10 @@ warn_handlers(struct rt_run *run, const struct pkg_executable *e)
     if (e->disabled)
         return;
     for (size_t i = 0; i < e->nhandlers; i++)
-        rt_emit(run, e, RT_EV_WARNING, "the %s event handler is not run: "
-                                       "this version of weir does not run "
-                                       "event handlers yet",
+        rt_emit(run, e, RT_EV_WARNING,
+                "the %s event handler is not run: "
+                "this version of weir does not run "
+                "event handlers yet",
                 e->handlers[i].event);
     for (size_t i = 0; i < e->nchildren; i++)
         warn_handlers(run, e->children[i]);
@@ -184,20 +213,20 @@ rt_execute(struct rt_run *run, const struct pkg_executable *e)
 {
     const struct rt_task_ops *ops = rt_ops_for(e->type);
     struct rt_state *st = &run->state[e->index];
-    struct rt_event post = {.kind = RT_EV_POST_EXECUTE, .source = e->name,
-                            .path = e->path};
+    struct rt_event post = {
+        .kind = RT_EV_POST_EXECUTE, .source = e->name, .path = e->path};
     enum rt_result r;
 
     if (!ops)
-        W_BUG("no implementation of '%s' (validation let it through)",
-              e->type);
+        W_BUG("no implementation of '%s' (validation let it through)", e->type);
     st->start_ms = wtime_real_ms();
     st->ran = true;
     rt_emit(run, e, RT_EV_PRE_EXECUTE, NULL);
     r = ops->execute(run, e);
     if (r != RT_CANCELED && e->force_execution_result >= 0) {
-        rt_emit(run, e, RT_EV_INFORMATION, "ForceExecutionResult makes the "
-                                           "result %d, whatever happened",
+        rt_emit(run, e, RT_EV_INFORMATION,
+                "ForceExecutionResult makes the "
+                "result %d, whatever happened",
                 e->force_execution_result);
         r = (enum rt_result)e->force_execution_result;
     }
@@ -245,8 +274,7 @@ outcome_matches(enum pkg_outcome want, enum rt_result got)
     case PKG_FAILURE:
         return got == RT_FAILURE;
     case PKG_COMPLETION:
-        return got == RT_SUCCESS || got == RT_FAILURE ||
-               got == RT_COMPLETION;
+        return got == RT_SUCCESS || got == RT_FAILURE || got == RT_COMPLETION;
     }
     return false;
 }
@@ -309,8 +337,7 @@ next_child(struct container_run *cr)
 
 /* Runs child i; returns false when the container must stop. */
 static bool
-run_child(struct rt_run *run, struct container_run *cr, size_t i,
-          bool *failed)
+run_child(struct rt_run *run, struct container_run *cr, size_t i, bool *failed)
 {
     const struct pkg_executable *x = cr->c->children[i];
     enum rt_result r;
@@ -324,13 +351,15 @@ run_child(struct rt_run *run, struct container_run *cr, size_t i,
     if (r == RT_CANCELED)
         return false;
     if (r == RT_FAILURE && x->fail_package_on_failure) {
-        rt_emit(run, x, RT_EV_WARNING, "FailPackageOnFailure is set: the "
-                                       "package stops and fails");
+        rt_emit(run, x, RT_EV_WARNING,
+                "FailPackageOnFailure is set: the "
+                "package stops and fails");
         run->package_failed = true;
     }
     if (r == RT_FAILURE && x->fail_parent_on_failure) {
-        rt_emit(run, cr->c, RT_EV_WARNING, "'%s' failed and has "
-                                           "FailParentOnFailure set",
+        rt_emit(run, cr->c, RT_EV_WARNING,
+                "'%s' failed and has "
+                "FailParentOnFailure set",
                 x->name);
         *failed = true;
         return false;
@@ -347,9 +376,10 @@ container_result(struct rt_run *run, const struct pkg_executable *c,
     if (failed || (run->package_failed && !c->parent))
         return RT_FAILURE;
     if (c->max_error_count > 0 && errors >= c->max_error_count) {
-        rt_emit(run, c, RT_EV_WARNING, "the number of errors raised (%d) "
-                                       "reached the maximum allowed (%d); "
-                                       "resulting in failure",
+        rt_emit(run, c, RT_EV_WARNING,
+                "the number of errors raised (%d) "
+                "reached the maximum allowed (%d); "
+                "resulting in failure",
                 errors, c->max_error_count);
         return RT_FAILURE;
     }

@@ -37,8 +37,8 @@ static const struct {
     [RT_EV_TASK_FAILED] = {"OnTaskFailed", 130},
 };
 
-static const char *const result_names[] = {"success", "failure",
-                                           "completion", "canceled"};
+static const char *const result_names[] = {"success", "failure", "completion",
+                                           "canceled"};
 
 int
 rt_event_type(enum rt_event_kind kind)
@@ -145,8 +145,9 @@ emit_json(struct rt_events *ev, const struct rt_event *e, const char *msg)
     if (!ev->broken && write_all(ev->fd, line, len + 1) < 0) {
         ev->broken = true;
         if (ev->errs)
-            fprintf(ev->errs, "weir exec: cannot write events to descriptor "
-                              "%d: %s; later events are lost\n",
+            fprintf(ev->errs,
+                    "weir exec: cannot write events to descriptor "
+                    "%d: %s; later events are lost\n",
                     ev->fd, strerror(errno));
     }
     free(line);

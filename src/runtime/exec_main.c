@@ -46,26 +46,31 @@ struct exec_conf {
 };
 
 static const struct wopt exec_options[] = {
-    {"validate", WOPT_BOOL, offsetof(struct exec_conf, validate), "false", 0,
-     0, "load and validate only (dtexec /Validate); list every problem", 0},
+    {"validate", WOPT_BOOL, offsetof(struct exec_conf, validate), "false", 0, 0,
+     "load and validate only (dtexec /Validate); list every problem", 0},
     {"param", WOPT_LIST, offsetof(struct exec_conf, params), NULL, 0, 0,
      "set a parameter: NAME=VALUE, where NAME is Name, $Package::Name or "
-     "$Project::Name; repeatable", 0},
-    {"params-file", WOPT_STR, offsetof(struct exec_conf, params_file), NULL,
-     0, 0, "read parameters from a JSON object {\"Name\": \"value\"}", 0},
+     "$Project::Name; repeatable",
+     0},
+    {"params-file", WOPT_STR, offsetof(struct exec_conf, params_file), NULL, 0,
+     0, "read parameters from a JSON object {\"Name\": \"value\"}", 0},
     {"events-fd", WOPT_INT, offsetof(struct exec_conf, events_fd), "-1", -1,
-     INT_MAX, "write events as JSON lines to this file descriptor instead of "
-              "text on stdout (-1: text)", 0},
-    {"project-dir", WOPT_STR, offsetof(struct exec_conf, project_dir), NULL,
-     0, 0, "the project's folder (Project.params); default: the package's "
-           "folder", 0},
+     INT_MAX,
+     "write events as JSON lines to this file descriptor instead of "
+     "text on stdout (-1: text)",
+     0},
+    {"project-dir", WOPT_STR, offsetof(struct exec_conf, project_dir), NULL, 0,
+     0,
+     "the project's folder (Project.params); default: the package's "
+     "folder",
+     0},
     WOPT_END,
 };
 
-#define USAGE                                                                 \
-    "usage: weir exec [options] PACKAGE.dtsx\n\n"                            \
-    "Runs one SSIS package, as dtexec does.  Exit codes: 0 success, 1 "      \
-    "failure or\nvalidation problems, 3 canceled, 4 package not found, 5 "   \
+#define USAGE                                                                  \
+    "usage: weir exec [options] PACKAGE.dtsx\n\n"                              \
+    "Runs one SSIS package, as dtexec does.  Exit codes: 0 success, 1 "        \
+    "failure or\nvalidation problems, 3 canceled, 4 package not found, 5 "     \
     "package not loadable,\n6 bad command line."
 
 struct saved_signals {
@@ -136,11 +141,13 @@ signals_restore(struct saved_signals *s)
 /* An error before the package runs: an OnError event from the package, so
  * that the execution's log says why. */
 static void
-early_error(struct rt_events *ev, const char *source, int code,
-            const char *msg)
+early_error(struct rt_events *ev, const char *source, int code, const char *msg)
 {
-    struct rt_event e = {.kind = RT_EV_ERROR, .source = source,
-                         .path = "\\Package", .message = msg, .code = code};
+    struct rt_event e = {.kind = RT_EV_ERROR,
+                         .source = source,
+                         .path = "\\Package",
+                         .message = msg,
+                         .code = code};
 
     rt_events_emit(ev, &e);
 }
@@ -158,8 +165,10 @@ setup_events(const struct exec_conf *conf, struct rt_events *ev,
     if (fd < 0)
         return 0;
     if (fcntl(fd, F_GETFD) < 0)
-        return werr_set(err, WERR_INVALID, "--events-fd %d is not an open "
-                                           "file descriptor", fd);
+        return werr_set(err, WERR_INVALID,
+                        "--events-fd %d is not an open "
+                        "file descriptor",
+                        fd);
     /* The package's processes must not inherit the events pipe. */
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     ev->fd = fd;
@@ -214,8 +223,8 @@ run_loaded(const struct exec_conf *conf, struct rt_run *run)
     struct saved_signals saved;
     int rc, problems;
 
-    run->state = xcalloc(pkg_executable_count(run->pkg) + 1,
-                         sizeof(*run->state));
+    run->state =
+        xcalloc(pkg_executable_count(run->pkg) + 1, sizeof(*run->state));
     run->kill_grace_s = 5;
     signals_setup(&saved, &run->wait_mask);
     problems = rt_validate(run);
@@ -231,8 +240,7 @@ run_loaded(const struct exec_conf *conf, struct rt_run *run)
 }
 
 static int
-run_file(const struct exec_conf *conf, const char *path,
-         struct rt_events *ev)
+run_file(const struct exec_conf *conf, const char *path, struct rt_events *ev)
 {
     struct werr err;
     struct pkg *p;
@@ -294,8 +302,7 @@ rt_exec_run(int argc, char **argv)
                     &err);
     if (rc != 0) {
         if (rc < 0)
-            fprintf(stderr, "weir exec: %s (see weir exec --help)\n",
-                    err.msg);
+            fprintf(stderr, "weir exec: %s (see weir exec --help)\n", err.msg);
         rc = rc < 0 ? EXIT_USAGE : EXIT_OK;
         goto out;
     }

@@ -55,36 +55,31 @@ rt_params_release(struct rt_params *ps)
 static const char *
 type_name(int vt)
 {
-    switch (vt) {
-    case 2: return "Int16";
-    case 3: return "Int32";
-    case 4: return "Single";
-    case 5: return "Double";
-    case 6: return "Currency";
-    case 7: return "DateTime";
-    case 8: return "String";
-    case 11: return "Boolean";
-    case 14: return "Decimal";
-    case 16: return "SByte";
-    case 17: return "Byte";
-    case 18: return "UInt16";
-    case 19: return "UInt32";
-    case 20: return "Int64";
-    case 21: return "UInt64";
-    default: return "value";
-    }
+    static const char *const names[] = {
+        [2] = "Int16",    [3] = "Int32",    [4] = "Single",  [5] = "Double",
+        [6] = "Currency", [7] = "DateTime", [8] = "String",  [11] = "Boolean",
+        [14] = "Decimal", [16] = "SByte",   [17] = "Byte",   [18] = "UInt16",
+        [19] = "UInt32",  [20] = "Int64",   [21] = "UInt64",
+    };
+
+    if (vt >= 0 && vt < (int)(sizeof(names) / sizeof(names[0])) && names[vt])
+        return names[vt];
+    return "a value";
 }
 
 static bool
 int_fits(const char *s, int vt)
 {
-    static const struct { int vt; long long min; unsigned long long max; }
-        ranges[] = {
-            {2, INT16_MIN, INT16_MAX}, {3, INT32_MIN, INT32_MAX},
-            {16, INT8_MIN, INT8_MAX},  {17, 0, UINT8_MAX},
-            {18, 0, UINT16_MAX},       {19, 0, UINT32_MAX},
-            {20, INT64_MIN, INT64_MAX}, {21, 0, UINT64_MAX},
-        };
+    static const struct {
+        int vt;
+        long long min;
+        unsigned long long max;
+    } ranges[] = {
+        {2, INT16_MIN, INT16_MAX},  {3, INT32_MIN, INT32_MAX},
+        {16, INT8_MIN, INT8_MAX},   {17, 0, UINT8_MAX},
+        {18, 0, UINT16_MAX},        {19, 0, UINT32_MAX},
+        {20, INT64_MIN, INT64_MAX}, {21, 0, UINT64_MAX},
+    };
     char *end;
 
     for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
@@ -111,7 +106,10 @@ value_fits(const char *s, int vt)
     char *end;
 
     switch (vt) {
-    case 4: case 5: case 6: case 14: {
+    case 4:
+    case 5:
+    case 6:
+    case 14: {
         errno = 0;
         double d = strtod(s, &end);
         return end != s && !*end && !errno && isfinite(d);
@@ -125,8 +123,7 @@ value_fits(const char *s, int vt)
 }
 
 static const struct rt_param *
-find_in(const struct rt_params *ps, const char *name, int project,
-        bool nocase)
+find_in(const struct rt_params *ps, const char *name, int project, bool nocase)
 {
     for (size_t i = 0; i < ps->n; i++) {
         const struct rt_param *v = &ps->v[i];
@@ -171,16 +168,20 @@ rt_params_set(struct rt_params *ps, const char *name, const char *value,
     struct rt_param *v = (struct rt_param *)rt_params_find(ps, name);
 
     if (!v)
-        return werr_set(err, WERR_INVALID, "the package has no parameter "
-                                           "'%s'", name);
+        return werr_set(err, WERR_INVALID,
+                        "the package has no parameter "
+                        "'%s'",
+                        name);
     if (!value_fits(value, v->def->data_type)) {
         if (v->def->sensitive)
-            return werr_set(err, WERR_INVALID, "parameter '%s' is %s: the "
-                                               "value given is not one",
+            return werr_set(err, WERR_INVALID,
+                            "parameter '%s' is %s: the "
+                            "value given is not one",
                             v->def->name, type_name(v->def->data_type));
-        return werr_set(err, WERR_INVALID, "parameter '%s' is %s: '%s' is "
-                                           "not one", v->def->name,
-                        type_name(v->def->data_type), value);
+        return werr_set(err, WERR_INVALID,
+                        "parameter '%s' is %s: '%s' is "
+                        "not one",
+                        v->def->name, type_name(v->def->data_type), value);
     }
     free(v->value);
     v->value = xstrdup(value);
@@ -196,8 +197,10 @@ rt_params_set_arg(struct rt_params *ps, const char *arg, struct werr *err)
     int rc;
 
     if (!eq || eq == arg)
-        return werr_set(err, WERR_INVALID, "--param wants NAME=VALUE, not "
-                                           "'%s'", arg);
+        return werr_set(err, WERR_INVALID,
+                        "--param wants NAME=VALUE, not "
+                        "'%s'",
+                        arg);
     name = xstrndup(arg, (size_t)(eq - arg));
     rc = rt_params_set(ps, name, eq + 1, err);
     free(name);
@@ -234,11 +237,14 @@ rt_params_set_file(struct rt_params *ps, const char *path, struct werr *err)
         werr_prefix(err, "'%s'", path);
         goto out;
     }
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         char *text = scalar_text(v);
         if (!text) {
-            werr_set(err, WERR_INVALID, "'%s': parameter '%s' must be a "
-                                        "string", path, key);
+            werr_set(err, WERR_INVALID,
+                     "'%s': parameter '%s' must be a "
+                     "string",
+                     path, key);
             goto out;
         }
         int set = rt_params_set(ps, key, text, err);
@@ -267,8 +273,9 @@ rt_params_check(const struct rt_params *ps, struct wbuf *problems)
         if (!v->def->required || v->set)
             continue;
         n++;
-        wbuf_addf(problems, NULL, "\\Package: %s parameter '%s' is "
-                                  "required: the execution must set it",
+        wbuf_addf(problems, NULL,
+                  "\\Package: %s parameter '%s' is "
+                  "required: the execution must set it",
                   v->project ? "project" : "package", v->def->name);
         wbuf_addch(problems, '\n', NULL);
     }

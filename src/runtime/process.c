@@ -106,8 +106,7 @@ in_path(const char *name)
 }
 
 static int __attribute__((format(printf, 3, 4)))
-problem(struct wbuf *out, const struct pkg_executable *e, const char *fmt,
-        ...)
+problem(struct wbuf *out, const struct pkg_executable *e, const char *fmt, ...)
 {
     va_list ap;
 
@@ -135,13 +134,14 @@ process_validate(struct rt_run *run, const struct pkg_executable *e,
     if (!strchr(prog, '/') && !in_path(prog))
         n += problem(problems, e, "program '%s' is not found in PATH", prog);
     else if (strchr(prog, '/') && access(prog, X_OK) < 0)
-        n += problem(problems, e, "cannot run '%s': %s", prog,
-                     strerror(errno));
+        n += problem(problems, e, "cannot run '%s': %s", prog, strerror(errno));
     dir = resolve_dir(run, pr->working_directory);
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-        n += problem(problems, e, "working directory '%s' does not exist "
-                                  "(set DelayValidation if an earlier step "
-                                  "creates it)", dir);
+        n += problem(problems, e,
+                     "working directory '%s' does not exist "
+                     "(set DelayValidation if an earlier step "
+                     "creates it)",
+                     dir);
     free(prog);
     free(dir);
     return n;
@@ -158,8 +158,9 @@ emit_line(struct proc *p, struct stream *s, const char *text, size_t n,
     if (n && text[n - 1] == '\r')
         n--;
     if (p->lines == MAX_LINES) {
-        rt_emit(p->run, p->e, RT_EV_WARNING, "output truncated: only the "
-                                             "first %d lines are logged",
+        rt_emit(p->run, p->e, RT_EV_WARNING,
+                "output truncated: only the "
+                "first %d lines are logged",
                 MAX_LINES);
         p->lines++;
     }
@@ -170,8 +171,8 @@ emit_line(struct proc *p, struct stream *s, const char *text, size_t n,
     rt_utf8_clean(text, n, &msg);
     if (cut)
         wbuf_adds(&msg, " [line cut at 4 KiB]", NULL);
-    rt_emit(p->run, p->e, s->is_err ? RT_EV_WARNING : RT_EV_INFORMATION,
-            "%s", msg.buf);
+    rt_emit(p->run, p->e, s->is_err ? RT_EV_WARNING : RT_EV_INFORMATION, "%s",
+            msg.buf);
     wbuf_release(&msg);
 }
 
@@ -255,8 +256,8 @@ spawn(struct proc *p, const char *prog, char **argv, const char *dir)
     sigfillset(&defaults);
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &defaults);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(&at,
+                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     rc = posix_spawnp(&p->pid, prog, &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
@@ -313,7 +314,8 @@ check_deadlines(struct proc *p)
         p->timed_out = true;
         rt_error(p->run, p->e, RT_E_PROCESS_TIMEOUT,
                  "the process ran longer than its TimeOut of %d s and was "
-                 "stopped", p->e->process->timeout_s);
+                 "stopped",
+                 p->e->process->timeout_s);
         stop(p);
     } else if (p->stopping && !p->killed && now >= p->kill_ns) {
         kill(p->pid, SIGKILL);
@@ -395,8 +397,8 @@ outcome(struct proc *p, const char *prog)
     if (pr->fail_on_return_code && code != pr->success_value) {
         rt_error(p->run, p->e, RT_E_PROCESS_EXIT,
                  "process '%s' exited with code %d, not the success value "
-                 "%d", prog,
-                 code, pr->success_value);
+                 "%d",
+                 prog, code, pr->success_value);
         return RT_FAILURE;
     }
     return RT_SUCCESS;
@@ -416,16 +418,19 @@ process_execute(struct rt_run *run, const struct pkg_executable *e)
     p->out.fd = p->err.fd = -1;
     p->err.is_err = true;
     if (pkg_program_is_windows(pr->executable)) {
-        rt_error(run, e, RT_E_PROCESS_START, "'%s' is a Windows program: "
-                                             "weir runs Linux programs",
+        rt_error(run, e, RT_E_PROCESS_START,
+                 "'%s' is a Windows program: "
+                 "weir runs Linux programs",
                  pr->executable);
         goto out;
     }
     prog = resolve_program(run, pr->executable);
     dir = resolve_dir(run, pr->working_directory);
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        rt_error(run, e, RT_E_PROCESS_START, "working directory '%s' does "
-                                             "not exist", dir);
+        rt_error(run, e, RT_E_PROCESS_START,
+                 "working directory '%s' does "
+                 "not exist",
+                 dir);
         goto out;
     }
     argv = rt_args_split(pr->executable, pr->arguments);

@@ -49,20 +49,20 @@ enum rt_event_kind {
 
 /* Codes carried by OnError events (docs/exec.md lists them). */
 enum rt_error_code {
-    RT_E_VALIDATION = 1,     /* the package failed validation */
-    RT_E_PARAMETER = 2,      /* a parameter value is missing or invalid */
-    RT_E_LOAD = 3,           /* the package could not be loaded */
-    RT_E_PROCESS_START = 10, /* a process could not be started */
-    RT_E_PROCESS_EXIT = 11,  /* a process ended with the wrong exit code */
+    RT_E_VALIDATION = 1,       /* the package failed validation */
+    RT_E_PARAMETER = 2,        /* a parameter value is missing or invalid */
+    RT_E_LOAD = 3,             /* the package could not be loaded */
+    RT_E_PROCESS_START = 10,   /* a process could not be started */
+    RT_E_PROCESS_EXIT = 11,    /* a process ended with the wrong exit code */
     RT_E_PROCESS_TIMEOUT = 12, /* a process ran past its TimeOut */
     RT_E_PROCESS_SIGNAL = 13,  /* a process was killed by a signal */
 };
 
 struct rt_event {
     enum rt_event_kind kind;
-    const char *source;  /* the executable's name */
-    const char *path;    /* its package path */
-    const char *message; /* may be NULL for "" */
+    const char *source;    /* the executable's name */
+    const char *path;      /* its package path */
+    const char *message;   /* may be NULL for "" */
     enum rt_result result; /* OnPostExecute only */
     int64_t start_ms;      /* OnPostExecute only */
     int code;              /* OnError only */
@@ -92,9 +92,9 @@ void rt_utf8_clean(const char *s, size_t n, struct wbuf *out);
  * parameters, their design defaults, and what the execution set. */
 struct rt_param {
     const struct pkg_parameter *def;
-    bool project;  /* $Project:: rather than $Package:: */
-    char *value;   /* NULL when unset (no default, or an encrypted one) */
-    bool set;      /* given by the execution */
+    bool project; /* $Project:: rather than $Package:: */
+    char *value;  /* NULL when unset (no default, or an encrypted one) */
+    bool set;     /* given by the execution */
 };
 
 struct rt_params {
@@ -128,7 +128,7 @@ const struct rt_param *rt_params_find(const struct rt_params *ps,
 
 /* Per-executable state of a run. */
 struct rt_state {
-    int errors;          /* OnError events raised in it or below it */
+    int errors; /* OnError events raised in it or below it */
     int64_t start_ms;
     enum rt_result result;
     bool ran;
@@ -140,7 +140,7 @@ struct rt_run {
     const char *project_dir;
     struct rt_events *events;
     const struct rt_params *params;
-    struct rt_state *state;  /* by pkg_executable.index */
+    struct rt_state *state; /* by pkg_executable.index */
     /* Set when an executable with FailPackageOnFailure failed: nothing
      * else starts and the package fails. */
     bool package_failed;
