@@ -3,7 +3,7 @@
 # on the other worker; with retries 0 they end as 'ended unexpectedly' (6).
 . "$(dirname "$0")/test-lib.sh"
 
-start_master --lease 2s
+start_master --lease 2s --heartbeat 500ms
 start_worker a --max-tasks 4
 deploy_test_project
 wa=$(worker_id a)
