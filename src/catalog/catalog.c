@@ -305,6 +305,8 @@ cat_project_deploy(struct cat *c, const char *folder, const char *project,
     if (check_name("folder", folder, err) < 0 ||
         check_name("project", project, err) < 0)
         return -1;
+    if (nfiles > 0 && !files)
+        return werr_set(err, WERR_INTERNAL, "no file list");
     h = hash_files(files, nfiles, err);
     if (!h)
         return -1;
@@ -408,8 +410,9 @@ int
 cat_exec_create(struct cat *c, const struct cat_exec_req *req, int64_t now,
                 int64_t *ids, struct werr *err)
 {
-    if (!req)
-        return werr_set(err, WERR_INVALID, "no execution request");
+    if (!req || !ids)
+        return werr_set(err, WERR_INTERNAL, "no execution request or no "
+                        "room for its ids");
     if (check_exec_req(req, err) < 0)
         return -1;
     return c->ops->exec_create(c, req, now, ids, err);

@@ -15,6 +15,8 @@
 #include "catalog/catalog.h"
 #include "helpers.h"
 
+#define CAT_TEST_MANY 1025
+
 static void
 lifecycle_create_claim_complete(void **state)
 {
@@ -733,6 +735,36 @@ batches_commit_together(void **state)
     assert_int_equal(sql_int(f, "SELECT count(*) FROM executions"), 1);
 }
 
+static void
+registration_updates_the_worker(void **state)
+{
+    struct fixture *f = *state;
+    const char *gpu[] = { "gpu", NULL };
+    struct cat_exec_req req = { .tag = "gpu", .start = true };
+    struct werr err;
+    int64_t many[CAT_TEST_MANY];
+    json_t *w;
+
+    deploy_sample(f->c, NULL);
+    reg_worker(f->c, W1, I1, NULL, 1, 1);
+    new_exec_req(f->c, &req, 10);
+    assert_int_equal(claim(f->c, W1, I1, 1, 20, NULL), 0);
+    reg_worker(f->c, W1, I1, gpu, 3, 30);
+    w = cat_worker_get(f->c, W1, 30, 1000, &err);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(
+        w, "tags"), 0)), "gpu");
+    assert_int_equal(json_integer_value(json_object_get(w, "max_tasks")), 3);
+    assert_int_equal(json_integer_value(json_object_get(w,
+                     "registered_ms")), 30);
+    json_decref(w);
+    assert_int_equal(claim(f->c, W1, I1, 1, 40, NULL), 1);
+    /* A heartbeat listing more tasks than any worker may run. */
+    memset(many, 0, sizeof(many));
+    assert_null(cat_task_heartbeat(f->c, W1, I1, many, CAT_TEST_MANY, 50,
+                                   LEASE, &err));
+    assert_int_equal(err.code, WERR_LIMIT);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -756,6 +788,7 @@ main(void)
         T(extend_leases_after_restart),
         T(failed_call_changes_nothing),
         T(batches_commit_together),
+        T(registration_updates_the_worker),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
