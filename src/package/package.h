@@ -12,6 +12,11 @@
  * format 2/3 packages, executables without a refId...).  Everything that
  * can be read but not run is reported by pkg_validate(), so deploying or
  * running a package lists all its problems at once.
+ *
+ * Parser errors are collected per parser context, never through
+ * libxml2's global handler.  A program that loads packages from several
+ * threads calls xmlInitParser() once first, as libxml2 requires; only a
+ * program about to exit calls xmlCleanupParser() (weir exec does).
  */
 #ifndef WEIR_PACKAGE_H
 #define WEIR_PACKAGE_H

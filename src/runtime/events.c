@@ -118,6 +118,21 @@ write_all(int fd, const char *p, size_t len)
     return 0;
 }
 
+/* Names come from the package (valid UTF-8, libxml2 checks) or from a
+ * file name (any bytes): jansson refuses invalid UTF-8, so clean it. */
+static json_t *
+clean_string(const char *s)
+{
+    struct wbuf b;
+    json_t *j;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    rt_utf8_clean(s ? s : "", s ? strlen(s) : 0, &b);
+    j = json_string(b.buf);
+    wbuf_release(&b);
+    return j;
+}
+
 static void
 emit_json(struct rt_events *ev, const struct rt_event *e, const char *msg)
 {
@@ -127,8 +142,8 @@ emit_json(struct rt_events *ev, const struct rt_event *e, const char *msg)
     json_object_set_new(o, "time_ms", json_integer(wtime_real_ms()));
     json_object_set_new(o, "type", json_integer(kinds[e->kind].type));
     json_object_set_new(o, "event", json_string(kinds[e->kind].name));
-    json_object_set_new(o, "source", json_string(e->source));
-    json_object_set_new(o, "path", json_string(e->path));
+    json_object_set_new(o, "source", clean_string(e->source));
+    json_object_set_new(o, "path", clean_string(e->path));
     json_object_set_new(o, "message", json_string(msg));
     if (e->kind == RT_EV_POST_EXECUTE) {
         json_object_set_new(o, "result", json_integer(e->result));

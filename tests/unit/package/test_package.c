@@ -576,6 +576,59 @@ project_params_load(void **state)
 }
 
 static void
+event_handlers_are_kept_not_validated(void **state)
+{
+    struct werr e;
+    struct wbuf b;
+    struct pkg *p = load(
+        HEAD "<DTS:Executables>" TRUE_TASK("Package", "A") "</DTS:Executables>"
+        "<DTS:EventHandlers><DTS:EventHandler DTS:refId=\"Package.EventHandlers"
+        "[OnError]\" DTS:CreationName=\"OnError\" DTS:EventName=\"OnError\">"
+        "<DTS:Variables><DTS:Variable DTS:Namespace=\"System\" "
+        "DTS:ObjectName=\"Propagate\"><DTS:VariableValue DTS:DataType=\"11\">"
+        "-1</DTS:VariableValue></DTS:Variable></DTS:Variables>"
+        "<DTS:Executables><DTS:Executable DTS:refId=\"Package.EventHandlers["
+        "OnError]\\Mail\" DTS:ObjectName=\"Mail\" DTS:ExecutableType=\""
+        "Microsoft.SendMailTask\"/></DTS:Executables></DTS:EventHandler>"
+        "</DTS:EventHandlers>" TAIL, &e);
+    const struct pkg_executable *r, *h;
+
+    if (!p)
+        fail_msg("%s", e.msg);
+    r = pkg_root(p);
+    assert_int_equal(r->nhandlers, 1);
+    assert_string_equal(r->handlers[0].event, "OnError");
+    h = r->handlers[0].container;
+    assert_true(h->in_handler);
+    assert_ptr_equal(h->parent, r);
+    assert_int_equal(h->nvariables, 1);
+    assert_string_equal(h->variables[0].ns, "System");
+    assert_int_equal(h->nchildren, 1);
+    assert_true(h->children[0]->in_handler);
+    assert_string_equal(h->children[0]->type, "Microsoft.SendMailTask");
+    assert_int_equal(r->nchildren, 1);
+    wbuf_init(&b, WBUF_NOLIMIT);
+    assert_int_equal(pkg_validate(p, &b), 0); /* handlers do not run yet */
+    wbuf_release(&b);
+    pkg_free(p);
+}
+
+static void
+windows_paths_are_recognized(void **state)
+{
+    assert_true(pkg_program_is_windows("cmd.exe"));
+    assert_true(pkg_program_is_windows("C:\\Tools\\bcp"));
+    assert_true(pkg_program_is_windows("run.BAT"));
+    assert_true(pkg_program_is_windows("\\\\host\\share\\x"));
+    assert_false(pkg_program_is_windows("/bin/sh"));
+    assert_false(pkg_program_is_windows("sort"));
+    assert_false(pkg_program_is_windows("scripts/load.sh"));
+    assert_true(pkg_path_is_windows("D:\\data"));
+    assert_false(pkg_path_is_windows("out/data"));
+    assert_false(pkg_path_is_windows(""));
+}
+
+static void
 missing_file_is_not_found(void **state)
 {
     struct werr e;
@@ -605,6 +658,8 @@ main(void)
         cmocka_unit_test(validation_finds_cycles_and_cousins),
         cmocka_unit_test(a_clean_package_validates),
         cmocka_unit_test(project_params_load),
+        cmocka_unit_test(event_handlers_are_kept_not_validated),
+        cmocka_unit_test(windows_paths_are_recognized),
         cmocka_unit_test(missing_file_is_not_found),
     };
 
