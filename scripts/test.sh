@@ -18,4 +18,12 @@ ninja -C build-asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0
-meson test -C build-asan --print-errorlogs "$@"
+rc=0
+meson test -C build-asan --print-errorlogs "$@" || rc=$?
+# One closing line that any CI reader understands.
+log=build-asan/meson-logs/testlog.json
+passed=$(jq -s '[.[] | select(.result == "OK")] | length' "$log")
+failed=$(jq -s '[.[] | select(.result != "OK" and .result != "SKIP")] | length' "$log")
+skipped=$(jq -s '[.[] | select(.result == "SKIP")] | length' "$log")
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $rc
