@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-deps_install curl
+deps_install curl jq
 
 [ -d build ] || meson setup build -Dtests=false >/dev/null
 ninja -C build >/dev/null
