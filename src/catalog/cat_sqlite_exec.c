@@ -204,8 +204,8 @@ static int
 exec_start_tx(struct cat_sqlite *s, int64_t id, int64_t now,
               struct werr *err)
 {
-    int status;
-    int64_t max_attempts;
+    int status = 0;
+    int64_t max_attempts = 0;
 
     if (exec_status(s, id, &status, &max_attempts, err) < 0)
         return -1;
@@ -333,7 +333,7 @@ messages_tx(struct cat_sqlite *s, int64_t id, int64_t after, int limit,
 {
     sqlite3_stmt *st;
     json_t *obj, *arr;
-    int status, rc;
+    int status = 0, rc;
 
     if (exec_status(s, id, &status, NULL, err) < 0 ||
         !(st = sq_stmt(s, SQ_MESSAGES, err)))
@@ -381,7 +381,7 @@ cat_sqlite_exec_statistics(struct cat *c, int64_t id, struct werr *err)
     struct cat_sqlite *s = sq_of(c);
     sqlite3_stmt *st;
     json_t *obj, *arr;
-    int status, rc;
+    int status = 0, rc;
 
     if (exec_status(s, id, &status, NULL, err) < 0 ||
         !(st = sq_stmt(s, SQ_STATISTICS, err)))
