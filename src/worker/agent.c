@@ -150,7 +150,8 @@ static struct wk_task *
 find_task(struct wk_agent *a, int64_t id)
 {
     for (size_t i = 0; i < a->ntasks; i++)
-        if (a->tasks[i]->id == id && a->tasks[i]->state != WK_TASK_DONE)
+        if (a->tasks[i]->id == id && a->tasks[i]->state != WK_TASK_DONE &&
+            a->tasks[i]->state != WK_TASK_LOST)
             return a->tasks[i];
     return NULL;
 }
@@ -200,6 +201,7 @@ register_done(void *arg, const struct wk_resp *r)
     }
     wk_backoff_reset(&a->reg_bo);
     a->registered = true;
+    a->hb_answered = false;
     a->hb_at = a->claim_at = 0;
     wlog(WLOG_INFO, "registered with '%s' as '%s'%s; heartbeat every %lld "
          "ms", wk_http_url(a->http), a->name,
@@ -279,6 +281,7 @@ heartbeat_done(void *arg, const struct wk_resp *r)
         return;
     }
     wk_backoff_reset(&a->hb_bo);
+    a->hb_answered = true;
     read_heartbeat(a, r->json);
 }
 
@@ -363,8 +366,11 @@ claim_tick(struct wk_agent *a, int64_t now, int64_t *next)
     int64_t slots = a->cfg->max_tasks - (int64_t)a->ntasks;
     json_t *b;
 
+    /* After registering again, the first heartbeat says which of the
+     * running tasks are lost before a claim may hand out their ids anew
+     * (a master with a fresh catalog counts from 1 again). */
     if (!a->registered || !a->enabled || a->stopping || a->claim_req ||
-        slots <= 0)
+        slots <= 0 || (a->ntasks && !a->hb_answered))
         return;
     if (now < a->claim_at) {
         lower(next, a->claim_at);
@@ -391,8 +397,10 @@ begin_stop(struct wk_agent *a, int64_t now, int sig)
              sigabbrev_np(sig));
         a->stop_deadline = now;
     } else {
-        wlog(WLOG_INFO, "SIG%s: stopping; %zu tasks get %lld ms to finish",
-             sigabbrev_np(sig), a->ntasks, (long long)c->shutdown_grace_ms);
+        wlog(WLOG_INFO, "SIG%s: stopping; %zu running task%s get%s %lld "
+             "ms to finish", sigabbrev_np(sig), a->ntasks,
+             a->ntasks == 1 ? "" : "s", a->ntasks == 1 ? "s" : "",
+             (long long)c->shutdown_grace_ms);
         a->stopping = true;
         a->stop_deadline = now + c->shutdown_grace_ms * WTIME_MS_NS;
         wk_http_cancel(a->http, a->claim_req);
@@ -452,7 +460,7 @@ drop_done(struct wk_agent *a)
             i++;
             continue;
         }
-        wk_task_free(a, t, !a->cfg->keep_task_dirs && !t->undeliverable);
+        wk_task_free(a, t);
         memmove(a->tasks + i, a->tasks + i + 1,
                 (a->ntasks - i - 1) * sizeof(*a->tasks));
         a->ntasks--;
@@ -464,14 +472,17 @@ agent_tick(struct wk_agent *a, int64_t now)
 {
     int64_t next = now + IDLE_NS;
 
+    /* The order matters: tasks queue the fetches the cache then starts,
+     * and a claim counts free slots after finished tasks are gone. */
+    drop_done(a);
     register_tick(a, now, &next);
     heartbeat_tick(a, now, &next);
-    claim_tick(a, now, &next);
-    wk_cache_tick(a->cache, a->http, now, &next);
     for (size_t i = 0; i < a->ntasks; i++)
         wk_task_tick(a, a->tasks[i], now, &next);
+    wk_cache_tick(a->cache, a->http, now, &next);
     wk_cache_sweep(a->cache);
     drop_done(a);
+    claim_tick(a, now, &next);
     stop_tick(a, now, &next);
     return next;
 }
@@ -697,7 +708,6 @@ agent_finish(struct wk_agent *a)
 {
     for (size_t i = 0; i < a->ntasks; i++) {
         struct wk_task *t = a->tasks[i];
-        bool drop = t->state == WK_TASK_LOST;
 
         if (t->pid > 0) {
             kill(-t->pid, SIGKILL);
@@ -706,11 +716,11 @@ agent_finish(struct wk_agent *a)
                 ;
             t->pid = 0;
         }
-        if (!drop)
+        if (t->state != WK_TASK_LOST && t->state != WK_TASK_DONE)
             wlog(WLOG_WARN, "%s: its result was not delivered; the master "
                  "requeues it when its lease ends; events kept in '%s'",
                  t->label, t->dir);
-        wk_task_free(a, t, drop && !a->cfg->keep_task_dirs);
+        wk_task_free(a, t);
     }
     a->ntasks = 0;
 }
@@ -760,11 +770,11 @@ wk_main(int argc, char **argv, const char *self)
              (long long)cfg.max_tasks, a.state_dir);
         rc = agent_loop(&a, &err);
     }
+    agent_release(&a);
     if (rc < 0)
         wlog(WLOG_ERROR, "%s", err.msg);
     else
         wlog(WLOG_INFO, "stopped");
-    agent_release(&a);
     wk_config_release(&cfg);
     return rc < 0 ? werr_exit_code(err.code) : 0;
 }

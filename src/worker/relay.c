@@ -575,15 +575,16 @@ events_done(void *arg, const struct wk_resp *resp)
         }
         wlog(WLOG_WARN, "%s: the master's answer to events has no "
              "acked_seq", t->label);
-    } else if (resp->outcome == WK_REJECTED) {
+    } else if (resp->status == 400 || resp->status == 413) {
+        /* The batch itself is refused: find the line at fault. */
         wlog(WLOG_WARN, "%s: %s", t->label, resp->err.msg);
         wk_relay_refused(&t->relay, now);
         return;
-    } else if (resp->outcome == WK_CONFLICT) {
+    } else if (resp->outcome != WK_RETRY) {
         wlog(WLOG_INFO, "%s: %s", t->label, resp->err.msg);
-        /* Whether the task is lost or the master lost events, the next
-         * heartbeat tells; meanwhile send everything again from the start
-         * (stored lines are not stored twice). */
+        /* 409 or 404: whether the task is lost or the master lost events,
+         * the next heartbeat tells; meanwhile send everything again from
+         * the start (stored lines are not stored twice). */
         if (++t->events_conflicts >= 2)
             wk_relay_ack(&t->relay, 0, &err);
         wk_agent_recheck(a);

@@ -276,8 +276,9 @@ wk_task_new(struct wk_agent *a, json_t *j, struct werr *err)
     }
     t->state = WK_TASK_FETCHING;
     t->cache_gen = wk_cache_generation(a->cache) - 1;
-    wlog(WLOG_INFO, "%s: claimed '%s', attempt %lld, %zu files", t->label,
-         t->package, (long long)t->attempt, t->nfiles);
+    wlog(WLOG_INFO, "%s: claimed '%s', attempt %lld, %zu file%s", t->label,
+         t->package, (long long)t->attempt, t->nfiles,
+         t->nfiles == 1 ? "" : "s");
     return t;
 }
 
@@ -290,10 +291,8 @@ close_pipe(struct wk_task *t)
 }
 
 void
-wk_task_free(struct wk_agent *a, struct wk_task *t, bool remove_dir)
+wk_task_free(struct wk_agent *a, struct wk_task *t)
 {
-    struct werr err;
-
     if (!t)
         return;
     W_ASSERT(t->pid <= 0);
@@ -302,8 +301,6 @@ wk_task_free(struct wk_agent *a, struct wk_task *t, bool remove_dir)
     close_pipe(t);
     wk_relay_close(&t->relay);
     wk_lines_release(&t->lines);
-    if (remove_dir && wfile_rmtree(t->dir, &err) < 0)
-        wlog(WLOG_WARN, "%s: %s", t->label, err.msg);
     for (size_t i = 0; i < t->nfiles; i++)
         free(t->files[i].path);
     free(t->files);
@@ -312,6 +309,21 @@ wk_task_free(struct wk_agent *a, struct wk_task *t, bool remove_dir)
     free(t->label);
     free(t->dir);
     free(t);
+}
+
+/* The task is over: its folder goes now (unless it is to be kept), so a
+ * later task with the same folder name cannot lose its own to it. */
+static void
+task_done(struct wk_agent *a, struct wk_task *t)
+{
+    struct werr err;
+
+    t->state = WK_TASK_DONE;
+    wk_relay_close(&t->relay);
+    if (a->cfg->keep_task_dirs || t->undeliverable)
+        return;
+    if (wfile_rmtree(t->dir, &err) < 0)
+        wlog(WLOG_WARN, "%s: %s", t->label, err.msg);
 }
 
 void
@@ -327,7 +339,9 @@ wk_task_note(struct wk_agent *a, struct wk_task *t, int type,
     va_start(ap, fmt);
     wbuf_vaddf(&text, NULL, fmt, ap);
     va_end(ap);
-    wlog(type >= 110 ? WLOG_WARN : WLOG_INFO, "%s: %s", t->label, text.buf);
+    /* The log gets the first line; the event gets all of it. */
+    wlog(type >= 110 ? WLOG_WARN : WLOG_INFO, "%s: %.*s", t->label,
+         (int)strcspn(text.buf, "\n"), text.buf);
     if (t->spool_open) {
         wk_event_make(type, text.buf, wtime_real_ms(), &ev);
         if (wk_relay_append(&t->relay, ev.buf, ev.len, wtime_mono_ns(),
@@ -704,7 +718,7 @@ complete_done(void *arg, const struct wk_resp *r)
     case WK_OK:
         wlog(WLOG_INFO, "%s: reported %s", t->label,
              result_names[t->result]);
-        t->state = WK_TASK_DONE;
+        task_done(a, t);
         return;
     case WK_CONFLICT:
         /* Either the task is no longer ours, or the master lacks events it
@@ -718,13 +732,13 @@ complete_done(void *arg, const struct wk_resp *r)
         }
         wlog(WLOG_WARN, "%s: the master refused the result: %s; dropping "
              "the task", t->label, r->err.msg);
-        t->state = WK_TASK_DONE;
+        task_done(a, t);
         return;
     case WK_REJECTED:
         wlog(WLOG_ERROR, "%s: the master refused the result: %s; keeping "
              "'%s'", t->label, r->err.msg, t->dir);
         t->undeliverable = true;
-        t->state = WK_TASK_DONE;
+        task_done(a, t);
         return;
     case WK_RETRY:
         t->complete_at = wtime_mono_ns() +
@@ -774,7 +788,7 @@ wk_task_tick(struct wk_agent *a, struct wk_task *t, int64_t now,
     if (t->state == WK_TASK_ENDED)
         tick_ended(a, t, now, next);
     if (t->state == WK_TASK_LOST && t->pid <= 0)
-        t->state = WK_TASK_DONE;
+        task_done(a, t);
 }
 
 void
@@ -798,6 +812,24 @@ wk_task_cancel(struct wk_agent *a, struct wk_task *t, int64_t now)
         t->kill_at = 1;
 }
 
+/* Renames the folder of a lost task, whose processes may take a moment to
+ * die, so that the master may hand out a task with the same folder name. */
+static void
+move_aside(struct wk_task *t)
+{
+    char *lost = xasprintf("%s.lost", t->dir);
+    struct werr err;
+
+    if (wfile_rmtree(lost, &err) < 0 || rename(t->dir, lost) < 0) {
+        wlog(WLOG_WARN, "%s: cannot rename '%s': %s", t->label, t->dir,
+             strerror(errno));
+        free(lost);
+        return;
+    }
+    free(t->dir);
+    t->dir = lost;
+}
+
 void
 wk_task_lose(struct wk_agent *a, struct wk_task *t)
 {
@@ -812,4 +844,5 @@ wk_task_lose(struct wk_agent *a, struct wk_task *t)
     wk_http_cancel(a->http, t->complete_req);
     t->events_req = t->complete_req = NULL;
     t->state = WK_TASK_LOST;
+    move_aside(t);
 }

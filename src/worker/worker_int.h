@@ -318,7 +318,7 @@ enum wk_task_state {
     WK_TASK_RUNNING,  /* the child runs, or its pipe is still open */
     WK_TASK_ENDED,    /* result known: deliver events, then complete */
     WK_TASK_LOST,     /* the master gave it away: kill, drop, forget */
-    WK_TASK_DONE,     /* to be freed */
+    WK_TASK_DONE,     /* over, its folder removed: to be freed */
 };
 
 enum wk_result { WK_SUCCEEDED, WK_FAILED, WK_CANCELED };
@@ -366,9 +366,10 @@ struct wk_task {
  * when even its id is unusable; a task whose other members are bad comes
  * back already ended as failed, with the reason as its event. */
 struct wk_task *wk_task_new(struct wk_agent *a, json_t *j, struct werr *err);
-/* Cancels its requests, closes its pipe and spool, removes its folder
- * when `remove_dir`.  A child must have been reaped.  NULL is a no-op. */
-void wk_task_free(struct wk_agent *a, struct wk_task *t, bool remove_dir);
+/* Cancels its requests, closes its pipe and spool.  Its folder stays: a
+ * task removes it when it is done.  A child must have been reaped.  NULL is
+ * a no-op. */
+void wk_task_free(struct wk_agent *a, struct wk_task *t);
 /* Advances the task; lowers *next to when it wants to run again. */
 void wk_task_tick(struct wk_agent *a, struct wk_task *t, int64_t now,
                   int64_t *next);
@@ -406,6 +407,7 @@ struct wk_agent {
     int sigfd, lock_fd;
 
     bool registered, enabled;
+    bool hb_answered;        /* a heartbeat succeeded since registering */
     int64_t heartbeat_ms, lease_ms;
     struct wk_req *reg_req, *claim_req, *hb_req;
     int64_t reg_at, claim_at, hb_at;
