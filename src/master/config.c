@@ -52,8 +52,13 @@ const struct wopt master_options[] = {
 int
 master_conf_check(struct master_conf *c, struct werr *err)
 {
+    struct sockaddr_storage ss;
+    socklen_t len;
+
     if (!c->listen)
         return werr_set(err, WERR_INVALID, "'listen' must not be empty");
+    if (master_parse_listen(c->listen, &ss, &len, err) < 0)
+        return -1;
     if (!c->catalog)
         return werr_set(err, WERR_INVALID, "'catalog' must not be empty");
     if (c->heartbeat_ms >= c->lease_ms)

@@ -142,6 +142,21 @@ created(const int64_t *ids, int count)
     return json_pack("{s:o,s:I}", "ids", arr, "id", (json_int_t)ids[0]);
 }
 
+static void
+log_created(const struct cat_exec_req *req, const int64_t *ids)
+{
+    const char *state = req->start ? "pending" : "not started";
+
+    if (req->count == 1)
+        wlog(WLOG_INFO, "execution %lld created: %s/%s/%s (%s)",
+             (long long)ids[0], req->folder, req->project, req->package,
+             state);
+    else
+        wlog(WLOG_INFO, "executions %lld to %lld created: %s/%s/%s (%s)",
+             (long long)ids[0], (long long)ids[req->count - 1], req->folder,
+             req->project, req->package, state);
+}
+
 int
 h_exec_create(struct mreq *r, struct werr *err)
 {
@@ -155,11 +170,7 @@ h_exec_create(struct mreq *r, struct werr *err)
     ids = xcalloc((size_t)req.count, sizeof(*ids));
     if (cat_exec_create(r->m->cat, &req, wtime_real_ms(), ids, err) < 0)
         goto out;
-    wlog(WLOG_INFO, "execution%s %lld%s%lld created: %s/%s/%s (%s)",
-         req.count > 1 ? "s" : "", (long long)ids[0],
-         req.count > 1 ? " to " : "", (long long)ids[req.count - 1],
-         req.folder, req.project, req.package,
-         req.start ? "pending" : "not started");
+    log_created(&req, ids);
     if (req.start)
         sched_wake(&r->m->sched);
     mreq_answer(r, MHD_HTTP_CREATED, created(ids, req.count));

@@ -107,10 +107,10 @@ h_register(struct mreq *r, struct werr *err)
         cat_worker_register(m->cat, &reg, wtime_real_ms(), &enabled,
                             &requeued, err) < 0)
         goto out;
-    wlog(WLOG_INFO, "worker %s (%s on %s) registered: incarnation %s, "
-         "%d task%s at once, %s", reg.name, reg.id, reg.machine,
-         reg.incarnation, reg.max_tasks, reg.max_tasks == 1 ? "" : "s",
-         enabled ? "enabled" : "disabled");
+    wlog(WLOG_INFO, "worker %s (%s%s%s) registered: incarnation %s, "
+         "%d task%s at once, %s", reg.name, reg.id, *reg.machine ? " on " : "",
+         reg.machine, reg.incarnation, reg.max_tasks,
+         reg.max_tasks == 1 ? "" : "s", enabled ? "enabled" : "disabled");
     if (requeued) {
         wlog(WLOG_INFO, "worker %s restarted: %d task%s of its previous "
              "incarnation requeued", reg.name, requeued,

@@ -309,7 +309,7 @@ open_catalog(struct master *m, struct werr *err)
 {
     m->cat = cat_open(m->conf.catalog, err);
     if (!m->cat)
-        return werr_prefix(err, "catalog '%s'", m->conf.catalog);
+        return -1;
     if (cat_task_extend_leases(m->cat, wtime_real_ms(), m->conf.lease_ms,
                                err) < 0)
         return werr_prefix(err, "catalog '%s'", m->conf.catalog);
