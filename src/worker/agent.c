@@ -92,7 +92,8 @@ wk_backoff_next(struct wk_backoff *b)
     else
         b->nominal_ms = WK_BACKOFF_MAX_MS;
     quarter = b->nominal_ms / 4;
-    return b->nominal_ms - (int64_t)(xorshift(&b->rng) % (uint64_t)(quarter + 1));
+    return b->nominal_ms -
+           (int64_t)(xorshift(&b->rng) % (uint64_t)(quarter + 1));
 }
 
 static int64_t
@@ -673,6 +674,23 @@ names(struct wk_agent *a)
              a->cfg->name ? a->cfg->name : a->machine);
 }
 
+/* The master would refuse them at every registration: say so at once. */
+static int
+check_names(struct wk_agent *a, struct werr *err)
+{
+    static const char rule[] = "1 to 128 bytes, no '/', no control "
+                               "characters";
+
+    if (!wid_is_name(a->name))
+        return werr_set(err, WERR_INVALID, "--name '%s' is not a valid name "
+                        "(%s)", a->name, rule);
+    for (char **t = a->cfg->tag; t && *t; t++)
+        if (!wid_is_name(*t))
+            return werr_set(err, WERR_INVALID, "--tag '%s' is not a valid "
+                            "tag (%s)", *t, rule);
+    return 0;
+}
+
 static int
 agent_init(struct wk_agent *a, struct wk_config *cfg, const char *self,
            struct werr *err)
@@ -690,6 +708,8 @@ agent_init(struct wk_agent *a, struct wk_config *cfg, const char *self,
         open_state(a, err) < 0)
         return -1;
     names(a);
+    if (check_names(a, err) < 0)
+        return -1;
     wid_uuid(a->incarnation);
     wk_backoff_init(&a->reg_bo, random_seed());
     wk_backoff_init(&a->claim_bo, random_seed());

@@ -437,6 +437,22 @@ batch_add(struct wk_relay *r, int64_t seq, const char *line, size_t len,
     wk_event_make(110, text, wtime_real_ms(), out);
 }
 
+/* Reads the spool on from the end of `blk`, which starts at acked_off. */
+static int
+read_more(struct wk_relay *r, struct wbuf *blk, size_t max_bytes,
+          struct werr *err)
+{
+    off_t at = r->acked_off + (off_t)blk->len;
+    size_t want = max_bytes > READ_CHUNK ? max_bytes : READ_CHUNK;
+
+    if (at >= r->size)
+        return werr_set(err, WERR_IO, "the event spool ends before line "
+                        "%lld", (long long)(r->acked + 1));
+    if ((size_t)(r->size - at) < want)
+        want = (size_t)(r->size - at);
+    return spool_read(r, at, want, blk, err);
+}
+
 int
 wk_relay_batch(struct wk_relay *r, size_t max_bytes, struct wbuf *out,
                int64_t *first, size_t *count, struct werr *err)
@@ -453,20 +469,10 @@ wk_relay_batch(struct wk_relay *r, size_t max_bytes, struct wbuf *out,
     wbuf_addch(out, '[', NULL);
     while (r->acked + (int64_t)n < r->seq && n < r->limit) {
         char *nl = memchr(blk.buf + pos, '\n', blk.len - pos);
-        off_t at = r->acked_off + (off_t)blk.len;
 
         if (!nl) {
-            size_t want = max_bytes > READ_CHUNK ? max_bytes : READ_CHUNK;
-
-            if (n || at >= r->size) {
-                if (!n)
-                    rc = werr_set(err, WERR_IO, "the event spool ends "
-                                  "before line %lld", (long long)*first);
-                break;
-            }
-            if ((size_t)(r->size - at) < want)
-                want = (size_t)(r->size - at);
-            if ((rc = spool_read(r, at, want, &blk, err)) < 0)
+            /* Read on only for a first line longer than one read. */
+            if (n || (rc = read_more(r, &blk, max_bytes, err)) < 0)
                 break;
             continue;
         }

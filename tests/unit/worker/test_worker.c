@@ -377,6 +377,35 @@ spool_refused_batches_shrink(void **state)
 }
 
 static void
+spool_sends_a_long_line_alone(void **state)
+{
+    char *dir = temp_dir(), *path = xasprintf("%s/events.jsonl", dir);
+    size_t big = 300 * 1024;
+    char *ev = xmalloc(big + 64);
+    struct wk_relay r;
+    struct werr err;
+    int n;
+
+    /* A wrapped cut line can be several times WK_LINE_MAX once escaped. */
+    n = snprintf(ev, 64, "{\"type\":70,\"event\":\"E\",\"n\":2,\"m\":\"");
+    memset(ev + n, 'y', big);
+    memcpy(ev + n + big, "\"}", 3);
+    assert_int_equal(wk_relay_open(&r, path, 500, &err), 0);
+    append_n(&r, 1, 1);
+    assert_int_equal(wk_relay_append(&r, ev, strlen(ev), 1, &err), 0);
+    append_n(&r, 3, 4);
+    expect_batch(&r, 64 * 1024, 1, 1);
+    assert_int_equal(wk_relay_ack(&r, 1, &err), 0);
+    expect_batch(&r, 64 * 1024, 2, 1);
+    assert_int_equal(wk_relay_ack(&r, 2, &err), 0);
+    expect_batch(&r, 64 * 1024, 3, 2);
+    wk_relay_close(&r);
+    free(ev);
+    free(path);
+    remove_dir(dir);
+}
+
+static void
 spool_refuses_multi_line_events(void **state)
 {
     char *dir = temp_dir(), *path = xasprintf("%s/events.jsonl", dir);
@@ -583,6 +612,7 @@ main(void)
         cmocka_unit_test(spool_batches_and_acks),
         cmocka_unit_test(spool_resumes_after_restart),
         cmocka_unit_test(spool_refused_batches_shrink),
+        cmocka_unit_test(spool_sends_a_long_line_alone),
         cmocka_unit_test(spool_refuses_multi_line_events),
         cmocka_unit_test(paths_stay_inside),
         cmocka_unit_test(backoff_doubles_to_a_cap),
