@@ -54,13 +54,53 @@ mreq_free(struct mreq *r)
     free(r);
 }
 
+static void
+batch_unlink(struct master *m, struct mreq *r)
+{
+    if (r->bprev)
+        r->bprev->bnext = r->bnext;
+    else
+        m->batch_head = r->bnext;
+    if (r->bnext)
+        r->bnext->bprev = r->bprev;
+    r->bprev = r->bnext = NULL;
+    r->in_batch = false;
+}
+
+/* Holds the answer until the open batch commits, or lets it go now. */
+static void
+settle(struct mreq *r)
+{
+    struct master *m = r->m;
+
+    r->answered = true;
+    r->committed = !m->batch_open;
+    if (!m->batch_open || r->in_batch)
+        return;
+    r->bprev = NULL;
+    r->bnext = m->batch_head;
+    if (m->batch_head)
+        m->batch_head->bprev = r;
+    m->batch_head = r;
+    r->in_batch = true;
+}
+
 void
 mreq_answer(struct mreq *r, int status, json_t *json)
 {
     json_decref(r->json);
     r->json = json;
     r->status = status;
-    r->answered = true;
+    settle(r);
+}
+
+void
+mreq_answer_stateless(struct mreq *r, int status, json_t *json)
+{
+    json_decref(r->json);
+    r->json = json;
+    r->status = status;
+    r->answered = r->committed = true;
 }
 
 void
@@ -70,7 +110,31 @@ mreq_answer_raw(struct mreq *r, int status, char *data, size_t len)
     r->raw = data;
     r->raw_len = len;
     r->status = status;
-    r->answered = true;
+    settle(r);
+}
+
+size_t
+http_batch_release(struct master *m, const struct werr *failure)
+{
+    struct mreq *r;
+    size_t resumed = 0;
+
+    W_ASSERT(!m->batch_open);
+    while ((r = m->batch_head)) {
+        batch_unlink(m, r);
+        if (failure) {
+            free(r->raw);
+            r->raw = NULL;
+            mreq_fail(r, failure);
+        }
+        r->committed = true;
+        if (r->deferred) {
+            r->deferred = false;
+            MHD_resume_connection(r->conn);
+            resumed++;
+        }
+    }
+    return resumed;
 }
 
 void
@@ -143,7 +207,7 @@ answer_too_large(struct mreq *r, size_t limit)
              "bytes (%s)", limit, r->route->body == ROUTE_BODY_DEPLOY
              ? "--max-deploy" : "--max-body");
     r->too_large = true;
-    mreq_fail(r, &err);
+    mreq_answer_stateless(r, werr_http_status(err.code), wjson_error(&err));
 }
 
 /* A Content-Length over the limit is refused before the body is read. */
@@ -179,15 +243,16 @@ no_route(struct mreq *r)
 {
     struct werr err;
 
+    int status = MHD_HTTP_NOT_FOUND;
+
     if (r->allow[0]) {
         werr_set(&err, WERR_INVALID, "method %s is not allowed on '%s' "
                  "(allowed: %s)", r->method, r->url, r->allow);
-        mreq_fail(r, &err);
-        r->status = MHD_HTTP_METHOD_NOT_ALLOWED;
+        status = MHD_HTTP_METHOD_NOT_ALLOWED;
     } else {
         werr_set(&err, WERR_NOTFOUND, "no route %s '%s'", r->method, r->url);
-        mreq_fail(r, &err);
     }
+    mreq_answer_stateless(r, status, wjson_error(&err));
     return has_body(r) ? queue(r) : MHD_YES;
 }
 
@@ -260,6 +325,12 @@ http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
         dispatch(r);
     if (r->parked)
         return MHD_YES;
+    if (!r->committed) {
+        /* Not before the batch that made this answer is committed. */
+        r->deferred = true;
+        MHD_suspend_connection(conn);
+        return MHD_YES;
+    }
     return queue(r);
 }
 
@@ -274,6 +345,8 @@ http_on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
         return;
     if (r->claim.parked)
         sched_forget(&m->sched, &r->claim);
+    if (r->in_batch)
+        batch_unlink(m, r);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         wlog(WLOG_DEBUG, "%s %s: ended before its answer was sent (%d)",
              r->method, r->url, (int)toe);

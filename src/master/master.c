@@ -218,17 +218,50 @@ loop_timeout(struct master *m, int64_t sched_ms)
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
-/* One turn: wait, handle what arrived, run MHD.  Returns -1 on a failure
- * of epoll itself. */
-static int
+/* Group commit: every catalog change of one turn (all the requests MHD
+ * read, then the scheduler's tick) goes into one transaction. */
+static void
+batch_begin(struct master *m)
+{
+    struct werr err;
+
+    if (cat_batch_begin(m->cat, &err) == 0)
+        m->batch_open = true;
+    else
+        wlog(WLOG_ERROR, "catalog batch: %s", err.msg);
+}
+
+/* Commits the turn's batch and lets its answers go; returns how many
+ * requests were resumed (they are answered at the next MHD_run). */
+static size_t
+batch_end(struct master *m)
+{
+    struct werr err;
+
+    if (!m->batch_open)
+        return http_batch_release(m, NULL);
+    m->batch_open = false;
+    if (cat_batch_commit(m->cat, &err) == 0)
+        return http_batch_release(m, NULL);
+    wlog(WLOG_ERROR, "catalog commit failed, its requests are answered with "
+         "errors: %s", err.msg);
+    sched_rollback(&m->sched);
+    return http_batch_release(m, &err);
+}
+
+/* One turn: wait, handle what arrived, run MHD and the scheduler inside
+ * one catalog batch, commit it.  Returns how long the next wait may be,
+ * or -2 on a failure of epoll itself. */
+static int64_t
 turn(struct master *m, int sigfd, int timeout_ms)
 {
     struct epoll_event ev[64];
     int n = epoll_wait(m->epfd, ev, 64, timeout_ms);
+    int64_t next;
 
     if (n < 0 && errno != EINTR) {
         wlog(WLOG_ERROR, "epoll_wait: %s", strerror(errno));
-        return -1;
+        return -2;
     }
     for (int i = 0; i < n; i++) {
         if (ev[i].data.ptr == &tag_signal)
@@ -236,8 +269,12 @@ turn(struct master *m, int sigfd, int timeout_ms)
         else if (ev[i].data.ptr != &tag_mhd)
             sched_hangup(&m->sched, ev[i].data.ptr);
     }
+    batch_begin(m);
     MHD_run(m->mhd);
-    return 0;
+    next = sched_tick(&m->sched);
+    if (batch_end(m) > 0)
+        next = 0;
+    return next;
 }
 
 static int
@@ -246,9 +283,9 @@ run(struct master *m, int sigfd)
     int64_t sched_ms = 0;
 
     while (!m->stopping) {
-        if (turn(m, sigfd, loop_timeout(m, sched_ms)) < 0)
+        sched_ms = turn(m, sigfd, loop_timeout(m, sched_ms));
+        if (sched_ms == -2)
             return -1;
-        sched_ms = sched_tick(&m->sched);
     }
     return 0;
 }
@@ -257,14 +294,16 @@ run(struct master *m, int sigfd)
 static void
 drain(struct master *m, int sigfd)
 {
-    int64_t until = wtime_mono_ns() + DRAIN_MS * WTIME_MS_NS;
+    int64_t until = wtime_mono_ns() + DRAIN_MS * WTIME_MS_NS, next = 0;
     MHD_socket lfd = MHD_quiesce_daemon(m->mhd);
 
     if (lfd != MHD_INVALID_SOCKET)
         close(lfd);
     sched_shutdown(&m->sched);
     while (m->nrequests > 0 && wtime_mono_ns() < until) {
-        if (turn(m, sigfd, loop_timeout(m, 10)) < 0)
+        next = turn(m, sigfd, loop_timeout(m, next < 0 || next > 10 ? 10
+                                                                   : next));
+        if (next == -2)
             break;
         sched_shutdown(&m->sched);
     }

@@ -116,6 +116,9 @@ void sched_note_lease(struct sched *s, int64_t expiry_ms);
 int64_t sched_tick(struct sched *s);
 /* Answers every parked claim with 503 (the master is stopping). */
 void sched_shutdown(struct sched *s);
+/* The catalog batch was rolled back: what the scheduler learned from it
+ * (leases, pending tasks) is checked again at the next tick. */
+void sched_rollback(struct sched *s);
 
 /* ---- the master ---- */
 
@@ -127,6 +130,8 @@ struct master {
     int epfd;                  /* ours: MHD's epoll fd, signals, claims */
     bool stopping;
     bool port_file_written;
+    bool batch_open;           /* a catalog batch spans this loop turn */
+    struct mreq *batch_head;   /* answers waiting for its commit */
     size_t nrequests;          /* requests begun and not yet completed */
     int argc;                  /* kept to re-read the options on SIGHUP */
     char **argv;
@@ -177,8 +182,12 @@ struct mreq {
     struct wbuf body;
     struct sched_claim claim;
     bool answered;   /* status and json (or raw) are set */
+    bool committed;  /* the answer may go: its batch is committed */
+    bool deferred;   /* suspended until its batch is committed */
     bool queued;     /* handed to MHD: nothing more to do */
     bool parked;
+    struct mreq *bprev, *bnext; /* answered in the open batch */
+    bool in_batch;
     bool too_large;  /* the body passed its limit: answered 413 */
     int status;
     json_t *json;
@@ -198,14 +207,24 @@ void http_on_connection(void *cls, struct MHD_Connection *conn,
                         void **socket_ctx,
                         enum MHD_ConnectionNotificationCode toe);
 
-/* Sets the answer: `json` is taken (the request owns it now). */
+/* Sets the answer: `json` is taken (the request owns it now).  Inside a
+ * catalog batch the answer is held until the batch is committed (see
+ * http_batch_release). */
 void mreq_answer(struct mreq *r, int status, json_t *json);
+/* Sets an answer that depends on no catalog state (a claim that waited in
+ * vain, a 404): it goes out without waiting for the batch. */
+void mreq_answer_stateless(struct mreq *r, int status, json_t *json);
 /* Sets an error answer from `err`: its code gives the status. */
 void mreq_fail(struct mreq *r, const struct werr *err);
 /* Sets a raw answer: `data` (malloc'd) is taken. */
 void mreq_answer_raw(struct mreq *r, int status, char *data, size_t len);
-/* Hands a resumed request's answer to MHD when it calls back. */
+/* Resumes a suspended request; MHD then calls back and its answer (once
+ * committed) is queued. */
 void mreq_resume(struct mreq *r);
+/* The batch is over: lets the answers given inside it go (`failure` NULL)
+ * or replaces them with that error (the batch was rolled back).  Returns
+ * how many suspended requests were resumed. */
+size_t http_batch_release(struct master *m, const struct werr *failure);
 
 /* The request body parsed as a JSON object (a new reference). */
 json_t *mreq_json(struct mreq *r, struct werr *err);

@@ -104,12 +104,24 @@ sched_forget(struct sched *s, struct sched_claim *c)
         unlink_claim(s, c);
 }
 
-/* Answers a parked claim and lets MHD send it. */
+/* Answers a parked claim and lets MHD send it (once the batch that gave
+ * it tasks is committed). */
 static void
 answer(struct sched *s, struct sched_claim *c, int status, json_t *json)
 {
     unlink_claim(s, c);
     mreq_answer(c->req, status, json);
+    mreq_resume(c->req);
+    s->resumed = true;
+}
+
+/* Answers a parked claim with something that changed no state. */
+static void
+answer_stateless(struct sched *s, struct sched_claim *c, int status,
+                 json_t *json)
+{
+    unlink_claim(s, c);
+    mreq_answer_stateless(c->req, status, json);
     mreq_resume(c->req);
     s->resumed = true;
 }
@@ -128,7 +140,7 @@ sched_hangup(struct sched *s, struct sched_claim *c)
     wlog(WLOG_DEBUG, "worker %s hung up while its claim waited",
          c->worker_id);
     /* Resumed so that MHD notices the closed socket and ends the request. */
-    answer(s, c, MHD_HTTP_OK, no_tasks());
+    answer_stateless(s, c, MHD_HTTP_OK, no_tasks());
 }
 
 /* True if the parked client has closed its end. */
@@ -243,7 +255,7 @@ expire_parked(struct sched *s, int64_t now_ns)
     for (c = s->head; c; c = next) {
         next = c->next;
         if (c->deadline_ns <= now_ns)
-            answer(s, c, MHD_HTTP_OK, no_tasks());
+            answer_stateless(s, c, MHD_HTTP_OK, no_tasks());
         else if (!first || c->deadline_ns < first)
             first = c->deadline_ns;
     }
@@ -327,5 +339,14 @@ sched_shutdown(struct sched *s)
 
     werr_set(&err, WERR_UNAVAILABLE, "the master is shutting down");
     while (s->head)
-        answer(s, s->head, MHD_HTTP_SERVICE_UNAVAILABLE, wjson_error(&err));
+        answer_stateless(s, s->head, MHD_HTTP_SERVICE_UNAVAILABLE,
+                         wjson_error(&err));
+}
+
+void
+sched_rollback(struct sched *s)
+{
+    s->wake = true;
+    /* Below any real expiry: the next tick reads the catalog's. */
+    s->next_expiry_ms = 1;
 }
