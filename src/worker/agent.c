@@ -704,11 +704,10 @@ agent_init(struct wk_agent *a, struct wk_config *cfg, const char *self,
     if (access(a->self, X_OK) < 0)
         return werr_set(err, WERR_INVALID, "cannot run tasks with '%s': %s",
                         a->self, strerror(errno));
-    if (!(a->urls = wk_config_masters(cfg->master, err)) ||
-        open_state(a, err) < 0)
-        return -1;
     names(a);
-    if (check_names(a, err) < 0)
+    if (check_names(a, err) < 0 ||
+        !(a->urls = wk_config_masters(cfg->master, err)) ||
+        open_state(a, err) < 0)
         return -1;
     wid_uuid(a->incarnation);
     wk_backoff_init(&a->reg_bo, random_seed());

@@ -286,9 +286,12 @@ reaper_send(char op, pid_t pgid)
     do
         n = write(reaper_fd, &m, sizeof(m));
     while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof(m))
+    if (n != (ssize_t)sizeof(m)) {
         wlog(WLOG_WARN, "the reaper process is gone; task processes may "
              "outlive a killed worker");
+        close(reaper_fd);
+        reaper_fd = -1;
+    }
 }
 
 void
@@ -306,11 +309,13 @@ wk_reaper_remove(pid_t pgid)
 void
 wk_reaper_stop(void)
 {
-    if (reaper_fd < 0)
+    if (reaper_pid <= 0)
         return;
     reaper_send('q', 0);
-    close(reaper_fd);
+    if (reaper_fd >= 0)
+        close(reaper_fd);
     reaper_fd = -1;
     while (waitpid(reaper_pid, NULL, 0) < 0 && errno == EINTR)
         ;
+    reaper_pid = 0;
 }

@@ -282,7 +282,7 @@ finish(struct wk_http *h, struct wk_req *r, CURLcode rc)
     classify(r, rc, &resp);
     if (resp.outcome == WK_RETRY && r->url_idx == h->cur && h->nurls > 1) {
         h->cur = (h->cur + 1) % h->nurls;
-        wlog(WLOG_INFO, "trying the master at '%s' next", h->urls[h->cur]);
+        wlog(WLOG_DEBUG, "trying the master at '%s' next", h->urls[h->cur]);
     }
     /* The request is unlinked before the callback, which may start new
      * requests or cancel others; the response buffer lives until after. */
