@@ -5,9 +5,14 @@
  * headers (we find the route, and refuse at once a Content-Length over the
  * limit, before reading any of the body), then with each piece of the body
  * (kept in a wbuf capped at the limit), then once more with no data, when
- * the handler runs and its answer is queued.  A claim that waits is
- * suspended there instead; once resumed, MHD calls a last time and the
- * answer the scheduler stored is queued.
+ * the handler runs.  Its answer cannot go yet: the handler ran inside the
+ * loop turn's catalog batch (group commit), and nothing it did is durable
+ * before that batch is committed.  So the connection is suspended, and
+ * resumed by http_batch_release after the commit (or with an error if the
+ * commit failed); MHD then calls a last time and the answer is queued.  A
+ * claim that waits for a task is suspended the same way, by the scheduler,
+ * until it is answered.  Answers that depend on no catalog state (404,
+ * 405, 413, a claim that waited in vain) go at once.
  *
  * A struct mreq lives from the first call until MHD reports the request
  * completed (http_on_completed), which is the only place it is freed.
@@ -242,7 +247,6 @@ static enum MHD_Result
 no_route(struct mreq *r)
 {
     struct werr err;
-
     int status = MHD_HTTP_NOT_FOUND;
 
     if (r->allow[0]) {

@@ -112,7 +112,7 @@ void sched_wake(struct sched *s);
 void sched_note_lease(struct sched *s, int64_t expiry_ms);
 /* Reaps expired leases, hands pending tasks to parked claims and answers
  * the claims that waited long enough.  Returns how many milliseconds the
- * loop may sleep before the next tick is due, or -1 for no deadline. */
+ * loop may sleep before the next tick is due (at most a second). */
 int64_t sched_tick(struct sched *s);
 /* Answers every parked claim with 503 (the master is stopping). */
 void sched_shutdown(struct sched *s);

@@ -17,10 +17,11 @@
  * task is not handed to a connection nobody reads.
  *
  * The reaper keeps `next_expiry_ms` at or below the earliest lease in the
- * catalog: claims lower it, heartbeats only push leases later, so it never
- * has to be read back except when it is reached.  Every second the parked
- * claims are also tried once, in case another master sharing the catalog
- * created tasks this one did not hear about.
+ * catalog: claims lower it, heartbeats only push leases later, so it only
+ * has to be read back when it is reached.  Once a second (the sweep) it is
+ * read back anyway and the parked claims are tried once, in case another
+ * master sharing the catalog granted leases or created tasks this one did
+ * not hear about.
  */
 #include <poll.h>
 #include <stdio.h>
@@ -282,7 +283,7 @@ reap(struct sched *s, int64_t now_ms)
     }
     if (requeued || ended)
         wlog(WLOG_INFO, "leases expired: %d task%s requeued, %d execution%s "
-             "ended unexpectedly", requeued, requeued == 1 ? "" : "s", ended,
+             "ended", requeued, requeued == 1 ? "" : "s", ended,
              ended == 1 ? "" : "s");
     if (requeued)
         s->wake = true;
@@ -302,28 +303,26 @@ int64_t
 sched_tick(struct sched *s)
 {
     int64_t now_ns = wtime_mono_ns(), now_ms = wtime_real_ms();
-    int64_t first, sleep_ms = -1;
+    int64_t first, sleep_ms;
 
-    reap(s, now_ms);
-    if (s->head && now_ns >= s->sweep_ns) {
-        s->wake = true;
+    if (now_ns >= s->sweep_ns) {
         s->sweep_ns = now_ns + SWEEP_NS;
+        s->next_expiry_ms = cat_task_next_expiry(s->m->cat);
+        s->wake = s->wake || s->head != NULL;
     }
+    reap(s, now_ms);
     if (s->wake)
         wake_parked(s);
     first = expire_parked(s, now_ns);
-    if (first)
+    sleep_ms = ms_until(s->sweep_ns, now_ns);
+    if (first && ms_until(first, now_ns) < sleep_ms)
         sleep_ms = ms_until(first, now_ns);
-    if (s->head) {
-        int64_t sweep = ms_until(s->sweep_ns, now_ns);
-        sleep_ms = sleep_ms < 0 || sweep < sleep_ms ? sweep : sleep_ms;
-    }
     if (s->next_expiry_ms) {
-        int64_t e = s->next_expiry_ms - now_ms + 1;
-        if (s->reap_backoff_ms > s->next_expiry_ms)
-            e = s->reap_backoff_ms - now_ms;
-        e = e < 0 ? 0 : e;
-        sleep_ms = sleep_ms < 0 || e < sleep_ms ? e : sleep_ms;
+        int64_t due = s->next_expiry_ms + 1;
+        if (s->reap_backoff_ms > due)
+            due = s->reap_backoff_ms;
+        if (due - now_ms < sleep_ms)
+            sleep_ms = due - now_ms < 0 ? 0 : due - now_ms;
     }
     /* A resumed connection is only served by the next MHD_run: no sleep. */
     if (s->wake || s->resumed)
