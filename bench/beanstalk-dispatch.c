@@ -6,7 +6,10 @@
  * where the latency is put -> reserve, the analogue of weir's submit ->
  * start.
  *
- * usage: beanstalk-dispatch PORT N CONSUMERS
+ * With --sequential the producer puts the next job only after the previous
+ * one was deleted: the latency of a job meeting idle consumers.
+ *
+ * usage: beanstalk-dispatch PORT N CONSUMERS [--sequential]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -79,21 +82,24 @@ cmp(const void *a, const void *b)
 int
 main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: beanstalk-dispatch PORT N CONSUMERS\n");
+    if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "--sequential"))) {
+        fprintf(stderr,
+                "usage: beanstalk-dispatch PORT N CONSUMERS [--sequential]\n");
         return 2;
     }
+    int sequential = argc == 5;
     int port = (int)strtol(argv[1], NULL, 10);
     long n = strtol(argv[2], NULL, 10), nc = strtol(argv[3], NULL, 10);
     /* Shared with the consumers: per-job latency and the last delete time. */
-    long long *lat = mmap(NULL, (size_t)(n + 2) * sizeof(long long),
+    long long *lat = mmap(NULL, (size_t)(n + 3) * sizeof(long long),
                           PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                           -1, 0);
-    long long *done = lat + n, *last = lat + n + 1;
+    long long *done = lat + n, *last = lat + n + 1, *deleted = lat + n + 2;
     char buf[4096];
 
     *done = 0;
     *last = 0;
+    *deleted = 0;
     for (long c = 0; c < nc; c++) {
         if (fork() != 0)
             continue;
@@ -116,6 +122,7 @@ main(int argc, char **argv)
                 _exit(1);
             long long end = now_ns();
             __atomic_store_n(last, end, __ATOMIC_SEQ_CST);
+            __atomic_fetch_add(deleted, 1, __ATOMIC_SEQ_CST);
         }
     }
     int fd = dial(port);
@@ -130,6 +137,8 @@ main(int argc, char **argv)
             fprintf(stderr, "put failed: %s\n", buf);
             return 1;
         }
+        while (sequential && __atomic_load_n(deleted, __ATOMIC_SEQ_CST) <= i)
+            ;
     }
     while (wait(NULL) > 0)
         ;
