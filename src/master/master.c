@@ -18,6 +18,7 @@
  * their tasks are given away.
  */
 #include <errno.h>
+#include <locale.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -404,6 +405,10 @@ master_main(int argc, char **argv)
     sigset_t old;
 
     wlog_set_ident("weir-master");
+    /* Zip entries flagged UTF-8 (.ispac files made by current tools) have
+     * their names converted by libarchive, which needs a UTF-8 locale to
+     * do it; C.UTF-8 is always present on Debian. */
+    setlocale(LC_CTYPE, "C.UTF-8");
     werr_clear(&err);
     sched_init(&m.sched, &m);
     rc = parse_options(&m, argc, argv, &err);

@@ -49,6 +49,23 @@ check "weir run --wait exits non-zero when one fails" [ $? -ne 0 ]
 lists_w1() { "$WEIR" workers | grep -q w1; }
 check "weir workers lists w1" lists_w1
 
+# An .ispac (a zip as SSDT makes it, names flagged UTF-8) deploys, and its
+# files, non-ASCII names included, reach the task folder.
+mkdir -p "$T/isp"
+make_package "$T/isp/Cat.dtsx" Cat /bin/sh "-c &quot;grep -q bonjour café.txt&quot;"
+echo bonjour >"$T/isp/café.txt"
+echo '<SSIS:Project xmlns:SSIS="www.microsoft.com/SqlServer/SSIS"/>' \
+    >"$T/isp/@Project.manifest"
+(cd "$T/isp" && LC_ALL=C.UTF-8 bsdtar --format zip \
+    --options zip:hdrcharset=UTF-8 -cf "$T/p.ispac" Cat.dtsx café.txt ./@Project.manifest)
+"$WEIR" deploy "$T/p.ispac" --folder t --project isp >"$T/ispac.out" 2>&1
+is "$?" 0 "an .ispac with a UTF-8 file name deploys"
+is "$(api GET /api/v1/folders/t/projects/isp | jq -r '[.files[].path] | sort | join(",")')" \
+    "@Project.manifest,Cat.dtsx,café.txt" "all its files are stored under their names"
+cat_id=$(api POST /api/v1/executions '{"folder":"t","project":"isp","package":"Cat.dtsx"}' | jq -r .id)
+wait_until 30 all_final "$cat_id" || not_ok "the .ispac's package ends"
+is "$(exec_status "$cat_id")" 7 "its package reads the file from the task folder"
+
 stop_daemon "$WORKER_PID" "worker"
 stop_daemon "$MASTER_PID" "master"
 done_testing
