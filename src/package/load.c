@@ -312,7 +312,8 @@ read_handlers(struct loader *l, const xmlNode *list, struct pkg_executable *e)
 }
 
 static int
-read_expressions(struct loader *l, const xmlNode *n, struct pkg_executable *e)
+read_expression_list(struct loader *l, const xmlNode *n,
+                     const struct pkg_property_expression **out, size_t *nout)
 {
     size_t count = count_elements(n, PKG_NS_DTS, "PropertyExpression");
     struct pkg_property_expression *xs;
@@ -329,9 +330,15 @@ read_expressions(struct loader *l, const xmlNode *n, struct pkg_executable *e)
             return fail(l, c, "<DTS:PropertyExpression> has no DTS:Name");
         xs[i++].expression = pkg_xml_text(l->a, c);
     }
-    e->expressions = xs;
-    e->nexpressions = count;
+    *out = xs;
+    *nout = count;
     return 0;
+}
+
+static int
+read_expressions(struct loader *l, const xmlNode *n, struct pkg_executable *e)
+{
+    return read_expression_list(l, n, &e->expressions, &e->nexpressions);
 }
 
 static const char *
@@ -591,7 +598,8 @@ read_connection(struct loader *l, const xmlNode *n, struct pkg_connection *cm)
     if (!cm->creation_name)
         cm->creation_name = "";
     cm->connection_string = "";
-    if (only_child(l, n, "ObjectData", &data) < 0)
+    if (only_child(l, n, "ObjectData", &data) < 0 ||
+        read_expression_list(l, n, &cm->expressions, &cm->nexpressions) < 0)
         return -1;
     for (const xmlNode *c = data ? data->children : NULL; c; c = c->next) {
         const char *s;

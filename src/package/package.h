@@ -97,6 +97,10 @@ struct pkg_connection {
     const char *creation_name;     /* "OLEDB", "FLATFILE", ... */
     const char *connection_string; /* "" if absent */
     int line;
+    /* DTS:PropertyExpression children (ConnectionString, ServerName...),
+     * kept for the expression module. */
+    const struct pkg_property_expression *expressions;
+    size_t nexpressions;
 };
 
 /* A property expression (DTS:PropertyExpression): property name and the

@@ -26,7 +26,7 @@ static const struct pkg_type_info types[] = {
      "control flow only (containers and Execute Process tasks)"},
     {"Microsoft.ScriptTask", "Script task", false, false,
      "script tasks cannot run: they need .NET"},
-    {"Microsoft.ExecuteSQLTask", "Execute SQL task", false, false, NULL},
+    {"Microsoft.ExecuteSQLTask", "Execute SQL task", false, true, NULL},
     {"Microsoft.ExecutePackageTask", "Execute Package task", false, false,
      NULL},
     {"Microsoft.ExpressionTask", "Expression task", false, false, NULL},

@@ -26,7 +26,9 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 #include "runtime/runtime.h"
+#include "runtime/conn.h"
 #include "runtime/runtime_int.h"
+#include "runtime/vars.h"
 
 enum {
     EXIT_OK = 0,
@@ -43,6 +45,7 @@ struct exec_conf {
     char *params_file;
     int64_t events_fd;
     char *project_dir;
+    char **connections;
 };
 
 static const struct wopt exec_options[] = {
@@ -63,6 +66,11 @@ static const struct wopt exec_options[] = {
      0,
      "the project's folder (Project.params); default: the package's "
      "folder",
+     0},
+    {"connection", WOPT_LIST, offsetof(struct exec_conf, connections), NULL,
+     0, 0,
+     "replace a connection manager's connection string: NAME=ODBC-STRING "
+     "(the parameter CM.NAME.ConnectionString does the same); repeatable",
      0},
     WOPT_END,
 };
@@ -200,6 +208,9 @@ apply_params(const struct exec_conf *conf, struct rt_params *ps,
     for (char **a = conf->params; a && *a; a++)
         if (rt_params_set_arg(ps, *a, err) < 0)
             return -1;
+    for (char **a = conf->connections; a && *a; a++)
+        if (rt_conns_override_arg(ps->conns, *a, err) < 0)
+            return -1;
     return 0;
 }
 
@@ -246,6 +257,8 @@ run_file(const struct exec_conf *conf, const char *path, struct rt_events *ev)
     struct pkg *p;
     struct pkg_project *pr = NULL;
     struct rt_params ps = {0};
+    struct rt_conns conns = {0};
+    struct rt_vars vars;
     struct rt_run run = {.events = ev, .params = &ps};
     char *pkgdir = NULL, *projdir = NULL;
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -269,7 +282,12 @@ run_file(const struct exec_conf *conf, const char *path, struct rt_events *ev)
         early_error(ev, pkg_name(p), RT_E_LOAD, err.msg);
         goto out;
     }
+    if (rt_conns_init(&conns, p, projdir, &err) < 0) {
+        early_error(ev, pkg_name(p), RT_E_LOAD, err.msg);
+        goto out;
+    }
     rt_params_init(&ps, p, pr);
+    ps.conns = &conns;
     if (apply_params(conf, &ps, &err) < 0) {
         early_error(ev, pkg_name(p), RT_E_PARAMETER, err.msg);
         rc = EXIT_USAGE;
@@ -278,8 +296,13 @@ run_file(const struct exec_conf *conf, const char *path, struct rt_events *ev)
     run.pkg = p;
     run.package_dir = pkgdir;
     run.project_dir = projdir;
+    rt_vars_init(&vars, p, &ps);
+    run.vars = &vars;
+    run.conns = &conns;
     rc = run_loaded(conf, &run);
+    rt_vars_release(&vars);
 out:
+    rt_conns_release(&conns);
     rt_params_release(&ps);
     pkg_project_free(pr);
     pkg_free(p);

@@ -18,6 +18,7 @@
 #include "base/wjson.h"
 #include "base/xalloc.h"
 #include "base/banned.h"
+#include "runtime/conn.h"
 #include "runtime/runtime_int.h"
 
 #define PARAMS_FILE_MAX (4u << 20)
@@ -167,6 +168,8 @@ rt_params_set(struct rt_params *ps, const char *name, const char *value,
 {
     struct rt_param *v = (struct rt_param *)rt_params_find(ps, name);
 
+    if (!v && ps->conns && rt_conns_is_param(name))
+        return rt_conns_set_param(ps->conns, name, value, err);
     if (!v)
         return werr_set(err, WERR_INVALID,
                         "the package has no parameter "

@@ -56,6 +56,9 @@ enum rt_error_code {
     RT_E_PROCESS_EXIT = 11,    /* a process ended with the wrong exit code */
     RT_E_PROCESS_TIMEOUT = 12, /* a process ran past its TimeOut */
     RT_E_PROCESS_SIGNAL = 13,  /* a process was killed by a signal */
+    RT_E_SQL_CONNECT = 20,     /* a database connection failed */
+    RT_E_SQL = 21,             /* a statement failed */
+    RT_E_SQL_RESULT = 22,      /* a result or parameter binding failed */
 };
 
 struct rt_event {
@@ -100,6 +103,9 @@ struct rt_param {
 struct rt_params {
     struct rt_param *v;
     size_t n;
+    /* When set, names "CM.<Name>.ConnectionString" set that connection
+     * manager's string instead (conn.h). */
+    struct rt_conns *conns;
 };
 
 /* Lists the parameters of `p` and of the project `pr` (may be NULL) with
@@ -151,6 +157,10 @@ struct rt_run {
     bool cancel_reported;
     /* Seconds between SIGTERM and SIGKILL when stopping a process. */
     int kill_grace_s;
+    /* Variables (vars.h) and connections (conn.h); NULL in runs that
+     * have none set up, where tasks needing them fail validation. */
+    struct rt_vars *vars;
+    struct rt_conns *conns;
 };
 
 /* An executable type's implementation. */
@@ -172,6 +182,7 @@ struct rt_task_ops {
 extern const struct rt_task_ops rt_package_ops;
 extern const struct rt_task_ops rt_sequence_ops;
 extern const struct rt_task_ops rt_process_ops;
+extern const struct rt_task_ops rt_sql_ops;
 
 /* The implementation of a canonical type, or NULL. */
 const struct rt_task_ops *rt_ops_for(const char *type);

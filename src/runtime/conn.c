@@ -1,0 +1,540 @@
+/*
+ * Connection managers resolved to ODBC connection strings (conn.h).
+ *
+ * OLE DB and ADO.NET strings are `key=value;` lists whose values may be
+ * quoted with ' or " (a doubled quote inside stands for itself).  Only
+ * the keys every SQL Server provider shares are mapped; the rest (Provider,
+ * Auto Translate, Application Name...) has no meaning for an ODBC driver
+ * and is dropped.  Anything else a user needs comes through an override,
+ * which is the mechanism that matters on Linux: the stored string names
+ * the author's server and its password is encrypted away.
+ *
+ * Project connection managers are read from the project folder's
+ * NAME.conmgr files with libxml2 (no network, no entities), once per run.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "base/wfile.h"
+#include "base/xalloc.h"
+#include "base/banned.h"
+#include "runtime/conn.h"
+
+#define NS_DTS "www.microsoft.com/SqlServer/Dts"
+#define CONMGR_MAX (4u << 20)
+#define SQLSERVER_DRIVER "{ODBC Driver 18 for SQL Server}"
+
+/* ---- parsing key=value; lists ---- */
+
+struct kv {
+    char *key, *value;
+};
+
+static void
+kv_free(struct kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+static char *
+trimmed(const char *p, size_t n)
+{
+    while (n && (*p == ' ' || *p == '\t'))
+        p++, n--;
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    return xstrndup(p, n);
+}
+
+/* A value starting at *s: quoted or up to the next ';'. */
+static char *
+read_value(const char **s)
+{
+    const char *p = *s;
+    struct wbuf b;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p != '"' && *p != '\'') {
+        size_t n = strcspn(p, ";");
+        *s = p + n;
+        return trimmed(p, n);
+    }
+    wbuf_init(&b, WBUF_NOLIMIT);
+    for (char q = *p++; *p; p++) {
+        if (*p == q && p[1] == q)
+            p++;
+        else if (*p == q) {
+            p++;
+            break;
+        }
+        wbuf_addch(&b, *p, NULL);
+    }
+    *s = p + strcspn(p, ";");
+    return wbuf_detach(&b, NULL);
+}
+
+static struct kv *
+parse_pairs(const char *s, size_t *n)
+{
+    struct kv *kv = NULL;
+    size_t cap = 0;
+
+    *n = 0;
+    while (*s) {
+        size_t klen = strcspn(s, "=;");
+        if (s[klen] != '=') {
+            s += klen + (s[klen] == ';');
+            continue;
+        }
+        XGROW(kv, *n + 1, cap);
+        kv[*n].key = trimmed(s, klen);
+        s += klen + 1;
+        kv[*n].value = read_value(&s);
+        (*n)++;
+        if (*s == ';')
+            s++;
+    }
+    return kv;
+}
+
+static const char *
+kv_get(const struct kv *kv, size_t n, const char *const *keys)
+{
+    for (; *keys; keys++)
+        for (size_t i = 0; i < n; i++)
+            if (!strcasecmp(kv[i].key, *keys))
+                return kv[i].value;
+    return NULL;
+}
+
+/* ---- mapping ---- */
+
+/* key=value; with the value in braces when it needs them. */
+static void
+add_odbc(struct wbuf *b, const char *key, const char *value)
+{
+    if (!value || !*value)
+        return;
+    wbuf_addf(b, NULL, "%s=", key);
+    if (!strpbrk(value, ";{}") && value[0] != ' ') {
+        wbuf_addf(b, NULL, "%s;", value);
+        return;
+    }
+    wbuf_addch(b, '{', NULL);
+    for (const char *p = value; *p; p++) {
+        wbuf_addch(b, *p, NULL);
+        if (*p == '}')
+            wbuf_addch(b, '}', NULL);
+    }
+    wbuf_adds(b, "};", NULL);
+}
+
+static bool
+truthy(const char *v)
+{
+    return v && (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+                 !strcasecmp(v, "sspi"));
+}
+
+static char *
+map_sqlserver(const struct kv *kv, size_t n)
+{
+    static const char *const server[] = {"Data Source", "Server", "Address",
+                                         "Addr", "Network Address", NULL};
+    static const char *const db[] = {"Initial Catalog", "Database", NULL};
+    static const char *const user[] = {"User ID", "UID", "User", NULL};
+    static const char *const pwd[] = {"Password", "PWD", NULL};
+    static const char *const trusted[] = {"Integrated Security",
+                                          "Trusted_Connection", NULL};
+    static const char *const tsc[] = {"TrustServerCertificate",
+                                      "Trust Server Certificate", NULL};
+    const char *host = kv_get(kv, n, server);
+    struct wbuf b;
+
+    if (host && (!strcmp(host, ".") || !strcasecmp(host, "(local)")))
+        host = "localhost";
+    wbuf_init(&b, WBUF_NOLIMIT);
+    wbuf_adds(&b, "Driver=" SQLSERVER_DRIVER ";", NULL);
+    add_odbc(&b, "Server", host);
+    add_odbc(&b, "Database", kv_get(kv, n, db));
+    add_odbc(&b, "UID", kv_get(kv, n, user));
+    add_odbc(&b, "PWD", kv_get(kv, n, pwd));
+    if (truthy(kv_get(kv, n, trusted)))
+        wbuf_adds(&b, "Trusted_Connection=yes;", NULL);
+    if (truthy(kv_get(kv, n, tsc)))
+        wbuf_adds(&b, "TrustServerCertificate=yes;", NULL);
+    return wbuf_detach(&b, NULL);
+}
+
+/* "Provider=MSDASQL;DSN=x" is an ODBC string behind OLE DB: keep the
+ * rest. */
+static char *
+strip_provider(const struct kv *kv, size_t n)
+{
+    struct wbuf b;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(kv[i].key, "Provider"))
+            add_odbc(&b, kv[i].key, kv[i].value);
+    return wbuf_detach(&b, NULL);
+}
+
+static char *
+map_oledb(const char *written, char **why)
+{
+    static const char *const prov[] = {"Provider", NULL};
+    size_t n;
+    struct kv *kv = parse_pairs(written, &n);
+    const char *p = kv_get(kv, n, prov);
+    char *out = NULL;
+
+    if (!p || !strncasecmp(p, "SQLNCLI", 7) || !strncasecmp(p, "MSOLEDBSQL", 10) ||
+        !strncasecmp(p, "SQLOLEDB", 8))
+        out = map_sqlserver(kv, n);
+    else if (!strncasecmp(p, "MSDASQL", 7))
+        out = strip_provider(kv, n);
+    else
+        *why = xasprintf("the OLE DB provider '%s' has no ODBC equivalent",
+                         p);
+    kv_free(kv, n);
+    return out;
+}
+
+char *
+rt_conn_map(const char *type, const char *written, char **why)
+{
+    *why = NULL;
+    if (!*written) {
+        *why = xstrdup("it has no connection string");
+        return NULL;
+    }
+    if (!strcasecmp(type, "ODBC") || strstr(type, "Odbc"))
+        return xstrdup(written);
+    if (!strcasecmp(type, "OLEDB") || strstr(type, "OleDb"))
+        return map_oledb(written, why);
+    if (!strncasecmp(type, "ADO.NET:", 8) &&
+        (!strcasecmp(type + 8, "SQL") || strstr(type, "SqlClient"))) {
+        size_t n;
+        struct kv *kv = parse_pairs(written, &n);
+        char *out = map_sqlserver(kv, n);
+        kv_free(kv, n);
+        return out;
+    }
+    if (!strncasecmp(type, "ADO.NET:", 8))
+        *why = xasprintf("the ADO.NET provider '%.80s' has no ODBC "
+                         "equivalent", type + 8);
+    else
+        *why = xasprintf("a %s connection manager is not a database "
+                         "connection", *type ? type : "typeless");
+    return NULL;
+}
+
+/* ---- the set of a run ---- */
+
+static void
+resolve(struct rt_conn *c)
+{
+    free(c->odbc);
+    free(c->why_not);
+    c->odbc = NULL;
+    c->why_not = NULL;
+    if (c->expression_property) {
+        c->why_not = xasprintf("its %s is set by a property expression, "
+                               "which needs the expression language (not "
+                               "yet available)",
+                               c->expression_property);
+        return;
+    }
+    c->odbc = rt_conn_map(c->creation_name, c->written, &c->why_not);
+}
+
+static struct rt_conn *
+add(struct rt_conns *cs, size_t *cap, const char *name, const char *dtsid,
+    const char *type, const char *written)
+{
+    struct rt_conn *c;
+
+    XGROW(cs->v, cs->n + 1, *cap);
+    c = &cs->v[cs->n++];
+    memset(c, 0, sizeof(*c));
+    c->name = xstrdup(name);
+    c->dtsid = xstrdup(dtsid ? dtsid : "");
+    c->creation_name = xstrdup(type ? type : "");
+    c->written = xstrdup(written ? written : "");
+    return c;
+}
+
+static const char *
+xml_dts(const xmlNode *n, const char *name)
+{
+    return (const char *)xmlGetNsProp(n, (const xmlChar *)name,
+                                      (const xmlChar *)NS_DTS);
+}
+
+static bool
+is_dts(const xmlNode *n, const char *local)
+{
+    return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+           !strcmp((const char *)n->ns->href, NS_DTS) &&
+           !strcmp((const char *)n->name, local);
+}
+
+/* What a .conmgr's root says: the connection string and the first
+ * property expression's property. */
+static int
+read_conmgr_root(const xmlNode *root, struct rt_conns *cs, size_t *cap,
+                 const char *file, struct werr *err)
+{
+    char *name = NULL, *id = NULL, *type = NULL, *str = NULL, *prop = NULL;
+    struct rt_conn *c;
+
+    if (!root || !is_dts(root, "ConnectionManager") ||
+        !(name = (char *)xml_dts(root, "ObjectName")))
+        return werr_set(err, WERR_INVALID,
+                        "'%s' is not a connection manager (no "
+                        "DTS:ConnectionManager with a DTS:ObjectName)",
+                        file);
+    id = (char *)xml_dts(root, "DTSID");
+    type = (char *)xml_dts(root, "CreationName");
+    for (const xmlNode *k = root->children; k; k = k->next) {
+        if (is_dts(k, "PropertyExpression") && !prop)
+            prop = (char *)xml_dts(k, "Name");
+        for (const xmlNode *in = k->children; is_dts(k, "ObjectData") && in;
+             in = in->next)
+            if (is_dts(in, "ConnectionManager") && !str)
+                str = (char *)xml_dts(in, "ConnectionString");
+    }
+    c = add(cs, cap, name, id, type, str);
+    c->project = true;
+    if (prop)
+        c->expression_property = "ConnectionString";
+    xmlFree(name);
+    xmlFree(id);
+    xmlFree(type);
+    xmlFree(str);
+    xmlFree(prop);
+    return 0;
+}
+
+static int
+load_conmgr(struct rt_conns *cs, size_t *cap, const char *dir,
+            const char *file, struct werr *err)
+{
+    char *path = xasprintf("%s/%s", dir, file);
+    struct wbuf b;
+    xmlDocPtr doc = NULL;
+    int rc = -1;
+
+    wbuf_init(&b, CONMGR_MAX);
+    if (wfile_read(path, &b, err) < 0)
+        goto out;
+    doc = xmlReadMemory(b.buf, (int)b.len, file, NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING);
+    if (!doc) {
+        werr_set(err, WERR_INVALID, "'%s' is not well-formed XML", file);
+        goto out;
+    }
+    rc = read_conmgr_root(xmlDocGetRootElement(doc), cs, cap, file, err);
+out:
+    xmlFreeDoc(doc);
+    wbuf_release(&b);
+    free(path);
+    return rc;
+}
+
+static int
+load_project(struct rt_conns *cs, size_t *cap, const char *dir,
+             struct werr *err)
+{
+    struct dirent **list = NULL;
+    int n = scandir(dir, &list, NULL, alphasort), rc = 0;
+
+    for (int i = 0; i < n; i++) {
+        const char *f = list[i]->d_name;
+        size_t len = strlen(f);
+        if (rc == 0 && len > 7 && !strcasecmp(f + len - 7, ".conmgr"))
+            rc = load_conmgr(cs, cap, dir, f, err);
+        free(list[i]);
+    }
+    free(list);
+    return rc;
+}
+
+static const char *
+connection_expression(const struct pkg_connection *pc)
+{
+    for (size_t i = 0; i < pc->nexpressions; i++)
+        if (!strcasecmp(pc->expressions[i].property, "ConnectionString"))
+            return "ConnectionString";
+    return pc->nexpressions ? pc->expressions[0].property : NULL;
+}
+
+int
+rt_conns_init(struct rt_conns *cs, const struct pkg *p,
+              const char *project_dir, struct werr *err)
+{
+    const struct pkg_connection *pcs;
+    size_t n, cap = 0;
+
+    memset(cs, 0, sizeof(*cs));
+    pcs = pkg_connections(p, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct rt_conn *c = add(cs, &cap, pcs[i].name, pcs[i].dtsid,
+                                pcs[i].creation_name,
+                                pcs[i].connection_string);
+        c->expression_property = connection_expression(&pcs[i]);
+    }
+    if (project_dir && load_project(cs, &cap, project_dir, err) < 0)
+        return -1;
+    for (size_t i = 0; i < cs->n; i++)
+        resolve(&cs->v[i]);
+    return 0;
+}
+
+void
+rt_conns_release(struct rt_conns *cs)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        struct rt_conn *c = &cs->v[i];
+        free(c->name);
+        free(c->dtsid);
+        free(c->creation_name);
+        free(c->written);
+        free(c->odbc);
+        free(c->why_not);
+    }
+    free(cs->v);
+    memset(cs, 0, sizeof(*cs));
+}
+
+/* The Name in "Package.ConnectionManagers[Name]" (or Project.), into
+ * `buf`; else `ref` itself. */
+static const char *
+ref_name(const char *ref, bool *project, char *buf, size_t size)
+{
+    static const char *const pre[] = {"Package.ConnectionManagers[",
+                                      "Project.ConnectionManagers["};
+    size_t len = strlen(ref);
+
+    *project = false;
+    for (int i = 0; i < 2; i++) {
+        size_t pl = strlen(pre[i]);
+        if (len > pl && !strncasecmp(ref, pre[i], pl) && ref[len - 1] == ']') {
+            *project = i == 1;
+            snprintf(buf, size, "%.*s", (int)(len - pl - 1), ref + pl);
+            return buf;
+        }
+    }
+    return ref;
+}
+
+struct rt_conn *
+rt_conns_find(const struct rt_conns *cs, const char *ref)
+{
+    char buf[512];
+    bool project;
+    const char *name;
+    size_t len = strlen(ref);
+
+    /* "{DTSID}:external" names a project manager by its DTSID. */
+    if (len > 9 && !strcmp(ref + len - 9, ":external"))
+        len -= 9;
+    for (size_t i = 0; i < cs->n; i++)
+        if (*cs->v[i].dtsid && strlen(cs->v[i].dtsid) == len &&
+            !strncasecmp(cs->v[i].dtsid, ref, len))
+            return &cs->v[i];
+    name = ref_name(ref, &project, buf, sizeof(buf));
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < cs->n; i++) {
+            const struct rt_conn *c = &cs->v[i];
+            if ((pass == 0 && c->project != project) ||
+                (pass == 0 ? strcmp(c->name, name) : strcasecmp(c->name, name)))
+                continue;
+            return (struct rt_conn *)c;
+        }
+    return NULL;
+}
+
+int
+rt_conns_override(struct rt_conns *cs, const char *name, const char *odbc,
+                  struct werr *err)
+{
+    struct rt_conn *hit = NULL;
+
+    /* A package manager shadows a project one with the same name. */
+    for (size_t i = 0; i < cs->n && !hit; i++)
+        if (!strcmp(cs->v[i].name, name))
+            hit = &cs->v[i];
+    for (size_t i = 0; i < cs->n && !hit; i++)
+        if (!strcasecmp(cs->v[i].name, name))
+            hit = &cs->v[i];
+    if (!hit)
+        return werr_set(err, WERR_INVALID,
+                        "there is no connection manager '%s' in the package "
+                        "or the project",
+                        name);
+    free(hit->odbc);
+    free(hit->why_not);
+    hit->why_not = NULL;
+    hit->odbc = xstrdup(odbc);
+    hit->overridden = true;
+    return 0;
+}
+
+int
+rt_conns_override_arg(struct rt_conns *cs, const char *arg, struct werr *err)
+{
+    const char *eq = strchr(arg, '=');
+    char *name;
+    int rc;
+
+    /* Never echo the argument: the string may hold a password. */
+    if (!eq || eq == arg)
+        return werr_set(err, WERR_INVALID,
+                        "--connection wants NAME=ODBC-STRING");
+    name = xstrndup(arg, (size_t)(eq - arg));
+    rc = rt_conns_override(cs, name, eq + 1, err);
+    free(name);
+    return rc;
+}
+
+bool
+rt_conns_is_param(const char *param)
+{
+    size_t len = strlen(param);
+
+    return len > 20 && !strncmp(param, "CM.", 3) &&
+           !strcmp(param + len - 17, ".ConnectionString");
+}
+
+int
+rt_conns_set_param(struct rt_conns *cs, const char *param, const char *value,
+                   struct werr *err)
+{
+    size_t len = strlen(param);
+    char *name;
+    int rc;
+
+    if (!rt_conns_is_param(param))
+        return werr_set(err, WERR_INVALID,
+                        "'%s' is not a CM.<Name>.ConnectionString "
+                        "parameter",
+                        param);
+    name = xstrndup(param + 3, len - 3 - 17);
+    rc = rt_conns_override(cs, name, value, err);
+    free(name);
+    return rc;
+}

@@ -1,0 +1,101 @@
+/*
+ * Connections of one run: connection managers resolved to ODBC
+ * connection strings, and the ODBC layer that uses them.
+ *
+ * Every connection manager of the package, and every project connection
+ * manager (NAME.conmgr in the project folder), becomes a `struct
+ * rt_conn`.  OLEDB, ADO.NET:* and ODBC managers get an ODBC connection
+ * string (docs/exec.md, "Connections"): ODBC strings are kept as they
+ * are; OLE DB and ADO.NET SqlClient strings are mapped to Microsoft's
+ * SQL Server ODBC driver as a best effort.  Because stored strings point
+ * at the author's machine, the execution can replace them:
+ * `weir exec --connection NAME=ODBC-STRING`, or the parameter
+ * `CM.NAME.ConnectionString` (the name SSISDB gives connection-manager
+ * properties).  Connection strings carry passwords: they are never
+ * logged, put in an event or in a message.
+ */
+#ifndef WEIR_RUNTIME_CONN_H
+#define WEIR_RUNTIME_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/wbuf.h"
+#include "base/werr.h"
+#include "package/package.h"
+#include "runtime/vars.h"
+
+struct rt_conn {
+    char *name, *dtsid, *creation_name;
+    char *written;  /* the connection string as stored (FILE: a path) */
+    char *odbc;     /* the ODBC connection string, or NULL */
+    char *why_not;  /* why `odbc` is NULL (no secret in it) */
+    bool project;   /* from a .conmgr file */
+    bool overridden;
+    /* A property expression sets a property: the string cannot be known
+     * without the expression language, unless it is overridden. */
+    const char *expression_property;
+};
+
+struct rt_conns {
+    struct rt_conn *v;
+    size_t n;
+};
+
+/* Collects the package's connection managers and those of the project
+ * folder `project_dir` (may be NULL).  A .conmgr file that cannot be read
+ * is WERR_INVALID naming the file. */
+int rt_conns_init(struct rt_conns *cs, const struct pkg *p,
+                  const char *project_dir, struct werr *err);
+void rt_conns_release(struct rt_conns *cs);
+/* The connection manager a task refers to: a DTSID ("{...}" or
+ * "{...}:external"), a refId ("Package.ConnectionManagers[Name]",
+ * "Project.ConnectionManagers[Name]") or a name; NULL if none. */
+struct rt_conn *rt_conns_find(const struct rt_conns *cs, const char *ref);
+/* Replaces the connection string of the manager called `name`; an unknown
+ * name is WERR_INVALID naming it.  The string is copied. */
+int rt_conns_override(struct rt_conns *cs, const char *name,
+                      const char *odbc, struct werr *err);
+/* Applies "NAME=ODBC-STRING" (weir exec --connection). */
+int rt_conns_override_arg(struct rt_conns *cs, const char *arg,
+                          struct werr *err);
+/* True if `param` is "CM.<Name>.ConnectionString"; then sets that
+ * manager's string (WERR_INVALID if there is no manager <Name>). */
+bool rt_conns_is_param(const char *param);
+int rt_conns_set_param(struct rt_conns *cs, const char *param,
+                       const char *value, struct werr *err);
+
+/* Maps a stored connection string of type `creation_name` to an ODBC
+ * string; NULL with `why` set (caller frees both). */
+char *rt_conn_map(const char *creation_name, const char *written,
+                  char **why);
+
+/* ---- ODBC (odbc.c) ---- */
+
+struct rt_odbc;
+
+/* Diagnostics are "[STATE] (native N) text" lines, one per record, in
+ * `diag` (bounded by its max); the caller adds the connection manager's
+ * name and the task path. */
+struct rt_odbc *rt_odbc_connect(const char *odbc, int login_timeout_s,
+                                struct wbuf *diag);
+void rt_odbc_close(struct rt_odbc *c);
+
+/* Runs one statement (one batch) with `nparams` input parameters bound to
+ * its `?` markers in order.  With `rows` non-NULL and *rows NULL, the
+ * first result set the statement returns is collected into a new
+ * rowset (*rows); later ones are read and dropped.  `timeout_s` 0 means
+ * none.  Returns 0, or -1 with the driver's diagnostics in `diag`. */
+int rt_odbc_exec(struct rt_odbc *c, const char *sql,
+                 const struct rt_value *params, size_t nparams, int timeout_s,
+                 struct rt_rowset **rows, struct wbuf *diag);
+
+/* Splits T-SQL batches: a line holding only "GO" (any case, spaces
+ * around) ends a batch.  Returns a NULL-terminated array of the
+ * non-blank batches; free it with rt_sql_batches_free. */
+char **rt_sql_batches(const char *sql);
+void rt_sql_batches_free(char **batches);
+/* The number of `?` markers outside quotes and comments. */
+size_t rt_sql_count_markers(const char *sql);
+
+#endif

@@ -1,0 +1,470 @@
+/*
+ * The ODBC layer (conn.h): connect, run one batch with bound input
+ * parameters, fetch a typed result set, and turn diagnostics into text.
+ *
+ * Values are read with SQLGetData in a loop, so long text and binary
+ * columns of any length are read whole (bounded by the rowset limits).
+ * Column types come from SQLDescribeCol: integers as Int64 (or UInt64 for
+ * unsigned columns), floats as Double, decimals and numerics as text (no
+ * precision lost), bit as Boolean, dates and times as ISO text, binary as
+ * bytes, everything else as text.  Parameters are bound by the value's
+ * type (SQL_C_SBIGINT, SQL_C_DOUBLE, SQL_C_BIT, text for the rest), which
+ * every driver tested converts to the column's type.
+ *
+ * One environment per connection keeps the layer free of global state;
+ * connections are opened per task.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sql.h>
+#include <sqlext.h>
+
+#include "base/xalloc.h"
+#include "base/banned.h"
+#include "runtime/conn.h"
+
+/* Bytes of cell data a result set may hold; a full result set lives in
+ * memory (an Object variable), so it must be bounded. */
+#define ROWSET_MAX_BYTES ((size_t)512 << 20)
+#define DIAG_RECORDS 8
+/* get_long's answer for a cell past the limits (not an ODBC code). */
+#define TOO_BIG ((SQLRETURN)-100)
+
+struct rt_odbc {
+    SQLHENV env;
+    SQLHDBC dbc;
+};
+
+static void
+diag_add(SQLSMALLINT type, SQLHANDLE h, struct wbuf *diag)
+{
+    SQLCHAR state[6], text[1024];
+    SQLINTEGER native;
+    SQLSMALLINT len;
+
+    for (SQLSMALLINT i = 1; i <= DIAG_RECORDS; i++) {
+        SQLRETURN r = SQLGetDiagRec(type, h, i, state, &native, text,
+                                    sizeof(text), &len);
+        if (!SQL_SUCCEEDED(r))
+            break;
+        if (diag->len)
+            wbuf_adds(diag, "; ", NULL);
+        wbuf_addf(diag, NULL, "[%s] (native %d) %s", (char *)state,
+                  (int)native, (char *)text);
+    }
+    /* Drivers end messages with newlines; events are one line each. */
+    while (diag->len && (diag->buf[diag->len - 1] == '\n' ||
+                         diag->buf[diag->len - 1] == ' '))
+        diag->buf[--diag->len] = '\0';
+    if (!diag->len)
+        wbuf_adds(diag, "the ODBC driver gave no diagnostic", NULL);
+}
+
+struct rt_odbc *
+rt_odbc_connect(const char *odbc, int login_timeout_s, struct wbuf *diag)
+{
+    struct rt_odbc *c = xcalloc(1, sizeof(*c));
+    SQLRETURN r;
+
+    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE,
+                                      &c->env)) ||
+        !SQL_SUCCEEDED(SQLSetEnvAttr(c->env, SQL_ATTR_ODBC_VERSION,
+                                     (SQLPOINTER)SQL_OV_ODBC3, 0)) ||
+        !SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, c->env, &c->dbc))) {
+        wbuf_adds(diag, "cannot initialise the ODBC driver manager", NULL);
+        goto fail;
+    }
+    if (login_timeout_s > 0)
+        SQLSetConnectAttr(c->dbc, SQL_ATTR_LOGIN_TIMEOUT,
+                          (SQLPOINTER)(intptr_t)login_timeout_s, 0);
+    r = SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)odbc, SQL_NTS, NULL, 0,
+                         NULL, SQL_DRIVER_NOPROMPT);
+    if (!SQL_SUCCEEDED(r)) {
+        diag_add(SQL_HANDLE_DBC, c->dbc, diag);
+        SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+        c->dbc = NULL;
+        goto fail;
+    }
+    return c;
+fail:
+    rt_odbc_close(c);
+    return NULL;
+}
+
+void
+rt_odbc_close(struct rt_odbc *c)
+{
+    if (!c)
+        return;
+    if (c->dbc) {
+        SQLDisconnect(c->dbc);
+        SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+    }
+    if (c->env)
+        SQLFreeHandle(SQL_HANDLE_ENV, c->env);
+    free(c);
+}
+
+/* ---- parameters ---- */
+
+struct bound {
+    SQLLEN ind;
+    union {
+        SQLBIGINT i;
+        double d;
+        unsigned char b;
+    } n;
+    char *text;
+};
+
+static SQLRETURN
+bind_one(SQLHSTMT st, SQLUSMALLINT i, const struct rt_value *v,
+         struct bound *b)
+{
+    SQLSMALLINT c = SQL_C_CHAR, sql = SQL_VARCHAR;
+    SQLPOINTER p;
+    SQLULEN size = 0;
+
+    b->ind = 0;
+    if (v->null || v->vt == RT_VT_EMPTY) {
+        b->ind = SQL_NULL_DATA;
+        return SQLBindParameter(st, i, SQL_PARAM_INPUT, SQL_C_CHAR,
+                                SQL_VARCHAR, 1, 0, NULL, 0, &b->ind);
+    }
+    switch (v->vt) {
+    case RT_VT_I1: case RT_VT_I2: case RT_VT_I4: case RT_VT_I8:
+    case RT_VT_UI1: case RT_VT_UI2: case RT_VT_UI4:
+        b->n.i = v->n.i;
+        c = SQL_C_SBIGINT, sql = v->vt == RT_VT_I8 ? SQL_BIGINT : SQL_INTEGER;
+        p = &b->n.i;
+        break;
+    case RT_VT_R4: case RT_VT_R8:
+        b->n.d = v->n.r;
+        c = SQL_C_DOUBLE, sql = SQL_DOUBLE;
+        p = &b->n.d;
+        break;
+    case RT_VT_BOOL:
+        b->n.b = v->n.b;
+        c = SQL_C_BIT, sql = SQL_BIT;
+        p = &b->n.b;
+        break;
+    default:
+        b->text = rt_value_text(v);
+        b->ind = (SQLLEN)strlen(b->text);
+        size = b->ind ? (SQLULEN)b->ind : 1;
+        if (v->vt == RT_VT_DATE)
+            sql = SQL_TYPE_TIMESTAMP, size = 27;
+        else if (v->vt == RT_VT_DECIMAL || v->vt == RT_VT_CY)
+            sql = SQL_NUMERIC, size = 38;
+        p = b->text;
+    }
+    return SQLBindParameter(st, i, SQL_PARAM_INPUT, c, sql, size,
+                            sql == SQL_TYPE_TIMESTAMP ? 7 : 0, p,
+                            b->ind > 0 ? b->ind : 0, &b->ind);
+}
+
+/* ---- results ---- */
+
+static int
+vt_of(SQLSMALLINT sqltype, SQLSMALLINT is_unsigned)
+{
+    switch (sqltype) {
+    case SQL_TINYINT: case SQL_SMALLINT: case SQL_INTEGER: case SQL_BIGINT:
+        return is_unsigned ? RT_VT_UI8 : RT_VT_I8;
+    case SQL_REAL: case SQL_FLOAT: case SQL_DOUBLE:
+        return RT_VT_R8;
+    case SQL_DECIMAL: case SQL_NUMERIC:
+        return RT_VT_DECIMAL;
+    case SQL_BIT:
+        return RT_VT_BOOL;
+    case SQL_TYPE_DATE: case SQL_TYPE_TIMESTAMP: case SQL_DATE:
+    case SQL_TIMESTAMP:
+        return RT_VT_DATE;
+    case SQL_BINARY: case SQL_VARBINARY: case SQL_LONGVARBINARY:
+        return RT_VT_BINARY;
+    }
+    return RT_VT_STR;
+}
+
+/* Reads a text or binary cell whole, chunk by chunk. */
+static SQLRETURN
+get_long(SQLHSTMT st, SQLUSMALLINT col, SQLSMALLINT ctype,
+         struct rt_value *v, size_t *bytes)
+{
+    struct wbuf b;
+    char chunk[8192];
+    SQLLEN ind;
+    SQLRETURN r;
+    size_t term = ctype == SQL_C_CHAR ? 1 : 0;
+
+    wbuf_init(&b, ROWSET_MAX_BYTES);
+    for (;;) {
+        r = SQLGetData(st, col, ctype, chunk, sizeof(chunk), &ind);
+        if (r == SQL_NO_DATA)
+            break;
+        if (!SQL_SUCCEEDED(r))
+            goto out;
+        if (ind == SQL_NULL_DATA) {
+            v->null = true;
+            break;
+        }
+        size_t got = ind == SQL_NO_TOTAL || (size_t)ind > sizeof(chunk) - term
+                         ? sizeof(chunk) - term
+                         : (size_t)ind;
+        if (*bytes + got > ROWSET_MAX_BYTES ||
+            wbuf_add(&b, chunk, got, NULL) < 0) {
+            r = TOO_BIG;
+            goto out;
+        }
+        *bytes += got;
+        if (r == SQL_SUCCESS)
+            break;
+    }
+    r = SQL_SUCCESS;
+    if (!v->null) {
+        v->len = b.len;
+        v->s = wbuf_detach(&b, NULL);
+    }
+out:
+    wbuf_release(&b);
+    return r;
+}
+
+static SQLRETURN
+get_cell(SQLHSTMT st, SQLUSMALLINT col, int vt, struct rt_value *v,
+         size_t *bytes)
+{
+    SQLLEN ind = 0;
+    SQLRETURN r;
+
+    v->vt = vt;
+    if (vt == RT_VT_I8)
+        r = SQLGetData(st, col, SQL_C_SBIGINT, &v->n.i, 0, &ind);
+    else if (vt == RT_VT_UI8)
+        r = SQLGetData(st, col, SQL_C_UBIGINT, &v->n.u, 0, &ind);
+    else if (vt == RT_VT_R8)
+        r = SQLGetData(st, col, SQL_C_DOUBLE, &v->n.r, 0, &ind);
+    else if (vt == RT_VT_BOOL) {
+        unsigned char bit = 0;
+        r = SQLGetData(st, col, SQL_C_BIT, &bit, 0, &ind);
+        v->n.b = bit != 0;
+    } else
+        return get_long(st, col, vt == RT_VT_BINARY ? SQL_C_BINARY
+                                                    : SQL_C_CHAR, v, bytes);
+    if (SQL_SUCCEEDED(r) && ind == SQL_NULL_DATA)
+        v->null = true;
+    *bytes += sizeof(*v);
+    return r;
+}
+
+static struct rt_rowset *
+describe(SQLHSTMT st, SQLSMALLINT ncols)
+{
+    struct rt_rowset *rs = rt_rowset_new((size_t)ncols);
+
+    for (SQLUSMALLINT c = 1; c <= (SQLUSMALLINT)ncols; c++) {
+        SQLCHAR name[256] = "";
+        SQLSMALLINT nlen, type = SQL_VARCHAR, digits, nullable;
+        SQLULEN size;
+        SQLLEN uns = SQL_FALSE;
+        SQLDescribeCol(st, c, name, sizeof(name), &nlen, &type, &size, &digits,
+                       &nullable);
+        SQLColAttribute(st, c, SQL_DESC_UNSIGNED, NULL, 0, NULL, &uns);
+        rt_rowset_set_column(rs, c - 1, (char *)name,
+                             vt_of(type, uns == SQL_TRUE));
+    }
+    return rs;
+}
+
+static int
+fetch_rows(SQLHSTMT st, SQLSMALLINT ncols, struct rt_rowset **out,
+           struct wbuf *diag)
+{
+    struct rt_rowset *rs = describe(st, ncols);
+    size_t bytes = 0;
+    SQLRETURN r;
+
+    while (SQL_SUCCEEDED(r = SQLFetch(st))) {
+        struct rt_value *row = rt_rowset_add_row(rs);
+        if (!row)
+            goto too_big;
+        for (SQLSMALLINT c = 0; c < ncols; c++) {
+            r = get_cell(st, (SQLUSMALLINT)(c + 1), rs->types[c], &row[c],
+                         &bytes);
+            if (r == TOO_BIG)
+                goto too_big;
+            if (!SQL_SUCCEEDED(r))
+                goto fail;
+        }
+    }
+    if (r != SQL_NO_DATA)
+        goto fail;
+    *out = rs;
+    return 0;
+too_big:
+    wbuf_addf(diag, NULL, "the result set is larger than weir keeps in "
+              "memory (%zu MiB or %zu rows)", ROWSET_MAX_BYTES >> 20,
+              rs->nrows);
+    rt_rowset_unref(rs);
+    return -1;
+fail:
+    diag_add(SQL_HANDLE_STMT, st, diag);
+    rt_rowset_unref(rs);
+    return -1;
+}
+
+/* Reads every result of the statement, keeping the first result set. */
+static int
+drain(SQLHSTMT st, struct rt_rowset **rows, struct wbuf *diag)
+{
+    SQLRETURN r;
+
+    do {
+        SQLSMALLINT ncols = 0;
+        SQLNumResultCols(st, &ncols);
+        if (ncols > 0 && rows && !*rows) {
+            if (fetch_rows(st, ncols, rows, diag) < 0)
+                return -1;
+        } else if (ncols > 0) {
+            while (SQL_SUCCEEDED(r = SQLFetch(st)))
+                ;
+            if (r != SQL_NO_DATA) {
+                diag_add(SQL_HANDLE_STMT, st, diag);
+                return -1;
+            }
+        }
+        r = SQLMoreResults(st);
+    } while (SQL_SUCCEEDED(r));
+    if (r != SQL_NO_DATA) {
+        diag_add(SQL_HANDLE_STMT, st, diag);
+        return -1;
+    }
+    return 0;
+}
+
+int
+rt_odbc_exec(struct rt_odbc *c, const char *sql,
+             const struct rt_value *params, size_t nparams, int timeout_s,
+             struct rt_rowset **rows, struct wbuf *diag)
+{
+    SQLHSTMT st = NULL;
+    struct bound *b = xcalloc(nparams + 1, sizeof(*b));
+    SQLRETURN r;
+    int rc = -1;
+
+    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
+        diag_add(SQL_HANDLE_DBC, c->dbc, diag);
+        goto out;
+    }
+    /* Drivers that cannot time out say so with a warning; the statement
+     * then runs without one, as SSIS does. */
+    if (timeout_s > 0)
+        SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
+                       (SQLPOINTER)(intptr_t)timeout_s, 0);
+    for (size_t i = 0; i < nparams; i++)
+        if (!SQL_SUCCEEDED(bind_one(st, (SQLUSMALLINT)(i + 1), &params[i],
+                                    &b[i]))) {
+            diag_add(SQL_HANDLE_STMT, st, diag);
+            goto out;
+        }
+    r = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+    if (r == SQL_NO_DATA)
+        rc = 0;
+    else if (!SQL_SUCCEEDED(r))
+        diag_add(SQL_HANDLE_STMT, st, diag);
+    else
+        rc = drain(st, rows, diag);
+out:
+    if (st)
+        SQLFreeHandle(SQL_HANDLE_STMT, st);
+    for (size_t i = 0; i < nparams; i++)
+        free(b[i].text);
+    free(b);
+    return rc;
+}
+
+/* ---- batches and markers ---- */
+
+static bool
+is_go_line(const char *p, size_t n)
+{
+    while (n && (*p == ' ' || *p == '\t'))
+        p++, n--;
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+        n--;
+    return n == 2 && (p[0] == 'G' || p[0] == 'g') &&
+           (p[1] == 'O' || p[1] == 'o');
+}
+
+static bool
+is_blank(const char *s)
+{
+    return !s[strspn(s, " \t\r\n;")];
+}
+
+static void
+push_batch(char ***v, size_t *n, size_t *cap, const char *p, size_t len)
+{
+    char *s = xstrndup(p, len);
+
+    if (is_blank(s)) {
+        free(s);
+        return;
+    }
+    XGROW(*v, *n + 2, *cap);
+    (*v)[(*n)++] = s;
+    (*v)[*n] = NULL;
+}
+
+char **
+rt_sql_batches(const char *sql)
+{
+    char **v = xcalloc(1, sizeof(*v));
+    size_t n = 0, cap = 1;
+    const char *start = sql, *line = sql;
+
+    while (*line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (is_go_line(line, len)) {
+            push_batch(&v, &n, &cap, start, (size_t)(line - start));
+            start = nl ? nl + 1 : line + len;
+        }
+        line = nl ? nl + 1 : line + len;
+    }
+    push_batch(&v, &n, &cap, start, strlen(start));
+    return v;
+}
+
+void
+rt_sql_batches_free(char **batches)
+{
+    for (char **p = batches; p && *p; p++)
+        free(*p);
+    free(batches);
+}
+
+size_t
+rt_sql_count_markers(const char *s)
+{
+    size_t n = 0;
+
+    while (*s) {
+        if (*s == '\'' || *s == '"' || *s == '[') {
+            char close = *s == '[' ? ']' : *s;
+            for (s++; *s && *s != close; s++)
+                ;
+            s += *s != '\0';
+        } else if (s[0] == '-' && s[1] == '-') {
+            s += strcspn(s, "\n");
+        } else if (s[0] == '/' && s[1] == '*') {
+            const char *end = strstr(s + 2, "*/");
+            s = end ? end + 2 : s + strlen(s);
+        } else {
+            n += *s++ == '?';
+        }
+    }
+    return n;
+}

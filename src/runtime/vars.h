@@ -1,0 +1,161 @@
+/*
+ * Runtime values and variables: what tasks write into and read from.
+ *
+ * A value is typed by its COM VARIANT code, the code DTS:Variable and
+ * package parameters use (shared DTSX.md §4.1): 0 empty, 2 I2, 3 I4, 4 R4,
+ * 5 R8, 6 currency, 7 date, 8 string, 11 bool, 13 object, 14 decimal,
+ * 16..21 I1, UI1, UI2, UI4, I8, UI8; plus RT_VT_BINARY for bytes read from
+ * a database.  Representation:
+ *   - integers in `n.i` (signed) or `n.u` (UI1..UI8), range-checked;
+ *   - R4 and R8 in `n.r`; bool in `n.b`;
+ *   - string, currency and decimal as text in `s` (decimal kept as text,
+ *     so no precision is lost on the way from the database to a variable);
+ *   - date as ISO text "YYYY-MM-DD HH:MM:SS[.fffffff]" in `s` (what ODBC
+ *     drivers return for timestamps; the design-time US form
+ *     "2/28/2014 12:29:00 PM" is converted to it on load);
+ *   - binary as `len` bytes in `s`;
+ *   - object: a result set in `rows` (shared, reference counted) or
+ *     nothing (an empty object, as Object variables are at design time).
+ * `null` marks a database NULL (DBNull) of any type.
+ *
+ * Variables belong to the container that declares them; a lookup walks
+ * from the asking executable outward, so an inner variable shadows an
+ * outer one.  Names are "Namespace::Name" or a bare "Name" (namespace
+ * User first, then any), optionally written "@[User::Name]".  Parameters
+ * ($Package::Name, $Project::Name) read through the same calls and are
+ * read-only.  Variables with EvaluateAsExpression need the expression
+ * language; reading them is an error until it exists.
+ */
+#ifndef WEIR_RUNTIME_VARS_H
+#define WEIR_RUNTIME_VARS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/wbuf.h"
+#include "base/werr.h"
+#include "package/package.h"
+
+#define RT_VT_EMPTY 0
+#define RT_VT_I2 2
+#define RT_VT_I4 3
+#define RT_VT_R4 4
+#define RT_VT_R8 5
+#define RT_VT_CY 6
+#define RT_VT_DATE 7
+#define RT_VT_STR 8
+#define RT_VT_BOOL 11
+#define RT_VT_OBJECT 13
+#define RT_VT_DECIMAL 14
+#define RT_VT_I1 16
+#define RT_VT_UI1 17
+#define RT_VT_UI2 18
+#define RT_VT_UI4 19
+#define RT_VT_I8 20
+#define RT_VT_UI8 21
+/* Not a VARIANT code weir reads from packages: bytes from a database. */
+#define RT_VT_BINARY 8209 /* VT_ARRAY | VT_UI1 */
+
+struct rt_rowset;
+
+struct rt_value {
+    int vt;
+    bool null;
+    union {
+        int64_t i;
+        uint64_t u;
+        double r;
+        bool b;
+    } n;
+    char *s;    /* owned; text or bytes (see above), else NULL */
+    size_t len; /* bytes in s */
+    struct rt_rowset *rows; /* owned reference, or NULL */
+};
+
+/* A result set: names and VARIANT types of the columns, and the rows.
+ * Cells are row-major: cell(r, c) = cells[r * ncols + c]. */
+struct rt_rowset {
+    int refs;
+    size_t ncols, nrows, cap;
+    char **names;
+    int *types;
+    struct rt_value *cells;
+};
+
+/* The name of a VARIANT code for messages ("Int32", "String"...). */
+const char *rt_vt_name(int vt);
+
+/* Frees what `v` holds and makes it empty. */
+void rt_value_release(struct rt_value *v);
+/* A deep copy (object values share the rowset by reference). */
+void rt_value_copy(struct rt_value *dst, const struct rt_value *src);
+/* Setters that release the old content first; strings are copied. */
+void rt_value_set_int(struct rt_value *v, int64_t i);
+void rt_value_set_str(struct rt_value *v, const char *s, size_t len);
+/* The value as text for messages and string conversion; binary becomes
+ * hex, an object "System.Object".  The caller frees. */
+char *rt_value_text(const struct rt_value *v);
+/* Converts `in` to VARIANT type `vt` into `out` (released first).  NULL
+ * converts only to Object and Empty, as in SSIS, where assigning DBNull to
+ * a typed variable fails.  Impossible conversions are WERR_INVALID naming
+ * both types. */
+int rt_value_convert(const struct rt_value *in, int vt, struct rt_value *out,
+                     struct werr *err);
+/* Parses the text `s` as type `vt` (design values, parameter values). */
+int rt_value_parse(const char *s, int vt, struct rt_value *out,
+                   struct werr *err);
+
+/* A new empty result set with `ncols` columns (names copied later with
+ * rt_rowset_set_column); refs is 1. */
+struct rt_rowset *rt_rowset_new(size_t ncols);
+void rt_rowset_set_column(struct rt_rowset *rs, size_t col, const char *name,
+                          int vt);
+/* Appends a row of ncols empty cells and returns it. */
+struct rt_value *rt_rowset_add_row(struct rt_rowset *rs);
+struct rt_rowset *rt_rowset_ref(struct rt_rowset *rs);
+/* Drops a reference; NULL is a no-op. */
+void rt_rowset_unref(struct rt_rowset *rs);
+
+struct rt_params;
+
+struct rt_var {
+    const struct pkg_executable *owner;
+    const struct pkg_variable *def;
+    struct rt_value v;
+    /* The design value did not parse as the declared type: reads fail
+     * with this message (from the package, so no secret). */
+    char *bad;
+};
+
+struct rt_vars {
+    struct rt_var *v;
+    size_t n;
+    const struct pkg *pkg;
+    const struct rt_params *params; /* may be NULL */
+};
+
+/* Collects every variable of the package's executables (event handlers
+ * included) with its design value. */
+void rt_vars_init(struct rt_vars *vs, const struct pkg *p,
+                  const struct rt_params *params);
+void rt_vars_release(struct rt_vars *vs);
+/* The variable `name` seen from `scope`, or NULL.  Parameters are not
+ * variables: this finds only DTS:Variable ones. */
+struct rt_var *rt_vars_find(struct rt_vars *vs,
+                            const struct pkg_executable *scope,
+                            const char *name);
+/* True if `name` is a variable or a parameter seen from `scope`. */
+bool rt_vars_exists(struct rt_vars *vs, const struct pkg_executable *scope,
+                    const char *name);
+/* Reads a variable or parameter into `out` (a copy the caller releases).
+ * Unknown names are WERR_NOTFOUND naming the variable and the scope. */
+int rt_vars_get(struct rt_vars *vs, const struct pkg_executable *scope,
+                const char *name, struct rt_value *out, struct werr *err);
+/* Converts `v` to the variable's type and stores it.  Parameters and
+ * read-only variables refuse (WERR_CONFLICT); a value that does not
+ * convert is WERR_INVALID naming the variable and both types. */
+int rt_vars_set(struct rt_vars *vs, const struct pkg_executable *scope,
+                const char *name, const struct rt_value *v, struct werr *err);
+
+#endif
