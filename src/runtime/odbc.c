@@ -49,6 +49,9 @@ diag_add(SQLSMALLINT type, SQLHANDLE h, struct wbuf *diag)
                                     sizeof(text), &len);
         if (!SQL_SUCCEEDED(r))
             break;
+        for (SQLCHAR *t = text; *t; t++)
+            if (*t == '\n' || *t == '\t' || *t == '\r')
+                *t = ' ';
         if (diag->len)
             wbuf_adds(diag, "; ", NULL);
         wbuf_addf(diag, NULL, "[%s] (native %d) %s", (char *)state,

@@ -1,0 +1,104 @@
+#!/bin/bash
+# Execute SQL tasks against a real PostgreSQL server (started here) through
+# the PostgreSQL Unicode ODBC driver: GO batches, parameters, typed single
+# rows (integer, text, date, boolean, numeric, NULL), a full result set,
+# server errors, a statement timeout and a server that is down.
+. "$(dirname "$0")/test-lib.sh"
+. "$(dirname "$0")/pg-lib.sh"
+. "$(dirname "$0")/sql-lib.sh"
+
+if ! pg_available; then
+    echo "1..0 # SKIP PostgreSQL or its ODBC driver (odbc-postgresql) is not installed"
+    finish
+    exit 0
+fi
+pg_start
+ok "PostgreSQL started on port $PG_PORT"
+
+# A stored ADO.NET SqlClient string, as the designer writes it.
+ADO="Data Source=dbhost;Initial Catalog=Sales;Integrated Security=True;"
+ADO_TYPE="ADO.NET:System.Data.SqlClient.SqlConnection, System.Data, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b77a5c561934e089"
+
+# ---- DDL and inserts in batches, parameters ----
+sql_reset
+sql_cm Pg OLEDB "Data Source=.;Initial Catalog=x;Provider=MSOLEDBSQL.1;"
+sql_var Id 3 3
+sql_var Name 8 "trois é"
+sql_var Day 7 "2024-02-29"
+sql_var Amount 14 "12.50"
+sql_var Ok 11 True
+sql_task Create "{CM-Pg}" "CREATE TABLE items (id integer PRIMARY KEY, name text, day date, ok boolean, amount numeric(10,2), note text);
+GO
+INSERT INTO items VALUES (1, 'one', '2024-01-01', true, 1.25, NULL);
+INSERT INTO items VALUES (2, 'two', '2024-01-02', false, 2.50, 'n')
+GO"
+sql_task Insert "{CM-Pg}" "INSERT INTO items (id, name, day, ok, amount) VALUES (?, ?, ?, ?, ?)" "" \
+    "$(sql_in 0 User::Id)$(sql_in 1 User::Name)$(sql_in 2 User::Day)$(sql_in 3 User::Ok)$(sql_in 4 User::Amount)"
+sql_package "$T/load.dtsx"
+run_pkg "$T/load.dtsx" --connection "Pg=$PG_ODBC"
+is "$RC" 0 "batches and parameters on PostgreSQL: the package succeeds"
+is "$(pg_sql 'SELECT count(*) FROM items')" 3 "three rows"
+is "$(pg_sql "SELECT name || '|' || day || '|' || ok || '|' || amount FROM items WHERE id = 3")" \
+    "trois é|2024-02-29|true|12.50" "parameters of five types, UTF-8 text intact"
+
+# ---- typed single row, full result set, written back ----
+sql_reset
+sql_cm Pg "$ADO_TYPE" "$ADO"
+sql_var N 20 0
+sql_var S 8 ""
+sql_var D 7 "1/1/2000 12:00:00 AM"
+sql_var B 11 0
+sql_var M 14 0
+sql_var Note 13 ""
+sql_var Rows 13 ""
+sql_task Read "{CM-Pg}" "SELECT count(*) AS n, max(name) AS s, max(day) AS d, bool_and(ok) AS b, sum(amount) AS m, NULL::text AS note FROM items" \
+    ResultSetType_SingleRow \
+    "$(sql_out n User::N)$(sql_out s User::S)$(sql_out d User::D)$(sql_out b User::B)$(sql_out m User::M)$(sql_out note User::Note)"
+sql_task All "{CM-Pg}" "SELECT * FROM items ORDER BY id" ResultSetType_Rowset \
+    "$(sql_out 0 User::Rows)"
+# ADO.NET: named @markers, mapped in order of appearance.
+sql_task Write "{CM-Pg}" "CREATE TABLE out (n bigint, s text, d timestamp, b boolean, m numeric(10,2));
+GO
+INSERT INTO out VALUES (@n, @s, @d, @b, @m)" "" \
+    "$(sql_in @s User::S)$(sql_in @n User::N)$(sql_in @d User::D)$(sql_in @b User::B)$(sql_in @m User::M)"
+sql_package "$T/read.dtsx"
+run_pkg "$T/read.dtsx" --connection "Pg=$PG_ODBC"
+is "$RC" 0 "single row and full result set on PostgreSQL"
+is "$(pg_sql "SELECT n || '|' || s || '|' || d || '|' || b || '|' || m FROM out")" \
+    "3|two|2024-02-29 00:00:00|false|16.25" \
+    "bigint, text, date, boolean and numeric values made the round trip"
+check "the full result set has 3 rows of 6 columns" \
+    has "$T/out" "the full result set has 3 rows and 6 columns"
+
+# ---- errors ----
+sql_reset
+sql_cm Pg ODBC "$PG_ODBC"
+sql_task Dup "{CM-Pg}" "INSERT INTO items (id, name) VALUES (1, 'again')"
+sql_package "$T/dup.dtsx"
+run_pkg "$T/dup.dtsx"
+is "$RC" 1 "a constraint violation fails the package"
+check "OnError carries the path, SQLSTATE 23505 and the server's message" \
+    has "$T/err" "\\Package\\Dup: executing the query failed on connection manager 'Pg': [23505]"
+check "the server's words are there" has "$T/err" "duplicate key value violates unique constraint"
+
+sql_reset
+sql_cm Pg ODBC "$PG_ODBC"
+sql_task Slow "{CM-Pg}" "SELECT pg_sleep(30)" "" "" 'SQLTask:TimeOut="1"'
+sql_package "$T/slow.dtsx"
+start=$(date +%s)
+run_pkg "$T/slow.dtsx"
+is "$RC" 1 "a statement past its TimeOut fails"
+check "within a few seconds" test $(( $(date +%s) - start )) -lt 15
+check "the driver says why" grep -qi "cancel" "$T/err"
+
+pg_stop
+start=$(date +%s)
+run_pkg "$T/dup.dtsx"
+is "$RC" 1 "with the server down the task fails"
+check "at once" test $(( $(date +%s) - start )) -lt 15
+check "the error names the connection manager" \
+    has "$T/err" "cannot connect with connection manager 'Pg'"
+check "the password-free message comes from the driver" \
+    grep -q "Connection refused\|could not connect" "$T/err"
+
+done_testing
