@@ -37,9 +37,11 @@ is() {
 bail() { echo "Bail out! $*"; finish; exit 1; }
 
 # ---- processes ----
+# A port below Linux's ephemeral range (32768-60999), so that no client
+# connection of the test itself can be holding it.
 free_port() {
     while :; do
-        p=$(( (RANDOM << 15 | RANDOM) % 30000 + 20000 ))
+        p=$(( (RANDOM << 15 | RANDOM) % 22000 + 10000 ))
         (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
     done
 }
@@ -60,14 +62,31 @@ MASTER_URL="http://127.0.0.1:$MASTER_PORT"
 CATALOG="$T/catalog.db"
 export WEIR_MASTER="$MASTER_URL"
 
-# start_master [extra options]: starts the master and waits until it answers.
+# start_master [extra options]: starts the master and waits until it
+# answers.  The first start moves to another port if the chosen one was
+# taken meanwhile; a restart keeps the port the workers know.
+MASTER_STARTS=0
 start_master() {
-    "$WEIR" master --listen "127.0.0.1:$MASTER_PORT" \
-        --catalog "sqlite:$CATALOG" "$@" >>"$T/master.log" 2>&1 &
-    MASTER_PID=$!
-    DAEMONS="$DAEMONS $MASTER_PID"
-    wait_until 20 'curl -sf "$MASTER_URL/api/v1/workers" >/dev/null' ||
+    for try in 1 2 3; do
+        rm -f "$T/master.port"
+        "$WEIR" master --listen "127.0.0.1:$MASTER_PORT" \
+            --port-file "$T/master.port" \
+            --catalog "sqlite:$CATALOG" "$@" >>"$T/master.log" 2>&1 &
+        MASTER_PID=$!
+        DAEMONS="$DAEMONS $MASTER_PID"
+        # Listening (it wrote its port) or dead: nothing else answers for it.
+        wait_until 20 '[ -s "$T/master.port" ] || ! kill -0 $MASTER_PID 2>/dev/null'
+        [ -s "$T/master.port" ] && break
+        [ "$MASTER_STARTS" -eq 0 ] &&
+            tail -1 "$T/master.log" | grep -q "Address already in use" || break
+        MASTER_PORT=$(free_port)
+        MASTER_URL="http://127.0.0.1:$MASTER_PORT"
+        export WEIR_MASTER="$MASTER_URL"
+    done
+    [ -s "$T/master.port" ] &&
+        wait_until 20 'curl -sf "$MASTER_URL/api/v1/workers" >/dev/null' ||
         bail "master did not start: $(tail -5 "$T/master.log")"
+    MASTER_STARTS=$((MASTER_STARTS + 1))
 }
 
 # start_worker NAME [extra options]: sets WORKER_PID; state in $T/NAME.
