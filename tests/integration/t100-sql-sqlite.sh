@@ -176,4 +176,18 @@ run_pkg "$T/proj/Project.dtsx" --project-dir "$T/proj" \
     --param "CM.Nope.ConnectionString=x"
 is "$RC" 6 "a CM parameter for an unknown manager is a bad command line"
 
+# ---- the same through the master and a worker: the execution's parameter
+# values carry CM.Db.ConnectionString ----
+start_master
+start_worker w1
+"$WEIR" deploy "$T/proj" --folder t --project p >"$T/deploy.out" 2>&1
+is "$?" 0 "the project deploys (Execute SQL tasks pass the master's validation)"
+id=$(submit Project "\"parameters\":{\"CM.Db.ConnectionString\":\"Driver=SQLite3;Database=$DB\"}")
+wait_until 60 "all_final $id" || diag "execution $id did not finish"
+is "$(exec_status "$id")" 7 "the execution succeeds on the worker"
+is "$(sqlite3 "$DB" 'SELECT count(*) FROM t WHERE id IN (10, 11, 20, 30, 40)')" 10 \
+    "the worker ran every task again, the project .conmgr and the SQL file included"
+stop_daemon "$WORKER_PID" worker
+stop_daemon "$MASTER_PID" master
+
 done_testing
