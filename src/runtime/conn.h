@@ -90,6 +90,11 @@ int rt_odbc_exec(struct rt_odbc *c, const char *sql,
                  const struct rt_value *params, size_t nparams, int timeout_s,
                  struct rt_rowset **rows, struct wbuf *diag);
 
+/* Asks the driver to stop the statement running on `c` now (SQLCancel);
+ * safe to call from another thread while rt_odbc_exec runs, a no-op
+ * between statements.  The canceled rt_odbc_exec returns -1. */
+void rt_odbc_cancel(struct rt_odbc *c);
+
 /* Splits T-SQL batches: a line holding only "GO" (any case, spaces
  * around) ends a batch.  Returns a NULL-terminated array of the
  * non-blank batches; free it with rt_sql_batches_free. */

@@ -14,6 +14,7 @@
  * One environment per connection keeps the layer free of global state;
  * connections are opened per task.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,10 @@
 struct rt_odbc {
     SQLHENV env;
     SQLHDBC dbc;
+    /* The statement running now, for rt_odbc_cancel from another thread
+     * (SQLCancel is the one ODBC call made for that). */
+    pthread_mutex_t mu;
+    SQLHSTMT running;
 };
 
 static void
@@ -71,6 +76,7 @@ rt_odbc_connect(const char *odbc, int login_timeout_s, struct wbuf *diag)
     struct rt_odbc *c = xcalloc(1, sizeof(*c));
     SQLRETURN r;
 
+    pthread_mutex_init(&c->mu, NULL);
     if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE,
                                       &c->env)) ||
         !SQL_SUCCEEDED(SQLSetEnvAttr(c->env, SQL_ATTR_ODBC_VERSION,
@@ -107,7 +113,25 @@ rt_odbc_close(struct rt_odbc *c)
     }
     if (c->env)
         SQLFreeHandle(SQL_HANDLE_ENV, c->env);
+    pthread_mutex_destroy(&c->mu);
     free(c);
+}
+
+void
+rt_odbc_cancel(struct rt_odbc *c)
+{
+    pthread_mutex_lock(&c->mu);
+    if (c->running)
+        SQLCancel(c->running);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void
+set_running(struct rt_odbc *c, SQLHSTMT st)
+{
+    pthread_mutex_lock(&c->mu);
+    c->running = st;
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* ---- parameters ---- */
@@ -372,6 +396,7 @@ rt_odbc_exec(struct rt_odbc *c, const char *sql,
             diag_add(SQL_HANDLE_STMT, st, diag);
             goto out;
         }
+    set_running(c, st);
     r = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
     if (r == SQL_NO_DATA)
         rc = 0;
@@ -380,8 +405,10 @@ rt_odbc_exec(struct rt_odbc *c, const char *sql,
     else
         rc = drain(st, rows, diag);
 out:
-    if (st)
+    if (st) {
+        set_running(c, NULL);
         SQLFreeHandle(SQL_HANDLE_STMT, st);
+    }
     for (size_t i = 0; i < nparams; i++)
         free(b[i].text);
     free(b);

@@ -22,6 +22,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,7 @@
 #include <libxml/tree.h>
 
 #include "base/wfile.h"
+#include "base/wtime.h"
 #include "base/xalloc.h"
 #include "base/banned.h"
 #include "runtime/conn.h"
@@ -490,12 +494,116 @@ prepare(struct rt_run *run, const struct pkg_executable *e,
 
 /* ---- running ---- */
 
+/* ---- cancel and TimeOut ---- */
+/*
+ * A statement blocks this thread inside the driver, where weir exec's stop
+ * signals stay blocked.  While the statements run, a watcher thread takes
+ * SIGTERM/SIGINT (recording them where rt_canceled looks) and watches the
+ * current batch's TimeOut, and stops the statement with rt_odbc_cancel.
+ * The TimeOut watch backs up drivers that ignore SQL_ATTR_QUERY_TIMEOUT
+ * (SQLite's).  It polls every 10 ms, which bounds how late a task ends.
+ */
+
+struct watch {
+    struct rt_odbc *db;
+    pthread_t th;
+    bool started;
+    atomic_bool stop;
+    _Atomic int64_t deadline_ns; /* 0: none */
+    atomic_bool timed_out; /* the current batch's TimeOut passed */
+    atomic_bool signaled;  /* SIGTERM or SIGINT: stop the task */
+};
+
+static void *
+watch_main(void *arg)
+{
+    static const struct timespec tick = {0, 10 * 1000 * 1000};
+    struct watch *w = arg;
+    sigset_t stop;
+
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    while (!atomic_load(&w->stop)) {
+        int sig = sigtimedwait(&stop, NULL, &tick);
+        int64_t dl = atomic_load(&w->deadline_ns);
+        if (sig > 0) {
+            rt_signal_received = sig;
+            atomic_store(&w->signaled, true);
+            rt_odbc_cancel(w->db);
+            break;
+        }
+        if (dl && wtime_mono_ns() >= dl) {
+            atomic_store(&w->deadline_ns, 0);
+            atomic_store(&w->timed_out, true);
+            rt_odbc_cancel(w->db);
+        }
+    }
+    return NULL;
+}
+
+static void
+watch_start(struct watch *w, struct rt_odbc *db)
+{
+    w->db = db;
+    atomic_init(&w->stop, false);
+    atomic_init(&w->deadline_ns, 0);
+    atomic_init(&w->timed_out, false);
+    atomic_init(&w->signaled, false);
+    /* Without the thread the task still runs; only cancel waits. */
+    w->started = pthread_create(&w->th, NULL, watch_main, w) == 0;
+}
+
+static void
+watch_stop(struct watch *w)
+{
+    if (!w->started)
+        return;
+    atomic_store(&w->stop, true);
+    pthread_join(w->th, NULL);
+    w->started = false;
+}
+
 struct runctx {
     struct rt_run *run;
     const struct pkg_executable *e;
     const struct sqltask *t;
     const struct rt_conn *c;
+    struct watch watch;
 };
+
+/* Runs one batch under the watch; reports its failure. */
+static int
+run_batch(struct runctx *x, struct rt_odbc *db, const char *sql,
+          const struct rt_value *vals, size_t k, struct rt_rowset **rows,
+          const char *which)
+{
+    struct wbuf diag;
+    int rc;
+
+    wbuf_init(&diag, 8192);
+    atomic_store(&x->watch.timed_out, false);
+    if (x->t->timeout_s > 0)
+        atomic_store(&x->watch.deadline_ns,
+                     wtime_mono_ns() +
+                         (int64_t)x->t->timeout_s * 1000 * WTIME_MS_NS);
+    rc = rt_odbc_exec(db, sql, vals, k, x->t->timeout_s, rows, &diag);
+    atomic_store(&x->watch.deadline_ns, 0);
+    if (rc < 0 && atomic_load(&x->watch.signaled))
+        ; /* canceled: the engine reports it */
+    else if (rc < 0 && atomic_load(&x->watch.timed_out))
+        rt_error(x->run, x->e, RT_E_SQL,
+                 "the query%s ran past its TimeOut of %d s on connection "
+                 "manager '%s' and was canceled: %s",
+                 which, x->t->timeout_s, x->c->name, diag.buf);
+    else if (rc < 0)
+        rt_error(x->run, x->e, RT_E_SQL,
+                 "executing the query%s failed on connection manager '%s': "
+                 "%s",
+                 which, x->c->name, diag.buf);
+    wbuf_release(&diag);
+    return rc;
+}
 
 static int
 run_batches(struct runctx *x, struct rt_odbc *db, const struct prepared *p,
@@ -503,7 +611,6 @@ run_batches(struct runctx *x, struct rt_odbc *db, const struct prepared *p,
 {
     char **batches = rt_sql_batches(p->sql);
     size_t used = 0, nb = 0;
-    struct wbuf diag;
     int rc = 0;
 
     for (char **b = batches; *b; b++, nb++)
@@ -516,22 +623,17 @@ run_batches(struct runctx *x, struct rt_odbc *db, const struct prepared *p,
         rt_sql_batches_free(batches);
         return -1;
     }
-    wbuf_init(&diag, 8192);
     used = 0;
-    for (size_t i = 0; i < nb && rc == 0; i++) {
+    for (size_t i = 0; i < nb && rc == 0 && !atomic_load(&x->watch.signaled);
+         i++) {
         size_t k = rt_sql_count_markers(batches[i]);
-        rc = rt_odbc_exec(db, batches[i], k ? vals + used : NULL, k,
-                          x->t->timeout_s,
-                          x->t->result_type == RES_NONE ? NULL : rows, &diag);
+        char which[32] = "";
+        if (nb > 1)
+            snprintf(which, sizeof(which), " batch %zu", i + 1);
+        rc = run_batch(x, db, batches[i], k ? vals + used : NULL, k,
+                       x->t->result_type == RES_NONE ? NULL : rows, which);
         used += k;
-        if (rc < 0)
-            rt_error(x->run, x->e, RT_E_SQL,
-                     "executing the query%s%.0zu failed on connection "
-                     "manager '%s': %s",
-                     nb > 1 ? " batch " : "", nb > 1 ? i + 1 : 0, x->c->name,
-                     diag.buf);
     }
-    wbuf_release(&diag);
     rt_sql_batches_free(batches);
     return rc;
 }
@@ -609,6 +711,7 @@ run_task(struct runctx *x, const struct prepared *p)
     struct rt_rowset *rows = NULL;
     struct rt_odbc *db = NULL;
     struct wbuf diag;
+    bool canceled = false;
     int rc = -1;
 
     wbuf_init(&diag, 8192);
@@ -620,7 +723,11 @@ run_task(struct runctx *x, const struct prepared *p)
                  x->c->name, diag.buf);
         goto out;
     }
-    if ((rc = run_batches(x, db, p, vals, &rows)) < 0)
+    watch_start(&x->watch, db);
+    rc = run_batches(x, db, p, vals, &rows);
+    watch_stop(&x->watch);
+    canceled = atomic_load(&x->watch.signaled);
+    if (rc < 0 || canceled)
         goto out;
     if (x->t->result_type == RES_SINGLE)
         rc = bind_single(x, rows);
@@ -633,6 +740,8 @@ out:
         rt_value_release(&vals[i]);
     free(vals);
     wbuf_release(&diag);
+    if (canceled && rt_canceled(x->run)) /* emits the OnWarning once */
+        return RT_CANCELED;
     return rc < 0 ? RT_FAILURE : RT_SUCCESS;
 }
 

@@ -105,6 +105,19 @@ check "OnTaskFailed follows" grep -q 'OnTaskFailed.*\\Package\\Bad' "$T/out"
 is "$(jq -r 'select(.event == "OnError") | "\(.path) \(.code)"' "$T/events")" \
     "\\Package\\Bad 21" "the JSON OnError carries the task path and code 21"
 
+# ---- TimeOut: SQLite's driver ignores the query timeout; weir cancels ----
+sql_reset
+sql_cm Db OLEDB "$OLEDB"
+sql_task Slow "{CM-Db}" "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c" \
+    "" "" 'SQLTask:TimeOut="1"'
+sql_package "$T/slow.dtsx"
+start=$(date +%s)
+run_pkg "$T/slow.dtsx" --connection "Db=$LITE"
+is "$RC" 1 "a statement past its TimeOut fails"
+check "it is stopped within seconds" test $(( $(date +%s) - start )) -lt 10
+check "the error says TimeOut" \
+    has "$T/err" "\\Package\\Slow: the query ran past its TimeOut of 1 s on connection manager 'Db' and was canceled"
+
 # ---- validation ----
 sql_reset
 sql_cm Db OLEDB "$OLEDB"

@@ -91,6 +91,25 @@ is "$RC" 1 "a statement past its TimeOut fails"
 check "within a few seconds" test $(( $(date +%s) - start )) -lt 15
 check "the driver says why" grep -qi "cancel" "$T/err"
 
+sql_reset
+sql_cm Pg ODBC "$PG_ODBC"
+sql_task Long "{CM-Pg}" "SELECT pg_sleep(60)"
+sql_task After "{CM-Pg}" "CREATE TABLE never_made (x int)"
+sql_package "$T/long.dtsx"
+"$WEIR" exec "$T/long.dtsx" >"$T/out" 2>"$T/err" &
+pid=$!
+wait_until 20 "pg_sql \"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'\" | grep -q 1" ||
+    diag "the statement did not start"
+start=$(date +%s)
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 3 "SIGTERM during a statement cancels the package (exit 3)"
+check "at once, not after the statement" test $(( $(date +%s) - start )) -lt 10
+check "the cancel is reported" has "$T/out" "canceled: SIGTERM received"
+check "nothing after it ran" sh -c "! grep -q 'After' '$T/out'"
+is "$(pg_sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'")" 0 \
+    "the server stopped the query"
+
 pg_stop
 start=$(date +%s)
 run_pkg "$T/dup.dtsx"
