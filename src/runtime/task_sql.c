@@ -52,6 +52,7 @@ struct binding {
     char *name, *var;
     enum direction dir;
     long ordinal; /* -1 when the name is not a number */
+    int data_type; /* DataType as written; -1 when absent */
 };
 
 struct sqltask {
@@ -112,6 +113,12 @@ add_binding(struct binding **v, size_t *n, const xmlNode *c, bool param)
     b->ordinal = strtol(b->name, &end, 10);
     if (!*b->name || *end || errno || b->ordinal < 0)
         b->ordinal = -1;
+    free(dir);
+    dir = attr(c, "DataType");
+    errno = 0;
+    b->data_type = *dir ? (int)strtol(dir, &end, 10) : -1;
+    if (!*dir || *end || errno)
+        b->data_type = -1;
     free(dir);
 }
 
@@ -394,16 +401,70 @@ cmp_ordinal(const void *a, const void *b)
     return (x->ordinal > y->ordinal) - (x->ordinal < y->ordinal);
 }
 
+/* The VARIANT type a binding's DataType declares, or -1 (bind by the
+ * variable's type).  OLE DB's DBTYPE codes 2..21 are the VARIANT codes;
+ * 129/130 are strings, 131 numeric, 133/135 dates.  ADO.NET writes
+ * System.Data.DbType numbers instead. */
+static int
+declared_vt(const struct rt_conn *c, int dt)
+{
+    static const int dbtype[] = {
+        [0] = RT_VT_STR, [2] = RT_VT_UI1, [3] = RT_VT_BOOL,
+        [4] = RT_VT_CY, [5] = RT_VT_DATE, [6] = RT_VT_DATE,
+        [7] = RT_VT_DECIMAL, [8] = RT_VT_R8, [10] = RT_VT_I2,
+        [11] = RT_VT_I4, [12] = RT_VT_I8, [14] = RT_VT_I1,
+        [15] = RT_VT_R4, [16] = RT_VT_STR, [18] = RT_VT_UI2,
+        [19] = RT_VT_UI4, [20] = RT_VT_UI8, [22] = RT_VT_STR,
+        [23] = RT_VT_STR};
+
+    if (dt < 0)
+        return -1;
+    if (is_adonet(c))
+        return dt < (int)(sizeof(dbtype) / sizeof(dbtype[0])) && dbtype[dt]
+                   ? dbtype[dt]
+                   : -1;
+    if (strcasecmp(c->creation_name, "OLEDB"))
+        return -1; /* ODBC: SQL type codes; bind by the variable's type */
+    if ((dt >= 2 && dt <= 7) || dt == 11 || (dt >= 16 && dt <= 21) ||
+        dt == 8 || dt == 14)
+        return dt;
+    if (dt == 129 || dt == 130 || dt == 134)
+        return RT_VT_STR;
+    if (dt == 131)
+        return RT_VT_DECIMAL;
+    return dt == 133 || dt == 135 ? RT_VT_DATE : -1;
+}
+
+/* A binding's value, converted to its declared type. */
+static int
+input_value(struct rt_run *run, const struct pkg_executable *e,
+            const struct rt_conn *c, const struct binding *b,
+            struct rt_value *out, struct werr *err)
+{
+    int vt;
+
+    if (rt_vars_get(run->vars, e, b->var, out, err) < 0)
+        return -1;
+    vt = declared_vt(c, b->data_type);
+    if (vt < 0 || out->null || vt == out->vt)
+        return 0;
+    if (rt_value_convert(out, vt, out, err) < 0)
+        return werr_prefix(err, "variable '%s' as the declared DataType %d",
+                           b->var, b->data_type);
+    return 0;
+}
+
 /* Input values in marker order; NULL after an OnError. */
 static struct rt_value *
 input_values(struct rt_run *run, const struct pkg_executable *e,
-             const struct binding *const *order, size_t n)
+             const struct rt_conn *c, const struct binding *const *order,
+             size_t n)
 {
     struct rt_value *vals = xcalloc(n + 1, sizeof(*vals));
     struct werr err;
 
     for (size_t i = 0; i < n; i++)
-        if (rt_vars_get(run->vars, e, order[i]->var, &vals[i], &err) < 0) {
+        if (input_value(run, e, c, order[i], &vals[i], &err) < 0) {
             rt_error(run, e, RT_E_SQL_RESULT, "parameter '%s': %s",
                      order[i]->name, err.msg);
             for (size_t k = 0; k <= i; k++)
@@ -715,7 +776,7 @@ run_task(struct runctx *x, const struct prepared *p)
     int rc = -1;
 
     wbuf_init(&diag, 8192);
-    if (p->n && !(vals = input_values(x->run, x->e, p->order, p->n)))
+    if (p->n && !(vals = input_values(x->run, x->e, x->c, p->order, p->n)))
         goto out;
     if (!(db = rt_odbc_connect(x->c->odbc, LOGIN_TIMEOUT_S, &diag))) {
         rt_error(x->run, x->e, RT_E_SQL_CONNECT,

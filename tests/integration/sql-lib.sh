@@ -10,7 +10,8 @@
 #
 # CM is the connection manager's DTSID, which sql_cm makes "{CM-NAME}".
 # SQL is plain text (newlines allowed); it is escaped here.  Bindings:
-#   $(sql_in ORDINAL VARIABLE) and $(sql_out NAME-OR-ORDINAL VARIABLE).
+#   $(sql_in ORDINAL VARIABLE [DATATYPE]) and
+#   $(sql_out NAME-OR-ORDINAL VARIABLE).
 
 sql_reset() { SQL_CMS=""; SQL_VARS=""; SQL_TASKS=""; SQL_NAMES=""; }
 sql_reset
@@ -37,7 +38,8 @@ sql_var() {
 }
 
 sql_in() {
-    printf '<SQLTask:ParameterBinding SQLTask:ParameterName="%s" SQLTask:DtsVariableName="%s" SQLTask:ParameterDirection="Input" SQLTask:DataType="130" SQLTask:ParameterSize="-1"/>' "$1" "$2"
+    printf '<SQLTask:ParameterBinding SQLTask:ParameterName="%s" SQLTask:DtsVariableName="%s" SQLTask:ParameterDirection="Input" %s SQLTask:ParameterSize="-1"/>' \
+        "$1" "$2" "${3:+SQLTask:DataType=\"$3\"}"
 }
 
 sql_out() {

@@ -39,6 +39,22 @@ is "$(sqlite3 "$DB" 'SELECT count(*) FROM t')" 3 "three rows were inserted"
 is "$(sqlite3 "$DB" 'SELECT name || "|" || d || "|" || flag || "|" || price FROM t WHERE id = 7')" \
     "O'Brien & co|2014-02-28 12:29:00|1|2.5" "input parameters of five types arrive as given"
 
+# ---- a binding's DataType converts the variable's value (OLE DB codes) ----
+sql_reset
+sql_cm Db OLEDB "$OLEDB"
+sql_var S 8 "42"
+sql_var Word 8 "abc"
+sql_task Typed "{CM-Db}" "CREATE TABLE ty AS SELECT typeof(?) AS a, typeof(?) AS b, typeof(?) AS c" "" \
+    "$(sql_in 0 User::S 3)$(sql_in 1 User::S 130)$(sql_in 2 User::S 5)"
+sql_task Wrong "{CM-Db}" "SELECT ?" "" "$(sql_in 0 User::Word 3)"
+sql_package "$T/typed.dtsx"
+run_pkg "$T/typed.dtsx" --connection "Db=$LITE"
+is "$(sqlite3 "$DB" 'SELECT a || "|" || b || "|" || c FROM ty')" "integer|text|real" \
+    "a String variable is bound as the DataType declares (LONG, NVARCHAR, DOUBLE)"
+is "$RC" 1 "a value that does not fit the declared DataType fails"
+check "the error names the parameter, the variable and the types" \
+    has "$T/err" "\\Package\\Wrong: parameter '0': variable 'User::Word' as the declared DataType 3: a String value ('abc') cannot be converted to Int32"
+
 # ---- single row into variables, written back by a second task ----
 sql_reset
 sql_cm Db OLEDB "$OLEDB"
