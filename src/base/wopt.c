@@ -253,6 +253,37 @@ config_path(int argc, char **argv, const char *prefix)
     return getenv(name);
 }
 
+/* Finds the option `a` names ("-n", "--name", "--name=v", "--no-name");
+ * *val gets an inline value or the implied one of a boolean, else NULL. */
+static const struct wopt *
+match_flag(const struct wopt *table, const char *a, const char **val)
+{
+    const struct wopt *o = NULL;
+    bool negated = false;
+
+    *val = NULL;
+    if (a[1] != '-') {
+        for (const struct wopt *t = table; t->name; t++)
+            if (t->shortname && t->shortname == a[1] && !a[2])
+                o = t;
+    } else {
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        o = find(table, name, len);
+        if (!o && !strncmp(name, "no-", 3)) {
+            o = find(table, name + 3, len - 3);
+            negated = o && o->type == WOPT_BOOL;
+            if (!negated)
+                o = NULL;
+        }
+        if (eq)
+            *val = eq + 1;
+    }
+    if (o && o->type == WOPT_BOOL && !*val)
+        *val = negated ? "false" : "true";
+    return o;
+}
+
 static int
 read_flags(const struct wopt *table, void *conf, int argc, char **argv,
            char ***positional, struct werr *err)
@@ -264,9 +295,7 @@ read_flags(const struct wopt *table, void *conf, int argc, char **argv,
     *positional = xcalloc((size_t)argc + 1, sizeof(char *));
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
-        const struct wopt *o = NULL;
-        const char *val = NULL;
-        bool negated = false;
+        const char *val;
 
         if (opts_done || a[0] != '-' || !a[1]) {
             (*positional)[npos++] = a;
@@ -282,27 +311,9 @@ read_flags(const struct wopt *table, void *conf, int argc, char **argv,
         }
         if (!strncmp(a, "--config=", 9))
             continue;
-        if (a[1] != '-') {
-            for (const struct wopt *t = table; t->name; t++)
-                if (t->shortname && t->shortname == a[1] && !a[2])
-                    o = t;
-        } else {
-            const char *name = a + 2, *eq = strchr(name, '=');
-            size_t len = eq ? (size_t)(eq - name) : strlen(name);
-            o = find(table, name, len);
-            if (!o && !strncmp(name, "no-", 3)) {
-                o = find(table, name + 3, len - 3);
-                negated = o && o->type == WOPT_BOOL;
-                if (!negated)
-                    o = NULL;
-            }
-            if (eq)
-                val = eq + 1;
-        }
+        const struct wopt *o = match_flag(table, a, &val);
         if (!o)
             return werr_set(err, WERR_INVALID, "unknown option '%s'", a);
-        if (o->type == WOPT_BOOL && !val)
-            val = negated ? "false" : "true";
         if (!val) {
             if (i + 1 >= argc)
                 return werr_set(err, WERR_INVALID, "option '%s' needs a value",

@@ -152,6 +152,23 @@ options_follow_precedence(void **state)
     wopt_release(table, &c);
     unsetenv("WTEST_LISTEN");
 
+    char *neg[] = {"prog", "--verbose", "--no-verbose", "--tag=x", "--", "-n",
+                   NULL};
+    assert_int_equal(wopt_parse(table, &c, "WTEST", "usage", 6, neg, &pos,
+                                &e), 0);
+    assert_false(c.verbose);
+    assert_string_equal(c.tags[0], "x");
+    assert_string_equal(pos[0], "-n");
+    free(pos);
+    wopt_release(table, &c);
+
+    char *unknown[] = {"prog", "--no-listen", NULL};
+    assert_int_equal(wopt_parse(table, &c, "WTEST", "usage", 2, unknown, &pos,
+                                &e), -1);
+    assert_non_null(strstr(e.msg, "unknown option '--no-listen'"));
+    free(pos);
+    wopt_release(table, &c);
+
     char *bad[] = {"prog", "-n", "65", NULL};
     assert_int_equal(wopt_parse(table, &c, "WTEST", "usage", 3, bad, &pos,
                                 &e), -1);
