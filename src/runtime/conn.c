@@ -150,8 +150,8 @@ truthy(const char *v)
 static char *
 map_sqlserver(const struct kv *kv, size_t n)
 {
-    static const char *const server[] = {"Data Source", "Server", "Address",
-                                         "Addr", "Network Address", NULL};
+    static const char *const server[] = {
+        "Data Source", "Server", "Address", "Addr", "Network Address", NULL};
     static const char *const db[] = {"Initial Catalog", "Database", NULL};
     static const char *const user[] = {"User ID", "UID", "User", NULL};
     static const char *const pwd[] = {"Password", "PWD", NULL};
@@ -200,14 +200,13 @@ map_oledb(const char *written, char **why)
     const char *p = kv_get(kv, n, prov);
     char *out = NULL;
 
-    if (!p || !strncasecmp(p, "SQLNCLI", 7) || !strncasecmp(p, "MSOLEDBSQL", 10) ||
-        !strncasecmp(p, "SQLOLEDB", 8))
+    if (!p || !strncasecmp(p, "SQLNCLI", 7) ||
+        !strncasecmp(p, "MSOLEDBSQL", 10) || !strncasecmp(p, "SQLOLEDB", 8))
         out = map_sqlserver(kv, n);
     else if (!strncasecmp(p, "MSDASQL", 7))
         out = strip_provider(kv, n);
     else
-        *why = xasprintf("the OLE DB provider '%s' has no ODBC equivalent",
-                         p);
+        *why = xasprintf("the OLE DB provider '%s' has no ODBC equivalent", p);
     kv_free(kv, n);
     return out;
 }
@@ -234,10 +233,12 @@ rt_conn_map(const char *type, const char *written, char **why)
     }
     if (!strncasecmp(type, "ADO.NET:", 8))
         *why = xasprintf("the ADO.NET provider '%.80s' has no ODBC "
-                         "equivalent", type + 8);
+                         "equivalent",
+                         type + 8);
     else
         *why = xasprintf("a %s connection manager is not a database "
-                         "connection", *type ? type : "typeless");
+                         "connection",
+                         *type ? type : "typeless");
     return NULL;
 }
 
@@ -329,8 +330,8 @@ read_conmgr_root(const xmlNode *root, struct rt_conns *cs, size_t *cap,
 }
 
 static int
-load_conmgr(struct rt_conns *cs, size_t *cap, const char *dir,
-            const char *file, struct werr *err)
+load_conmgr(struct rt_conns *cs, size_t *cap, const char *dir, const char *file,
+            struct werr *err)
 {
     char *path = xasprintf("%s/%s", dir, file);
     struct wbuf b;
@@ -383,8 +384,8 @@ connection_expression(const struct pkg_connection *pc)
 }
 
 int
-rt_conns_init(struct rt_conns *cs, const struct pkg *p,
-              const char *project_dir, struct werr *err)
+rt_conns_init(struct rt_conns *cs, const struct pkg *p, const char *project_dir,
+              struct werr *err)
 {
     const struct pkg_connection *pcs;
     size_t n, cap = 0;
@@ -393,8 +394,7 @@ rt_conns_init(struct rt_conns *cs, const struct pkg *p,
     pcs = pkg_connections(p, &n);
     for (size_t i = 0; i < n; i++) {
         struct rt_conn *c = add(cs, &cap, pcs[i].name, pcs[i].dtsid,
-                                pcs[i].creation_name,
-                                pcs[i].connection_string);
+                                pcs[i].creation_name, pcs[i].connection_string);
         c->expression_property = connection_expression(&pcs[i]);
     }
     if (project_dir && load_project(cs, &cap, project_dir, err) < 0)

@@ -27,10 +27,10 @@
 
 struct rt_conn {
     char *name, *dtsid, *creation_name;
-    char *written;  /* the connection string as stored (FILE: a path) */
-    char *odbc;     /* the ODBC connection string, or NULL */
-    char *why_not;  /* why `odbc` is NULL (no secret in it) */
-    bool project;   /* from a .conmgr file */
+    char *written; /* the connection string as stored (FILE: a path) */
+    char *odbc;    /* the ODBC connection string, or NULL */
+    char *why_not; /* why `odbc` is NULL (no secret in it) */
+    bool project;  /* from a .conmgr file */
     bool overridden;
     /* A property expression sets a property: the string cannot be known
      * without the expression language, unless it is overridden. */
@@ -54,8 +54,8 @@ void rt_conns_release(struct rt_conns *cs);
 struct rt_conn *rt_conns_find(const struct rt_conns *cs, const char *ref);
 /* Replaces the connection string of the manager called `name`; an unknown
  * name is WERR_INVALID naming it.  The string is copied. */
-int rt_conns_override(struct rt_conns *cs, const char *name,
-                      const char *odbc, struct werr *err);
+int rt_conns_override(struct rt_conns *cs, const char *name, const char *odbc,
+                      struct werr *err);
 /* Applies "NAME=ODBC-STRING" (weir exec --connection). */
 int rt_conns_override_arg(struct rt_conns *cs, const char *arg,
                           struct werr *err);
@@ -67,8 +67,7 @@ int rt_conns_set_param(struct rt_conns *cs, const char *param,
 
 /* Maps a stored connection string of type `creation_name` to an ODBC
  * string; NULL with `why` set (caller frees both). */
-char *rt_conn_map(const char *creation_name, const char *written,
-                  char **why);
+char *rt_conn_map(const char *creation_name, const char *written, char **why);
 
 /* ---- ODBC (odbc.c) ---- */
 

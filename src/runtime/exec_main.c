@@ -67,8 +67,8 @@ static const struct wopt exec_options[] = {
      "the project's folder (Project.params); default: the package's "
      "folder",
      0},
-    {"connection", WOPT_LIST, offsetof(struct exec_conf, connections), NULL,
-     0, 0,
+    {"connection", WOPT_LIST, offsetof(struct exec_conf, connections), NULL, 0,
+     0,
      "replace a connection manager's connection string: NAME=ODBC-STRING "
      "(the parameter CM.NAME.ConnectionString does the same); repeatable",
      0},

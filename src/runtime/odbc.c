@@ -50,8 +50,8 @@ diag_add(SQLSMALLINT type, SQLHANDLE h, struct wbuf *diag)
     SQLSMALLINT len;
 
     for (SQLSMALLINT i = 1; i <= DIAG_RECORDS; i++) {
-        SQLRETURN r = SQLGetDiagRec(type, h, i, state, &native, text,
-                                    sizeof(text), &len);
+        SQLRETURN r =
+            SQLGetDiagRec(type, h, i, state, &native, text, sizeof(text), &len);
         if (!SQL_SUCCEEDED(r))
             break;
         for (SQLCHAR *t = text; *t; t++)
@@ -59,8 +59,8 @@ diag_add(SQLSMALLINT type, SQLHANDLE h, struct wbuf *diag)
                 *t = ' ';
         if (diag->len)
             wbuf_adds(diag, "; ", NULL);
-        wbuf_addf(diag, NULL, "[%s] (native %d) %s", (char *)state,
-                  (int)native, (char *)text);
+        wbuf_addf(diag, NULL, "[%s] (native %d) %s", (char *)state, (int)native,
+                  (char *)text);
     }
     /* Drivers end messages with newlines; events are one line each. */
     while (diag->len && (diag->buf[diag->len - 1] == '\n' ||
@@ -77,8 +77,8 @@ rt_odbc_connect(const char *odbc, int login_timeout_s, struct wbuf *diag)
     SQLRETURN r;
 
     pthread_mutex_init(&c->mu, NULL);
-    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE,
-                                      &c->env)) ||
+    if (!SQL_SUCCEEDED(
+            SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &c->env)) ||
         !SQL_SUCCEEDED(SQLSetEnvAttr(c->env, SQL_ATTR_ODBC_VERSION,
                                      (SQLPOINTER)SQL_OV_ODBC3, 0)) ||
         !SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, c->env, &c->dbc))) {
@@ -88,8 +88,8 @@ rt_odbc_connect(const char *odbc, int login_timeout_s, struct wbuf *diag)
     if (login_timeout_s > 0)
         SQLSetConnectAttr(c->dbc, SQL_ATTR_LOGIN_TIMEOUT,
                           (SQLPOINTER)(intptr_t)login_timeout_s, 0);
-    r = SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)odbc, SQL_NTS, NULL, 0,
-                         NULL, SQL_DRIVER_NOPROMPT);
+    r = SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)odbc, SQL_NTS, NULL, 0, NULL,
+                         SQL_DRIVER_NOPROMPT);
     if (!SQL_SUCCEEDED(r)) {
         diag_add(SQL_HANDLE_DBC, c->dbc, diag);
         SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
@@ -147,8 +147,7 @@ struct bound {
 };
 
 static SQLRETURN
-bind_one(SQLHSTMT st, SQLUSMALLINT i, const struct rt_value *v,
-         struct bound *b)
+bind_one(SQLHSTMT st, SQLUSMALLINT i, const struct rt_value *v, struct bound *b)
 {
     SQLSMALLINT c = SQL_C_CHAR, sql = SQL_VARCHAR;
     SQLPOINTER p;
@@ -157,17 +156,23 @@ bind_one(SQLHSTMT st, SQLUSMALLINT i, const struct rt_value *v,
     b->ind = 0;
     if (v->null || v->vt == RT_VT_EMPTY) {
         b->ind = SQL_NULL_DATA;
-        return SQLBindParameter(st, i, SQL_PARAM_INPUT, SQL_C_CHAR,
-                                SQL_VARCHAR, 1, 0, NULL, 0, &b->ind);
+        return SQLBindParameter(st, i, SQL_PARAM_INPUT, SQL_C_CHAR, SQL_VARCHAR,
+                                1, 0, NULL, 0, &b->ind);
     }
     switch (v->vt) {
-    case RT_VT_I1: case RT_VT_I2: case RT_VT_I4: case RT_VT_I8:
-    case RT_VT_UI1: case RT_VT_UI2: case RT_VT_UI4:
+    case RT_VT_I1:
+    case RT_VT_I2:
+    case RT_VT_I4:
+    case RT_VT_I8:
+    case RT_VT_UI1:
+    case RT_VT_UI2:
+    case RT_VT_UI4:
         b->n.i = v->n.i;
         c = SQL_C_SBIGINT, sql = v->vt == RT_VT_I8 ? SQL_BIGINT : SQL_INTEGER;
         p = &b->n.i;
         break;
-    case RT_VT_R4: case RT_VT_R8:
+    case RT_VT_R4:
+    case RT_VT_R8:
         b->n.d = v->n.r;
         c = SQL_C_DOUBLE, sql = SQL_DOUBLE;
         p = &b->n.d;
@@ -198,18 +203,28 @@ static int
 vt_of(SQLSMALLINT sqltype, SQLSMALLINT is_unsigned)
 {
     switch (sqltype) {
-    case SQL_TINYINT: case SQL_SMALLINT: case SQL_INTEGER: case SQL_BIGINT:
+    case SQL_TINYINT:
+    case SQL_SMALLINT:
+    case SQL_INTEGER:
+    case SQL_BIGINT:
         return is_unsigned ? RT_VT_UI8 : RT_VT_I8;
-    case SQL_REAL: case SQL_FLOAT: case SQL_DOUBLE:
+    case SQL_REAL:
+    case SQL_FLOAT:
+    case SQL_DOUBLE:
         return RT_VT_R8;
-    case SQL_DECIMAL: case SQL_NUMERIC:
+    case SQL_DECIMAL:
+    case SQL_NUMERIC:
         return RT_VT_DECIMAL;
     case SQL_BIT:
         return RT_VT_BOOL;
-    case SQL_TYPE_DATE: case SQL_TYPE_TIMESTAMP: case SQL_DATE:
+    case SQL_TYPE_DATE:
+    case SQL_TYPE_TIMESTAMP:
+    case SQL_DATE:
     case SQL_TIMESTAMP:
         return RT_VT_DATE;
-    case SQL_BINARY: case SQL_VARBINARY: case SQL_LONGVARBINARY:
+    case SQL_BINARY:
+    case SQL_VARBINARY:
+    case SQL_LONGVARBINARY:
         return RT_VT_BINARY;
     }
     return RT_VT_STR;
@@ -217,8 +232,8 @@ vt_of(SQLSMALLINT sqltype, SQLSMALLINT is_unsigned)
 
 /* Reads a text or binary cell whole, chunk by chunk. */
 static SQLRETURN
-get_long(SQLHSTMT st, SQLUSMALLINT col, SQLSMALLINT ctype,
-         struct rt_value *v, size_t *bytes)
+get_long(SQLHSTMT st, SQLUSMALLINT col, SQLSMALLINT ctype, struct rt_value *v,
+         size_t *bytes)
 {
     struct wbuf b;
     char chunk[8192];
@@ -278,8 +293,8 @@ get_cell(SQLHSTMT st, SQLUSMALLINT col, int vt, struct rt_value *v,
         r = SQLGetData(st, col, SQL_C_BIT, &bit, 0, &ind);
         v->n.b = bit != 0;
     } else
-        return get_long(st, col, vt == RT_VT_BINARY ? SQL_C_BINARY
-                                                    : SQL_C_CHAR, v, bytes);
+        return get_long(st, col, vt == RT_VT_BINARY ? SQL_C_BINARY : SQL_C_CHAR,
+                        v, bytes);
     if (SQL_SUCCEEDED(r) && ind == SQL_NULL_DATA)
         v->null = true;
     *bytes += sizeof(*v);
@@ -331,9 +346,10 @@ fetch_rows(SQLHSTMT st, SQLSMALLINT ncols, struct rt_rowset **out,
     *out = rs;
     return 0;
 too_big:
-    wbuf_addf(diag, NULL, "the result set is larger than weir keeps in "
-              "memory (%zu MiB or %zu rows)", ROWSET_MAX_BYTES >> 20,
-              rs->nrows);
+    wbuf_addf(diag, NULL,
+              "the result set is larger than weir keeps in "
+              "memory (%zu MiB or %zu rows)",
+              ROWSET_MAX_BYTES >> 20, rs->nrows);
     rt_rowset_unref(rs);
     return -1;
 fail:
@@ -372,9 +388,9 @@ drain(SQLHSTMT st, struct rt_rowset **rows, struct wbuf *diag)
 }
 
 int
-rt_odbc_exec(struct rt_odbc *c, const char *sql,
-             const struct rt_value *params, size_t nparams, int timeout_s,
-             struct rt_rowset **rows, struct wbuf *diag)
+rt_odbc_exec(struct rt_odbc *c, const char *sql, const struct rt_value *params,
+             size_t nparams, int timeout_s, struct rt_rowset **rows,
+             struct wbuf *diag)
 {
     SQLHSTMT st = NULL;
     struct bound *b = xcalloc(nparams + 1, sizeof(*b));
@@ -391,8 +407,8 @@ rt_odbc_exec(struct rt_odbc *c, const char *sql,
         SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
                        (SQLPOINTER)(intptr_t)timeout_s, 0);
     for (size_t i = 0; i < nparams; i++)
-        if (!SQL_SUCCEEDED(bind_one(st, (SQLUSMALLINT)(i + 1), &params[i],
-                                    &b[i]))) {
+        if (!SQL_SUCCEEDED(
+                bind_one(st, (SQLUSMALLINT)(i + 1), &params[i], &b[i]))) {
             diag_add(SQL_HANDLE_STMT, st, diag);
             goto out;
         }

@@ -51,7 +51,7 @@ enum direction { DIR_INPUT, DIR_OUTPUT, DIR_RETURN };
 struct binding {
     char *name, *var;
     enum direction dir;
-    long ordinal; /* -1 when the name is not a number */
+    long ordinal;  /* -1 when the name is not a number */
     int data_type; /* DataType as written; -1 when absent */
 };
 
@@ -68,8 +68,8 @@ struct sqltask {
 static char *
 attr(const xmlNode *n, const char *name)
 {
-    xmlChar *v = xmlGetNsProp(n, (const xmlChar *)name,
-                              (const xmlChar *)NS_SQLTASK);
+    xmlChar *v =
+        xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)NS_SQLTASK);
     char *s = xstrdup(v ? (const char *)v : "");
 
     xmlFree(v);
@@ -98,8 +98,7 @@ pick(const char *v, const char *const *names, int def)
 static void
 add_binding(struct binding **v, size_t *n, const xmlNode *c, bool param)
 {
-    static const char *const dirs[] = {"Input", "Output", "ReturnValue",
-                                       NULL};
+    static const char *const dirs[] = {"Input", "Output", "ReturnValue", NULL};
     struct binding *b;
     char *dir, *end;
 
@@ -128,8 +127,8 @@ read_settings(struct sqltask *t, const xmlNode *d)
     static const char *const srcs[] = {"DirectInput", "FileConnection",
                                        "Variable", NULL};
     static const char *const res[] = {
-        "ResultSetType_None", "ResultSetType_SingleRow",
-        "ResultSetType_Rowset", "ResultSetType_XML", NULL};
+        "ResultSetType_None", "ResultSetType_SingleRow", "ResultSetType_Rowset",
+        "ResultSetType_XML", NULL};
     char *st = attr(d, "SqlStmtSourceType"), *rt = attr(d, "ResultType");
     char *to = attr(d, "TimeOut"), *end;
     long timeout;
@@ -142,8 +141,8 @@ read_settings(struct sqltask *t, const xmlNode *d)
     else if (r < 0)
         t->problem = xasprintf("unknown ResultType '%.60s'", rt);
     else if ((*to && (*end || errno)) || timeout < 0 || timeout > 86400 * 365)
-        t->problem = xasprintf("TimeOut '%.60s' is not a number of seconds",
-                               to);
+        t->problem =
+            xasprintf("TimeOut '%.60s' is not a number of seconds", to);
     t->source_type = s < 0 ? SRC_DIRECT : (enum source_type)s;
     t->result_type = r < 0 ? RES_NONE : (enum result_type)r;
     t->timeout_s = (int)timeout;
@@ -256,8 +255,8 @@ check_connection(struct rt_run *run, const struct pkg_executable *e,
 }
 
 static int
-check_var(struct rt_run *run, const struct pkg_executable *e,
-          const char *what, const char *var, struct wbuf *out)
+check_var(struct rt_run *run, const struct pkg_executable *e, const char *what,
+          const char *var, struct wbuf *out)
 {
     if (!*var)
         return problem(out, e, "%s names no variable", what);
@@ -311,8 +310,7 @@ check_results(struct rt_run *run, const struct pkg_executable *e,
         }
         const struct rt_var *v = rt_vars_find(run->vars, e, b->var);
         if (t->result_type == RES_ROWSET &&
-            (strcmp(b->name, "0") ||
-             (v && v->def->data_type != RT_VT_OBJECT)))
+            (strcmp(b->name, "0") || (v && v->def->data_type != RT_VT_OBJECT)))
             n += problem(out, e,
                          "a full result set is bound with ResultName \"0\" "
                          "to an Object variable, not '%s' to '%s'",
@@ -354,8 +352,7 @@ file_path(struct rt_run *run, const char *p)
     if (p[0] == '/')
         return xstrdup(p);
     return xasprintf("%s/%s",
-                     run->project_dir ? run->project_dir : run->package_dir,
-                     p);
+                     run->project_dir ? run->project_dir : run->package_dir, p);
 }
 
 /* The SQL text, or NULL after an OnError. */
@@ -373,8 +370,8 @@ statement(struct rt_run *run, const struct pkg_executable *e,
     if (t->source_type == SRC_VARIABLE) {
         if (rt_vars_get(run->vars, e, t->source, &v, &err) < 0 ||
             rt_value_convert(&v, RT_VT_STR, &v, &err) < 0)
-            rt_error(run, e, RT_E_SQL, "SqlStatementSource '%s': %s",
-                     t->source, err.msg);
+            rt_error(run, e, RT_E_SQL, "SqlStatementSource '%s': %s", t->source,
+                     err.msg);
         else
             text = xstrdup(v.s);
         rt_value_release(&v);
@@ -383,8 +380,10 @@ statement(struct rt_run *run, const struct pkg_executable *e,
     path = file_path(run, rt_conns_find(run->conns, t->source)->written);
     wbuf_init(&b, SQL_FILE_MAX);
     if (wfile_read(path, &b, &err) < 0)
-        rt_error(run, e, RT_E_SQL, "the SQL file of connection manager "
-                 "'%s': %s", t->source, err.msg);
+        rt_error(run, e, RT_E_SQL,
+                 "the SQL file of connection manager "
+                 "'%s': %s",
+                 t->source, err.msg);
     else
         text = wbuf_detach(&b, NULL);
     wbuf_release(&b);
@@ -409,12 +408,12 @@ static int
 declared_vt(const struct rt_conn *c, int dt)
 {
     static const int dbtype[] = {
-        [0] = RT_VT_STR, [2] = RT_VT_UI1, [3] = RT_VT_BOOL,
-        [4] = RT_VT_CY, [5] = RT_VT_DATE, [6] = RT_VT_DATE,
-        [7] = RT_VT_DECIMAL, [8] = RT_VT_R8, [10] = RT_VT_I2,
-        [11] = RT_VT_I4, [12] = RT_VT_I8, [14] = RT_VT_I1,
-        [15] = RT_VT_R4, [16] = RT_VT_STR, [18] = RT_VT_UI2,
-        [19] = RT_VT_UI4, [20] = RT_VT_UI8, [22] = RT_VT_STR,
+        [0] = RT_VT_STR,     [2] = RT_VT_UI1,  [3] = RT_VT_BOOL,
+        [4] = RT_VT_CY,      [5] = RT_VT_DATE, [6] = RT_VT_DATE,
+        [7] = RT_VT_DECIMAL, [8] = RT_VT_R8,   [10] = RT_VT_I2,
+        [11] = RT_VT_I4,     [12] = RT_VT_I8,  [14] = RT_VT_I1,
+        [15] = RT_VT_R4,     [16] = RT_VT_STR, [18] = RT_VT_UI2,
+        [19] = RT_VT_UI4,    [20] = RT_VT_UI8, [22] = RT_VT_STR,
         [23] = RT_VT_STR};
 
     if (dt < 0)
@@ -425,8 +424,8 @@ declared_vt(const struct rt_conn *c, int dt)
                    : -1;
     if (strcasecmp(c->creation_name, "OLEDB"))
         return -1; /* ODBC: SQL type codes; bind by the variable's type */
-    if ((dt >= 2 && dt <= 7) || dt == 11 || (dt >= 16 && dt <= 21) ||
-        dt == 8 || dt == 14)
+    if ((dt >= 2 && dt <= 7) || dt == 11 || (dt >= 16 && dt <= 21) || dt == 8 ||
+        dt == 14)
         return dt;
     if (dt == 129 || dt == 130 || dt == 134)
         return RT_VT_STR;
@@ -571,8 +570,8 @@ struct watch {
     bool started;
     atomic_bool stop;
     _Atomic int64_t deadline_ns; /* 0: none */
-    atomic_bool timed_out; /* the current batch's TimeOut passed */
-    atomic_bool signaled;  /* SIGTERM or SIGINT: stop the task */
+    atomic_bool timed_out;       /* the current batch's TimeOut passed */
+    atomic_bool signaled;        /* SIGTERM or SIGINT: stop the task */
 };
 
 static void *
@@ -731,8 +730,7 @@ bind_single(struct runctx *x, const struct rt_rowset *rs)
                      b->name, rs->ncols);
             return -1;
         }
-        if (rt_vars_set(x->run->vars, x->e, b->var, &rs->cells[c], &err) <
-            0) {
+        if (rt_vars_set(x->run->vars, x->e, b->var, &rs->cells[c], &err) < 0) {
             rt_error(x->run, x->e, RT_E_SQL_RESULT,
                      "result binding '%s' (column '%s'): %s", b->name,
                      rs->names[c], err.msg);
@@ -780,8 +778,8 @@ run_task(struct runctx *x, const struct prepared *p)
         goto out;
     if (!(db = rt_odbc_connect(x->c->odbc, LOGIN_TIMEOUT_S, &diag))) {
         rt_error(x->run, x->e, RT_E_SQL_CONNECT,
-                 "cannot connect with connection manager '%s': %s",
-                 x->c->name, diag.buf);
+                 "cannot connect with connection manager '%s': %s", x->c->name,
+                 diag.buf);
         goto out;
     }
     watch_start(&x->watch, db);
@@ -825,8 +823,7 @@ sql_execute(struct rt_run *run, const struct pkg_executable *e)
         goto out;
     }
     x.c = rt_conns_find(run->conns, t.connection);
-    if (!(sql = statement(run, e, &t)) ||
-        prepare(run, e, &t, x.c, sql, &p) < 0)
+    if (!(sql = statement(run, e, &t)) || prepare(run, e, &t, x.c, sql, &p) < 0)
         goto out;
     r = run_task(&x, &p);
 out:

@@ -29,24 +29,42 @@ const char *
 rt_vt_name(int vt)
 {
     switch (vt) {
-    case RT_VT_EMPTY: return "Empty";
-    case RT_VT_I2: return "Int16";
-    case RT_VT_I4: return "Int32";
-    case RT_VT_R4: return "Single";
-    case RT_VT_R8: return "Double";
-    case RT_VT_CY: return "Currency";
-    case RT_VT_DATE: return "DateTime";
-    case RT_VT_STR: return "String";
-    case RT_VT_BOOL: return "Boolean";
-    case RT_VT_OBJECT: return "Object";
-    case RT_VT_DECIMAL: return "Decimal";
-    case RT_VT_I1: return "SByte";
-    case RT_VT_UI1: return "Byte";
-    case RT_VT_UI2: return "UInt16";
-    case RT_VT_UI4: return "UInt32";
-    case RT_VT_I8: return "Int64";
-    case RT_VT_UI8: return "UInt64";
-    case RT_VT_BINARY: return "Byte[]";
+    case RT_VT_EMPTY:
+        return "Empty";
+    case RT_VT_I2:
+        return "Int16";
+    case RT_VT_I4:
+        return "Int32";
+    case RT_VT_R4:
+        return "Single";
+    case RT_VT_R8:
+        return "Double";
+    case RT_VT_CY:
+        return "Currency";
+    case RT_VT_DATE:
+        return "DateTime";
+    case RT_VT_STR:
+        return "String";
+    case RT_VT_BOOL:
+        return "Boolean";
+    case RT_VT_OBJECT:
+        return "Object";
+    case RT_VT_DECIMAL:
+        return "Decimal";
+    case RT_VT_I1:
+        return "SByte";
+    case RT_VT_UI1:
+        return "Byte";
+    case RT_VT_UI2:
+        return "UInt16";
+    case RT_VT_UI4:
+        return "UInt32";
+    case RT_VT_I8:
+        return "Int64";
+    case RT_VT_UI8:
+        return "UInt64";
+    case RT_VT_BINARY:
+        return "Byte[]";
     }
     return "an unknown type";
 }
@@ -207,9 +225,12 @@ static bool
 int_range(int vt, int64_t x)
 {
     switch (vt) {
-    case RT_VT_I1: return x >= INT8_MIN && x <= INT8_MAX;
-    case RT_VT_I2: return x >= INT16_MIN && x <= INT16_MAX;
-    case RT_VT_I4: return x >= INT32_MIN && x <= INT32_MAX;
+    case RT_VT_I1:
+        return x >= INT8_MIN && x <= INT8_MAX;
+    case RT_VT_I2:
+        return x >= INT16_MIN && x <= INT16_MAX;
+    case RT_VT_I4:
+        return x >= INT32_MIN && x <= INT32_MAX;
     }
     return true;
 }
@@ -218,9 +239,12 @@ static bool
 uint_range(int vt, uint64_t x)
 {
     switch (vt) {
-    case RT_VT_UI1: return x <= UINT8_MAX;
-    case RT_VT_UI2: return x <= UINT16_MAX;
-    case RT_VT_UI4: return x <= UINT32_MAX;
+    case RT_VT_UI1:
+        return x <= UINT8_MAX;
+    case RT_VT_UI2:
+        return x <= UINT16_MAX;
+    case RT_VT_UI4:
+        return x <= UINT32_MAX;
     }
     return true;
 }
@@ -257,8 +281,8 @@ parse_iso_date(const char *s)
         return NULL;
     if (!date_ok(y, mo, d, h, mi, sec))
         return NULL;
-    return xasprintf("%04d-%02d-%02d %02d:%02d:%02d%s%s", y, mo, d, h, mi,
-                     sec, *frac ? "." : "", frac);
+    return xasprintf("%04d-%02d-%02d %02d:%02d:%02d%s%s", y, mo, d, h, mi, sec,
+                     *frac ? "." : "", frac);
 }
 
 /* The design-time form "2/28/2014 12:29:00 PM" (US month/day order). */
@@ -360,7 +384,8 @@ conv_fail(const struct rt_value *in, int vt, struct werr *err)
 {
     char *t = rt_value_text(in);
 
-    werr_set(err, WERR_INVALID, "a %s value ('%.40s') cannot be converted to %s",
+    werr_set(err, WERR_INVALID,
+             "a %s value ('%.40s') cannot be converted to %s",
              rt_vt_name(in->vt), t, rt_vt_name(vt));
     free(t);
     return -1;
@@ -388,9 +413,9 @@ to_integer(const struct rt_value *in, int vt, struct rt_value *v,
                              : in->n.u <= INT64_MAX &&
                                    int_range(vt, v->n.i = (int64_t)in->n.u);
     } else {
-        ok = is_unsigned(vt) ? in->n.i >= 0 &&
-                                   uint_range(vt, v->n.u = (uint64_t)in->n.i)
-                             : int_range(vt, v->n.i = in->n.i);
+        ok = is_unsigned(vt)
+                 ? in->n.i >= 0 && uint_range(vt, v->n.u = (uint64_t)in->n.i)
+                 : int_range(vt, v->n.i = in->n.i);
     }
     return ok ? 0 : conv_fail(in, vt, err);
 }
@@ -429,8 +454,8 @@ convert_numeric(const struct rt_value *in, int vt, struct rt_value *v,
     if (vt == RT_VT_R4 || vt == RT_VT_R8) {
         v->n.r = in->vt == RT_VT_R4 || in->vt == RT_VT_R8 ? in->n.r
                  : in->vt == RT_VT_BOOL                   ? in->n.b
-                 : is_unsigned(in->vt) ? (double)in->n.u
-                                       : (double)in->n.i;
+                 : is_unsigned(in->vt)                    ? (double)in->n.u
+                                                          : (double)in->n.i;
         return 0;
     }
     /* Currency and decimal: the number's text. */
@@ -457,13 +482,12 @@ convert_other(const struct rt_value *in, int vt, struct rt_value *v,
             v->n.b = in->n.b;
         else if (is_integer(in->vt))
             v->n.b = in->n.i != 0;
-        else if (in->vt != RT_VT_STR ||
-                 rt_value_parse(in->s, vt, v, NULL) < 0)
+        else if (in->vt != RT_VT_STR || rt_value_parse(in->s, vt, v, NULL) < 0)
             return conv_fail(in, vt, err);
         return 0;
     case RT_VT_DATE:
-        if (!is_text(in->vt) || in->vt == RT_VT_CY ||
-            in->vt == RT_VT_DECIMAL || rt_value_parse(in->s, vt, v, NULL) < 0)
+        if (!is_text(in->vt) || in->vt == RT_VT_CY || in->vt == RT_VT_DECIMAL ||
+            rt_value_parse(in->s, vt, v, NULL) < 0)
             return conv_fail(in, vt, err);
         return 0;
     }
@@ -514,8 +538,7 @@ rt_rowset_new(size_t ncols)
 }
 
 void
-rt_rowset_set_column(struct rt_rowset *rs, size_t col, const char *name,
-                     int vt)
+rt_rowset_set_column(struct rt_rowset *rs, size_t col, const char *name, int vt)
 {
     W_ASSERT(col < rs->ncols);
     free(rs->names[col]);

@@ -98,8 +98,8 @@ matches(const struct pkg_variable *d, const char *ns, size_t nslen,
 /* The variable declared on `e` itself, namespace User preferred when the
  * name has none. */
 static struct rt_var *
-declared_on(struct rt_vars *vs, const struct pkg_executable *e,
-            const char *ns, size_t nslen, const char *name)
+declared_on(struct rt_vars *vs, const struct pkg_executable *e, const char *ns,
+            size_t nslen, const char *name)
 {
     struct rt_var *any = NULL;
 
@@ -166,11 +166,9 @@ get_param(struct rt_vars *vs, const char *name, struct rt_value *out,
         vs->params ? rt_params_find(vs->params, name) : NULL;
 
     if (!p)
-        return werr_set(err, WERR_NOTFOUND, "there is no parameter '%s'",
-                        name);
+        return werr_set(err, WERR_NOTFOUND, "there is no parameter '%s'", name);
     if (!p->value)
-        return werr_set(err, WERR_INVALID, "parameter '%s' has no value",
-                        name);
+        return werr_set(err, WERR_INVALID, "parameter '%s' has no value", name);
     if (rt_value_parse(p->value, p->def->data_type, out, err) < 0)
         return werr_prefix(err, "parameter '%s'", name);
     return 0;

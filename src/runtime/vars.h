@@ -68,8 +68,8 @@ struct rt_value {
         double r;
         bool b;
     } n;
-    char *s;    /* owned; text or bytes (see above), else NULL */
-    size_t len; /* bytes in s */
+    char *s;                /* owned; text or bytes (see above), else NULL */
+    size_t len;             /* bytes in s */
     struct rt_rowset *rows; /* owned reference, or NULL */
 };
 

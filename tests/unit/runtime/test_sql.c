@@ -66,14 +66,14 @@ oledb_and_adonet_map_to_sql_server(void **state)
     map_expect("ODBC", "Dsn=Sales;uid=u", "Dsn=Sales;uid=u");
     map_expect("OLEDB", "Provider=MSDASQL;DSN=Sales;UID=u", "DSN=Sales;UID=u;");
     map_expect("ADO.NET:System.Data.Odbc.OdbcConnection, System.Data",
-               "Driver={SQLite3};Database=/x.db", "Driver={SQLite3};Database=/x.db");
+               "Driver={SQLite3};Database=/x.db",
+               "Driver={SQLite3};Database=/x.db");
 }
 
 static void
 other_connections_are_refused(void **state)
 {
-    map_refused("OLEDB",
-                "Provider=Microsoft.ACE.OLEDB.12.0;Data Source=a.xlsx",
+    map_refused("OLEDB", "Provider=Microsoft.ACE.OLEDB.12.0;Data Source=a.xlsx",
                 "the OLE DB provider 'Microsoft.ACE.OLEDB.12.0'");
     map_refused("ADO.NET:System.Data.OracleClient.OracleConnection",
                 "Data Source=ora", "the ADO.NET provider");
@@ -135,8 +135,8 @@ static struct pkg *
 load_pkg(void)
 {
     struct werr err;
-    struct pkg *p = pkg_load_memory("t.dtsx", pkg_xml, sizeof(pkg_xml) - 1,
-                                    &err);
+    struct pkg *p =
+        pkg_load_memory("t.dtsx", pkg_xml, sizeof(pkg_xml) - 1, &err);
 
     if (!p)
         fail_msg("%s", err.msg);
@@ -167,9 +167,8 @@ connection_managers_are_found_and_overridden(void **state)
                                        "yet available)"));
     assert_true(rt_conns_is_param("CM.Expr.ConnectionString"));
     assert_false(rt_conns_is_param("CM.ConnectionString"));
-    assert_int_equal(rt_conns_set_param(&cs, "CM.Expr.ConnectionString",
-                                        "Dsn=x", &err),
-                     0);
+    assert_int_equal(
+        rt_conns_set_param(&cs, "CM.Expr.ConnectionString", "Dsn=x", &err), 0);
     assert_string_equal(c->odbc, "Dsn=x");
     assert_true(c->overridden);
     assert_int_equal(rt_conns_override_arg(&cs, "Nope=Dsn=secret", &err), -1);
@@ -218,13 +217,11 @@ values_parse_and_convert(void **state)
     struct rt_value v = {0}, out = {0};
     struct werr err;
 
-    assert_int_equal(rt_value_parse("2/28/2014 12:29:00 PM", RT_VT_DATE, &v,
-                                    &err),
-                     0);
+    assert_int_equal(
+        rt_value_parse("2/28/2014 12:29:00 PM", RT_VT_DATE, &v, &err), 0);
     assert_string_equal(v.s, "2014-02-28 12:29:00");
-    assert_int_equal(rt_value_parse("2024-01-02T03:04:05.123Z", RT_VT_DATE,
-                                    &v, &err),
-                     0);
+    assert_int_equal(
+        rt_value_parse("2024-01-02T03:04:05.123Z", RT_VT_DATE, &v, &err), 0);
     assert_string_equal(v.s, "2024-01-02 03:04:05.123");
     assert_int_equal(rt_value_parse("13/45/2020", RT_VT_DATE, &v, &err), -1);
     assert_int_equal(rt_value_parse("70000", RT_VT_I2, &v, &err), -1);
@@ -289,8 +286,8 @@ static void
 variables_scope_types_and_read_only(void **state)
 {
     struct pkg *p = load_pkg();
-    const struct pkg_executable *root = pkg_root(p), *seq = pkg_find(p,
-                                                                     "Package\\Seq");
+    const struct pkg_executable *root = pkg_root(p),
+                                *seq = pkg_find(p, "Package\\Seq");
     struct rt_vars vs;
     struct rt_value v = {0}, in = {0};
     struct werr err;
@@ -356,24 +353,26 @@ odbc_types_nulls_and_errors(void **state)
     c = rt_odbc_connect(cs, 5, &diag);
     if (!c)
         fail_msg("%s", diag.buf);
-    assert_int_equal(rt_odbc_exec(c, "CREATE TABLE t (i INTEGER, f REAL, "
-                                     "s TEXT, b BLOB)",
+    assert_int_equal(rt_odbc_exec(c,
+                                  "CREATE TABLE t (i INTEGER, f REAL, "
+                                  "s TEXT, b BLOB)",
                                   NULL, 0, 0, NULL, &diag),
                      0);
     rt_value_set_int(&params[0], 5);
     params[1].vt = RT_VT_R8;
     params[1].n.r = 0.5;
     rt_value_set_str(&params[2], "x", 1);
-    assert_int_equal(rt_odbc_exec(c, "INSERT INTO t VALUES (?, ?, ?, "
-                                     "x'00ff')",
+    assert_int_equal(rt_odbc_exec(c,
+                                  "INSERT INTO t VALUES (?, ?, ?, "
+                                  "x'00ff')",
                                   params, 3, 0, NULL, &diag),
                      0);
     params[2].null = true;
     assert_int_equal(rt_odbc_exec(c, "INSERT INTO t VALUES (?, ?, ?, NULL)",
                                   params, 3, 0, NULL, &diag),
                      0);
-    assert_int_equal(rt_odbc_exec(c, "SELECT i, f, s FROM t ORDER BY s",
-                                  NULL, 0, 5, &rs, &diag),
+    assert_int_equal(rt_odbc_exec(c, "SELECT i, f, s FROM t ORDER BY s", NULL,
+                                  0, 5, &rs, &diag),
                      0);
     assert_non_null(rs);
     assert_int_equal(rs->nrows, 2);
@@ -385,9 +384,8 @@ odbc_types_nulls_and_errors(void **state)
     assert_string_equal(rs->cells[5].s, "x");
     rt_rowset_unref(rs);
     rs = NULL;
-    assert_int_equal(rt_odbc_exec(c, "SELECT nope FROM t", NULL, 0, 0, &rs,
-                                  &diag),
-                     -1);
+    assert_int_equal(
+        rt_odbc_exec(c, "SELECT nope FROM t", NULL, 0, 0, &rs, &diag), -1);
     assert_non_null(strstr(diag.buf, "no such column: nope"));
     assert_null(rs);
     rt_odbc_close(c);
