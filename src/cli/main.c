@@ -12,6 +12,7 @@
 #include "base/werr.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
+#include "expr/expr.h"
 #include "master/master.h"
 #include "runtime/runtime.h"
 #include "worker/worker.h"
@@ -64,6 +65,7 @@ static const struct verb {
     {"master", master_verb, "run the master: HTTP API, catalog, scheduler"},
     {"worker", worker_verb, "run a worker that takes tasks from the master"},
     {"exec", exec_verb, "run one package here (as dtexec does)"},
+    {"expr", expr_main, "evaluate an SSIS expression; print its value and type"},
     {"deploy", cli_deploy_main,
      "deploy a project (.ispac, folder or .dtsx) to a folder"},
     {"run", cli_run_main, "create and start executions of a package"},
