@@ -32,7 +32,7 @@
 
 struct loader {
     struct pkg *p;
-    struct pkg_arena *a;
+    struct warena *a;
     struct werr *err;
     size_t cap; /* of p->all */
 };
@@ -189,7 +189,7 @@ read_variables(struct loader *l, const xmlNode *list, struct pkg_executable *e)
 
     if (!n)
         return 0;
-    vars = pkg_arena_alloc(l->a, n * sizeof(*vars));
+    vars = warena_alloc(l->a, n * sizeof(*vars));
     for (const xmlNode *c = list->children; c; c = c->next)
         if (pkg_xml_is(c, PKG_NS_DTS, "Variable") &&
             read_variable(l, c, &vars[i++]) < 0)
@@ -207,7 +207,7 @@ read_children(struct loader *l, const xmlNode *list, struct pkg_executable *e)
 
     if (!n)
         return 0;
-    kids = pkg_arena_alloc(l->a, n * sizeof(*kids));
+    kids = warena_alloc(l->a, n * sizeof(*kids));
     for (const xmlNode *c = list->children; c; c = c->next) {
         if (!pkg_xml_is(c, PKG_NS_DTS, "Executable"))
             continue;
@@ -278,7 +278,7 @@ read_constraints(struct loader *l, const xmlNode *list,
 
     if (!n)
         return 0;
-    cs = pkg_arena_alloc(l->a, n * sizeof(*cs));
+    cs = warena_alloc(l->a, n * sizeof(*cs));
     for (const xmlNode *c = list->children; c; c = c->next)
         if (pkg_xml_is(c, PKG_NS_DTS, "PrecedenceConstraint") &&
             read_constraint(l, c, e, &cs[i++]) < 0)
@@ -296,7 +296,7 @@ read_handlers(struct loader *l, const xmlNode *list, struct pkg_executable *e)
 
     if (!n)
         return 0;
-    hs = pkg_arena_alloc(l->a, n * sizeof(*hs));
+    hs = warena_alloc(l->a, n * sizeof(*hs));
     for (const xmlNode *c = list->children; c; c = c->next) {
         if (!pkg_xml_is(c, PKG_NS_DTS, "EventHandler"))
             continue;
@@ -321,7 +321,7 @@ read_expression_list(struct loader *l, const xmlNode *n,
 
     if (!count)
         return 0;
-    xs = pkg_arena_alloc(l->a, count * sizeof(*xs));
+    xs = warena_alloc(l->a, count * sizeof(*xs));
     for (const xmlNode *c = n->children; c; c = c->next) {
         if (!pkg_xml_is(c, PKG_NS_DTS, "PropertyExpression"))
             continue;
@@ -352,7 +352,7 @@ attr_or_empty(struct loader *l, const xmlNode *n, const char *name)
 static struct pkg_process *
 new_process(struct loader *l)
 {
-    struct pkg_process *pr = pkg_arena_alloc(l->a, sizeof(*pr));
+    struct pkg_process *pr = warena_alloc(l->a, sizeof(*pr));
 
     pr->executable = pr->arguments = pr->working_directory = "";
     pr->stdin_variable = pr->stdout_variable = pr->stderr_variable = "";
@@ -453,7 +453,7 @@ read_identity(struct loader *l, const xmlNode *n, struct pkg_executable *e,
         return fail(l, n, "<DTS:%s> has no DTS:refId",
                     handler ? "EventHandler" : "Executable");
     e->ref_id = ref;
-    path = pkg_arena_alloc(l->a, strlen(ref) + 2);
+    path = warena_alloc(l->a, strlen(ref) + 2);
     path[0] = '\\';
     memcpy(path + 1, ref, strlen(ref) + 1);
     e->path = path;
@@ -482,7 +482,7 @@ read_identity(struct loader *l, const xmlNode *n, struct pkg_executable *e,
         e->type = norm;
     else {
         const char *comma = strchr(type, ',');
-        e->type = comma ? pkg_arena_strndup(l->a, type, (size_t)(comma - type))
+        e->type = comma ? warena_strndup(l->a, type, (size_t)(comma - type))
                         : type;
     }
     return 0;
@@ -512,7 +512,7 @@ static struct pkg_executable *
 parse_executable(struct loader *l, const xmlNode *n,
                  struct pkg_executable *parent, bool handler)
 {
-    struct pkg_executable *e = pkg_arena_alloc(l->a, sizeof(*e));
+    struct pkg_executable *e = warena_alloc(l->a, sizeof(*e));
 
     e->parent = parent;
     e->depth = parent ? parent->depth + 1 : 0;
@@ -573,7 +573,7 @@ read_parameters(struct loader *l, const xmlNode *list)
 
     if (!n)
         return 0;
-    ps = pkg_arena_alloc(l->a, n * sizeof(*ps));
+    ps = warena_alloc(l->a, n * sizeof(*ps));
     for (const xmlNode *c = list->children; c; c = c->next)
         if (pkg_xml_is(c, PKG_NS_DTS, "PackageParameter") &&
             read_parameter(l, c, &ps[i++]) < 0)
@@ -618,7 +618,7 @@ read_connections(struct loader *l, const xmlNode *list)
 
     if (!n)
         return 0;
-    cs = pkg_arena_alloc(l->a, n * sizeof(*cs));
+    cs = warena_alloc(l->a, n * sizeof(*cs));
     for (const xmlNode *c = list->children; c; c = c->next)
         if (pkg_xml_is(c, PKG_NS_DTS, "ConnectionManager") &&
             read_connection(l, c, &cs[i++]) < 0)
@@ -724,8 +724,8 @@ pkg_load_memory(const char *name, const void *xml, size_t len, struct werr *err)
     struct pkg *p = xcalloc(1, sizeof(*p));
     struct loader l = {.p = p, .err = err};
 
-    p->arena = l.a = pkg_arena_new();
-    p->file = pkg_arena_strdup(p->arena, name ? name : "package");
+    p->arena = l.a = warena_new();
+    p->file = warena_strdup(p->arena, name ? name : "package");
     p->doc = pkg_xml_read(p->file, xml, len, err);
     if (!p->doc || read_root(&l, xmlDocGetRootElement(p->doc)) < 0) {
         pkg_free(p);
@@ -757,7 +757,7 @@ pkg_free(struct pkg *p)
     if (p->doc)
         xmlFreeDoc(p->doc);
     free(p->all);
-    pkg_arena_free(p->arena);
+    warena_free(p->arena);
     free(p);
 }
 

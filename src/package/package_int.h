@@ -10,6 +10,8 @@
 
 #include <libxml/tree.h>
 
+#include "base/warena.h"
+
 #include "package/package.h"
 
 /* The namespace of the package model (no "http://", as SSIS writes it). */
@@ -17,24 +19,8 @@
 /* The namespace of Project.params. */
 #define PKG_NS_SSIS "www.microsoft.com/SqlServer/SSIS"
 
-/* A bump allocator: objects are never freed one by one, only all at once
- * with the arena (SQLite lookaside, git mem-pool).  Allocation cannot fail
- * (xmalloc aborts). */
-struct pkg_arena;
-
-struct pkg_arena *pkg_arena_new(void);
-void pkg_arena_free(struct pkg_arena *a);
-/* `n` zeroed bytes aligned for any type. */
-void *pkg_arena_alloc(struct pkg_arena *a, size_t n);
-/* Copies of strings; NULL gives NULL. */
-char *pkg_arena_strdup(struct pkg_arena *a, const char *s);
-char *pkg_arena_strndup(struct pkg_arena *a, const char *s, size_t n);
-/* A copy of `n` elements of `size` bytes (NULL when n is 0). */
-void *pkg_arena_memdup(struct pkg_arena *a, const void *p, size_t n,
-                       size_t size);
-
 struct pkg {
-    struct pkg_arena *arena;
+    struct warena *arena;
     xmlDocPtr doc;
     const char *file, *name, *id;
     int format_version, max_concurrent;
@@ -48,7 +34,7 @@ struct pkg {
 };
 
 struct pkg_project {
-    struct pkg_arena *arena;
+    struct warena *arena;
     struct pkg_parameter *parameters;
     size_t nparameters;
 };
@@ -64,10 +50,10 @@ xmlDocPtr pkg_xml_read(const char *name, const void *xml, size_t len,
 bool pkg_xml_is(const xmlNode *n, const char *ns, const char *local);
 /* The value of attribute `local` in namespace `ns` (NULL for no namespace)
  * copied into the arena, or NULL if absent. */
-const char *pkg_xml_attr(struct pkg_arena *a, const xmlNode *n, const char *ns,
+const char *pkg_xml_attr(struct warena *a, const xmlNode *n, const char *ns,
                          const char *local);
 /* The text content of an element, copied into the arena ("" if empty). */
-const char *pkg_xml_text(struct pkg_arena *a, const xmlNode *n);
+const char *pkg_xml_text(struct warena *a, const xmlNode *n);
 /* The element's line in the file. */
 int pkg_xml_line(const xmlNode *n);
 

@@ -33,7 +33,7 @@ fail(struct werr *err, const char *file, const xmlNode *n, const char *fmt, ...)
 }
 
 static bool
-is_encrypted(struct pkg_arena *a, const xmlNode *prop)
+is_encrypted(struct warena *a, const xmlNode *prop)
 {
     const char *enc = pkg_xml_attr(a, prop, NULL, "Encrypted");
 
@@ -47,7 +47,7 @@ is_encrypted(struct pkg_arena *a, const xmlNode *prop)
 
 /* One <SSIS:Property SSIS:Name="..."> of a parameter. */
 static int
-read_property(struct pkg_arena *a, const char *file, const xmlNode *prop,
+read_property(struct warena *a, const char *file, const xmlNode *prop,
               struct pkg_parameter *pa, struct werr *err)
 {
     const char *name = pkg_xml_attr(a, prop, PKG_NS_SSIS, "Name");
@@ -90,7 +90,7 @@ read_property(struct pkg_arena *a, const char *file, const xmlNode *prop,
 }
 
 static int
-read_parameter(struct pkg_arena *a, const char *file, const xmlNode *n,
+read_parameter(struct warena *a, const char *file, const xmlNode *n,
                struct pkg_parameter *pa, struct werr *err)
 {
     pa->name = pkg_xml_attr(a, n, PKG_NS_SSIS, "Name");
@@ -118,7 +118,7 @@ pkg_project_load_memory(const char *name, const void *xml, size_t len,
     const xmlNode *root;
     size_t n = 0, i = 0;
 
-    pr->arena = pkg_arena_new();
+    pr->arena = warena_new();
     if (!(doc = pkg_xml_read(name, xml, len, err)))
         goto fail;
     root = xmlDocGetRootElement(doc);
@@ -133,7 +133,7 @@ pkg_project_load_memory(const char *name, const void *xml, size_t len,
         n += pkg_xml_is(c, PKG_NS_SSIS, "Parameter");
     if (n)
         pr->parameters =
-            pkg_arena_alloc(pr->arena, n * sizeof(struct pkg_parameter));
+            warena_alloc(pr->arena, n * sizeof(struct pkg_parameter));
     for (const xmlNode *c = root->children; c; c = c->next)
         if (pkg_xml_is(c, PKG_NS_SSIS, "Parameter") &&
             read_parameter(pr->arena, name, c, &pr->parameters[i++], err) < 0)
@@ -163,7 +163,7 @@ pkg_project_load_dir(const char *dir, struct werr *err)
         else if (err)
             *err = e2;
         if (pr)
-            pr->arena = pkg_arena_new();
+            pr->arena = warena_new();
         goto out;
     }
     pr = pkg_project_load_memory("Project.params", b.buf, b.len, err);
@@ -178,7 +178,7 @@ pkg_project_free(struct pkg_project *pr)
 {
     if (!pr)
         return;
-    pkg_arena_free(pr->arena);
+    warena_free(pr->arena);
     free(pr);
 }
 

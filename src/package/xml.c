@@ -113,7 +113,7 @@ pkg_xml_is(const xmlNode *n, const char *ns, const char *local)
 /* Attribute values are text nodes: the document has no DTD, so there are
  * no entity references left in them. */
 static const char *
-concat_text(struct pkg_arena *a, const xmlNode *first)
+concat_text(struct warena *a, const xmlNode *first)
 {
     size_t len = 0;
     char *s, *p;
@@ -122,7 +122,7 @@ concat_text(struct pkg_arena *a, const xmlNode *first)
         if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
             c->content)
             len += strlen((const char *)c->content);
-    s = p = pkg_arena_alloc(a, len + 1);
+    s = p = warena_alloc(a, len + 1);
     for (const xmlNode *c = first; c; c = c->next) {
         if ((c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE) ||
             !c->content)
@@ -136,7 +136,7 @@ concat_text(struct pkg_arena *a, const xmlNode *first)
 }
 
 const char *
-pkg_xml_attr(struct pkg_arena *a, const xmlNode *n, const char *ns,
+pkg_xml_attr(struct warena *a, const xmlNode *n, const char *ns,
              const char *local)
 {
     for (const xmlAttr *at = n->properties; at; at = at->next) {
@@ -152,7 +152,7 @@ pkg_xml_attr(struct pkg_arena *a, const xmlNode *n, const char *ns,
 }
 
 const char *
-pkg_xml_text(struct pkg_arena *a, const xmlNode *n)
+pkg_xml_text(struct warena *a, const xmlNode *n)
 {
     return concat_text(a, n->children);
 }

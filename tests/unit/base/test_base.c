@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/warena.h"
 #include "base/wbuf.h"
 #include "base/werr.h"
 #include "base/wfile.h"
@@ -230,6 +231,33 @@ files_round_trip_and_hash(void **state)
     free(f);
 }
 
+static void
+arena_allocates_aligned_zeroed_memory(void **state)
+{
+    struct warena a;
+    char *big, *s;
+
+    warena_init(&a);
+    for (int i = 0; i < 5000; i++) {
+        unsigned char *p = warena_alloc(&a, (size_t)(i % 37) + 1);
+        assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+        for (int k = 0; k < i % 37 + 1; k++)
+            assert_int_equal(p[k], 0);
+        p[0] = 0xff;
+    }
+    big = warena_alloc(&a, 100000);
+    assert_int_equal(big[99999], 0);
+    s = warena_strndup(&a, "hello world", 5);
+    assert_string_equal(s, "hello");
+    assert_null(warena_strdup(&a, NULL));
+    assert_null(warena_memdup(&a, "x", 0, 1));
+    warena_reset(&a);
+    assert_int_equal(*(char *)warena_alloc(&a, 8), 0);
+    warena_release(&a);
+    warena_free(warena_new());
+    warena_free(NULL);
+}
+
 int
 main(void)
 {
@@ -242,6 +270,7 @@ main(void)
         cmocka_unit_test(options_follow_precedence),
         cmocka_unit_test(json_getters_name_the_member),
         cmocka_unit_test(files_round_trip_and_hash),
+        cmocka_unit_test(arena_allocates_aligned_zeroed_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

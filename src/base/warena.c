@@ -1,53 +1,79 @@
 /*
- * The model arena: chunks of at least 16 KiB, each allocation rounded up
- * to max_align_t.  A request bigger than a quarter chunk gets a chunk of
- * its own, so a large string never wastes the rest of a shared chunk.
+ * Chunks of at least 16 KiB, each allocation rounded up to max_align_t.  A
+ * request bigger than a quarter chunk gets a chunk of its own, linked
+ * behind the head, so a large string never wastes the rest of a shared
+ * chunk.
  */
+#include "base/warena.h"
+
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/werr.h"
 #include "base/xalloc.h"
-#include "package/package_int.h"
 
 #define CHUNK_SIZE (16u << 10)
 #define ALIGN alignof(max_align_t)
 
-struct chunk {
-    struct chunk *next;
+struct warena_chunk {
+    struct warena_chunk *next;
     size_t used, size;
     alignas(max_align_t) unsigned char data[];
 };
 
-struct pkg_arena {
-    struct chunk *head;
-};
-
-struct pkg_arena *
-pkg_arena_new(void)
+void
+warena_init(struct warena *a)
 {
-    return xcalloc(1, sizeof(struct pkg_arena));
+    a->head = NULL;
 }
 
 void
-pkg_arena_free(struct pkg_arena *a)
+warena_release(struct warena *a)
 {
-    struct chunk *c, *next;
+    struct warena_chunk *c, *next;
 
-    if (!a)
-        return;
     for (c = a->head; c; c = next) {
         next = c->next;
         free(c);
     }
+    a->head = NULL;
+}
+
+void
+warena_reset(struct warena *a)
+{
+    struct warena_chunk *keep = a->head;
+
+    if (!keep)
+        return;
+    a->head = keep->next;
+    warena_release(a);
+    keep->next = NULL;
+    keep->used = 0;
+    a->head = keep;
+}
+
+struct warena *
+warena_new(void)
+{
+    return xcalloc(1, sizeof(struct warena));
+}
+
+void
+warena_free(struct warena *a)
+{
+    if (!a)
+        return;
+    warena_release(a);
     free(a);
 }
 
-static struct chunk *
+static struct warena_chunk *
 chunk_new(size_t size)
 {
-    struct chunk *c = xmalloc(sizeof(*c) + size);
+    struct warena_chunk *c = xmalloc(sizeof(*c) + size);
 
     c->next = NULL;
     c->used = 0;
@@ -56,19 +82,17 @@ chunk_new(size_t size)
 }
 
 void *
-pkg_arena_alloc(struct pkg_arena *a, size_t n)
+warena_alloc(struct warena *a, size_t n)
 {
-    struct chunk *c;
+    struct warena_chunk *c;
     size_t need;
 
-    if (n > SIZE_MAX - ALIGN - sizeof(struct chunk))
+    if (n > SIZE_MAX - ALIGN - sizeof(struct warena_chunk))
         W_BUG("arena request of %zu bytes", n);
     need = (n + ALIGN - 1) & ~(ALIGN - 1);
     if (need == 0)
         need = ALIGN;
     if (need > CHUNK_SIZE / 4) {
-        /* Its own chunk, linked behind the head so the head keeps its
-         * free space. */
         c = chunk_new(need);
         c->used = need;
         if (a->head) {
@@ -93,26 +117,26 @@ pkg_arena_alloc(struct pkg_arena *a, size_t n)
 }
 
 char *
-pkg_arena_strndup(struct pkg_arena *a, const char *s, size_t n)
+warena_strndup(struct warena *a, const char *s, size_t n)
 {
     char *p;
 
     if (!s)
         return NULL;
-    p = pkg_arena_alloc(a, n + 1);
+    p = warena_alloc(a, n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
 }
 
 char *
-pkg_arena_strdup(struct pkg_arena *a, const char *s)
+warena_strdup(struct warena *a, const char *s)
 {
-    return s ? pkg_arena_strndup(a, s, strlen(s)) : NULL;
+    return s ? warena_strndup(a, s, strlen(s)) : NULL;
 }
 
 void *
-pkg_arena_memdup(struct pkg_arena *a, const void *p, size_t n, size_t size)
+warena_memdup(struct warena *a, const void *p, size_t n, size_t size)
 {
     void *q;
 
@@ -120,7 +144,7 @@ pkg_arena_memdup(struct pkg_arena *a, const void *p, size_t n, size_t size)
         return NULL;
     if (size && n > SIZE_MAX / size)
         W_BUG("arena copy of %zu x %zu bytes", n, size);
-    q = pkg_arena_alloc(a, n * size);
+    q = warena_alloc(a, n * size);
     memcpy(q, p, n * size);
     return q;
 }
