@@ -286,9 +286,16 @@ static int
 k_len(struct ectx *cx, const struct expr_node *n, const struct expr_value *a,
       struct expr_value *out)
 {
-    /* BLOBs count bytes; strings UTF-16 code units. */
-    if (expr_dt_is_string(a->type.dt))
+    enum expr_dt dt = a->type.dt;
+
+    /* Strings count UTF-16 code units; BLOBs count bytes as SSIS stores
+     * them: two per unit for DT_NTEXT, one per character for DT_TEXT in a
+     * single-byte code page. */
+    if (expr_dt_is_string(dt) ||
+        (dt == EXPR_DT_TEXT && a->type.codepage != 65001))
         out->v.i = (int64_t)expr_utf16_len(a->v.s.p, a->v.s.len);
+    else if (dt == EXPR_DT_NTEXT)
+        out->v.i = 2 * (int64_t)expr_utf16_len(a->v.s.p, a->v.s.len);
     else
         out->v.i = (int64_t)a->v.s.len;
     if (out->v.i > INT32_MAX)
@@ -886,6 +893,15 @@ want_part(struct expr_compiler *c, struct expr_node *n)
     return 0;
 }
 
+/* CEILING, FLOOR and ROUND keep an exact decimal's type but may carry
+ * into one more digit (CEILING(9.5) is 10.0): give the type room for it. */
+static void
+carry_digit(struct expr_type *t, bool carry)
+{
+    if (carry && t->dt == EXPR_DT_NUMERIC && t->precision < EXPR_DEC_MAXP)
+        t->precision++;
+}
+
 static int
 type_math(struct expr_compiler *c, struct expr_node *n)
 {
@@ -896,6 +912,7 @@ type_math(struct expr_compiler *c, struct expr_node *n)
         if (want_numeric(c, n, 0) < 0)
             return -1;
         n->type = n->a[0]->type;
+        carry_digit(&n->type, n->op != F_ABS);
         n->kern = n->op == F_ABS ? k_abs : k_ceilfloor;
         return 0;
     case F_SIGN:
@@ -908,6 +925,7 @@ type_math(struct expr_compiler *c, struct expr_node *n)
         if (want_numeric(c, n, 0) < 0 || want_int(c, n, 1) < 0)
             return -1;
         n->type = n->a[0]->type;
+        carry_digit(&n->type, true);
         n->kern = k_round;
         return 0;
     case F_POWER:

@@ -352,12 +352,10 @@ f_len(BK_ARGS)
     int32_t *o = out->data;
     const uint8_t *ac = live_mask(bx, act);
     uint8_t *on = or_nulls(bx, n, args, out);
-    bool blob = !expr_dt_is_string(n->a[0]->type.dt);
     int bad = 0;
 
     for (size_t i = 0; i < bx->nrows; i++) {
-        size_t len = blob || on[i] ? x[i].len
-                                   : expr_utf16_len(x[i].p, x[i].len);
+        size_t len = on[i] ? 0 : expr_utf16_len(x[i].p, x[i].len);
 
         bad |= (len > INT32_MAX) & ac[i] & !on[i];
         o[i] = (int32_t)(len > INT32_MAX ? 0 : len);
@@ -615,7 +613,7 @@ call_kernel(const struct expr_node *n)
     case F_ISNULL:
         return f_isnull;
     case F_LEN:
-        return f_len;
+        return expr_dt_is_string(n->a[0]->type.dt) ? f_len : NULL;
     case F_UPPER:
     case F_LOWER:
         return f_case;
