@@ -80,13 +80,16 @@ struct rt_odbc *rt_odbc_connect(const char *odbc, int login_timeout_s,
                                 struct wbuf *diag);
 void rt_odbc_close(struct rt_odbc *c);
 
-/* Runs one statement (one batch) with `nparams` input parameters bound to
- * its `?` markers in order.  With `rows` non-NULL and *rows NULL, the
- * first result set the statement returns is collected into a new
- * rowset (*rows); later ones are read and dropped.  `timeout_s` 0 means
- * none.  Returns 0, or -1 with the driver's diagnostics in `diag`. */
-int rt_odbc_exec(struct rt_odbc *c, const char *sql,
-                 const struct rt_value *params, size_t nparams, int timeout_s,
+/* Runs one statement (one batch) with `nparams` parameters bound to its
+ * `?` markers in order: inputs from `params`, except those `is_out` marks
+ * (is_out may be NULL: all inputs), which are output parameters whose
+ * values replace params[i] as String values (or NULL) when the statement
+ * succeeds.  With `rows` non-NULL and *rows NULL, the first result set the
+ * statement returns is collected into a new rowset (*rows); later ones
+ * are read and dropped.  `timeout_s` 0 means none.  Returns 0, or -1 with
+ * the driver's diagnostics in `diag`. */
+int rt_odbc_exec(struct rt_odbc *c, const char *sql, struct rt_value *params,
+                 const bool *is_out, size_t nparams, int timeout_s,
                  struct rt_rowset **rows, struct wbuf *diag);
 
 /* Asks the driver to stop the statement running on `c` now (SQLCancel);

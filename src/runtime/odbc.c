@@ -30,6 +30,7 @@
  * memory (an Object variable), so it must be bounded. */
 #define ROWSET_MAX_BYTES ((size_t)512 << 20)
 #define DIAG_RECORDS 8
+#define NO_DIAG "the ODBC driver gave no diagnostic"
 /* get_long's answer for a cell past the limits (not an ODBC code). */
 #define TOO_BIG ((SQLRETURN)-100)
 
@@ -67,7 +68,7 @@ diag_add(SQLSMALLINT type, SQLHANDLE h, struct wbuf *diag)
                          diag->buf[diag->len - 1] == ' '))
         diag->buf[--diag->len] = '\0';
     if (!diag->len)
-        wbuf_adds(diag, "the ODBC driver gave no diagnostic", NULL);
+        wbuf_adds(diag, NO_DIAG, NULL);
 }
 
 struct rt_odbc *
@@ -143,8 +144,60 @@ struct bound {
         double d;
         unsigned char b;
     } n;
-    char *text;
+    char *text; /* input text, or the output buffer */
 };
+
+/* Output parameters come back as text into a buffer of this size. */
+#define OUT_BYTES 8000
+/* The output buffer starts with this byte and the indicator at 0: a
+ * driver that sets the parameter overwrites the buffer (at least its
+ * NUL).  The indicator cannot hold a sentinel: drivers read negative
+ * values as data-at-execution lengths. */
+#define OUT_UNSET '\x01'
+
+static SQLRETURN
+bind_output(SQLHSTMT st, SQLUSMALLINT i, struct bound *b)
+{
+    SQLRETURN r;
+
+    b->text = xcalloc(1, OUT_BYTES + 1);
+    b->text[0] = OUT_UNSET;
+    b->ind = 0;
+    r = SQLBindParameter(st, i, SQL_PARAM_OUTPUT, SQL_C_CHAR, SQL_VARCHAR,
+                         OUT_BYTES, 0, b->text, OUT_BYTES + 1, &b->ind);
+    return r;
+}
+
+/* After the statement's results are read, output values are final.  A
+ * driver without output parameters leaves them alone: that is an error,
+ * not an empty value. */
+static int
+read_outputs(struct rt_value *params, const bool *is_out, size_t n,
+             const struct bound *b, struct wbuf *diag)
+{
+    for (size_t i = 0; is_out && i < n; i++) {
+        if (!is_out[i])
+            continue;
+        if (b[i].ind == 0 && b[i].text[0] == OUT_UNSET) {
+            wbuf_addf(diag, NULL,
+                      "the driver set no value for output parameter %zu "
+                      "(the %zuth marker): it may not support output "
+                      "parameters",
+                      i, i + 1);
+            return -1;
+        }
+        if (b[i].ind == SQL_NULL_DATA) {
+            rt_value_release(&params[i]);
+            params[i].vt = RT_VT_STR;
+            params[i].null = true;
+            continue;
+        }
+        size_t len = b[i].ind < 0 || b[i].ind > OUT_BYTES ? strlen(b[i].text)
+                                                          : (size_t)b[i].ind;
+        rt_value_set_str(&params[i], b[i].text, len);
+    }
+    return 0;
+}
 
 static SQLRETURN
 bind_one(SQLHSTMT st, SQLUSMALLINT i, const struct rt_value *v, struct bound *b)
@@ -387,10 +440,26 @@ drain(SQLHSTMT st, struct rt_rowset **rows, struct wbuf *diag)
     return 0;
 }
 
+static int
+bind_all(SQLHSTMT st, struct rt_value *params, const bool *is_out, size_t n,
+         struct bound *b, struct wbuf *diag)
+{
+    for (size_t i = 0; i < n; i++) {
+        SQLUSMALLINT at = (SQLUSMALLINT)(i + 1);
+        SQLRETURN r = is_out && is_out[i] ? bind_output(st, at, &b[i])
+                                          : bind_one(st, at, &params[i], &b[i]);
+        if (!SQL_SUCCEEDED(r)) {
+            diag_add(SQL_HANDLE_STMT, st, diag);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
-rt_odbc_exec(struct rt_odbc *c, const char *sql, const struct rt_value *params,
-             size_t nparams, int timeout_s, struct rt_rowset **rows,
-             struct wbuf *diag)
+rt_odbc_exec(struct rt_odbc *c, const char *sql, struct rt_value *params,
+             const bool *is_out, size_t nparams, int timeout_s,
+             struct rt_rowset **rows, struct wbuf *diag)
 {
     SQLHSTMT st = NULL;
     struct bound *b = xcalloc(nparams + 1, sizeof(*b));
@@ -406,12 +475,8 @@ rt_odbc_exec(struct rt_odbc *c, const char *sql, const struct rt_value *params,
     if (timeout_s > 0)
         SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
                        (SQLPOINTER)(intptr_t)timeout_s, 0);
-    for (size_t i = 0; i < nparams; i++)
-        if (!SQL_SUCCEEDED(
-                bind_one(st, (SQLUSMALLINT)(i + 1), &params[i], &b[i]))) {
-            diag_add(SQL_HANDLE_STMT, st, diag);
-            goto out;
-        }
+    if (bind_all(st, params, is_out, nparams, b, diag) < 0)
+        goto out;
     set_running(c, st);
     r = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
     if (r == SQL_NO_DATA)
@@ -420,6 +485,14 @@ rt_odbc_exec(struct rt_odbc *c, const char *sql, const struct rt_value *params,
         diag_add(SQL_HANDLE_STMT, st, diag);
     else
         rc = drain(st, rows, diag);
+    if (rc == 0)
+        rc = read_outputs(params, is_out, nparams, b, diag);
+    else if (is_out && memchr(is_out, true, nparams) &&
+             !strcmp(diag->buf, NO_DIAG))
+        wbuf_adds(diag,
+                  " (output parameters are bound: the driver may not "
+                  "support output parameters)",
+                  NULL);
 out:
     if (st) {
         set_running(c, NULL);

@@ -276,12 +276,22 @@ check_params(struct rt_run *run, const struct pkg_executable *e,
         const struct binding *b = &t->params[i];
         char what[300];
         snprintf(what, sizeof(what), "parameter binding '%s'", b->name);
-        if ((int)b->dir < 0 || b->dir != DIR_INPUT)
+        const struct rt_var *v;
+        if ((int)b->dir < 0)
             n += problem(out, e,
-                         "%s is an output or return value parameter: only "
-                         "input parameters are supported yet",
+                         "%s: ParameterDirection is not Input, Output or "
+                         "ReturnValue",
                          what);
-        n += check_var(run, e, what, b->var, out);
+        if (check_var(run, e, what, b->var, out)) {
+            n++;
+            continue;
+        }
+        v = rt_vars_find(run->vars, e, b->var);
+        if (b->dir != DIR_INPUT && (!v || v->def->read_only))
+            n += problem(out, e,
+                         "%s: the output goes to '%s', which is not a "
+                         "writable variable",
+                         what, b->var);
     }
     return n;
 }
@@ -463,7 +473,8 @@ input_values(struct rt_run *run, const struct pkg_executable *e,
     struct werr err;
 
     for (size_t i = 0; i < n; i++)
-        if (input_value(run, e, c, order[i], &vals[i], &err) < 0) {
+        if (order[i]->dir == DIR_INPUT &&
+            input_value(run, e, c, order[i], &vals[i], &err) < 0) {
             rt_error(run, e, RT_E_SQL_RESULT, "parameter '%s': %s",
                      order[i]->name, err.msg);
             for (size_t k = 0; k <= i; k++)
@@ -635,8 +646,8 @@ struct runctx {
 /* Runs one batch under the watch; reports its failure. */
 static int
 run_batch(struct runctx *x, struct rt_odbc *db, const char *sql,
-          const struct rt_value *vals, size_t k, struct rt_rowset **rows,
-          const char *which)
+          struct rt_value *vals, const bool *out, size_t k,
+          struct rt_rowset **rows, const char *which)
 {
     struct wbuf diag;
     int rc;
@@ -647,7 +658,7 @@ run_batch(struct runctx *x, struct rt_odbc *db, const char *sql,
         atomic_store(&x->watch.deadline_ns,
                      wtime_mono_ns() +
                          (int64_t)x->t->timeout_s * 1000 * WTIME_MS_NS);
-    rc = rt_odbc_exec(db, sql, vals, k, x->t->timeout_s, rows, &diag);
+    rc = rt_odbc_exec(db, sql, vals, out, k, x->t->timeout_s, rows, &diag);
     atomic_store(&x->watch.deadline_ns, 0);
     if (rc < 0 && atomic_load(&x->watch.signaled))
         ; /* canceled: the engine reports it */
@@ -667,20 +678,24 @@ run_batch(struct runctx *x, struct rt_odbc *db, const char *sql,
 
 static int
 run_batches(struct runctx *x, struct rt_odbc *db, const struct prepared *p,
-            const struct rt_value *vals, struct rt_rowset **rows)
+            struct rt_value *vals, struct rt_rowset **rows)
 {
     char **batches = rt_sql_batches(p->sql);
     size_t used = 0, nb = 0;
+    bool *out = xcalloc(p->n + 1, sizeof(*out));
     int rc = 0;
 
+    for (size_t i = 0; i < p->n; i++)
+        out[i] = p->order[i]->dir != DIR_INPUT;
     for (char **b = batches; *b; b++, nb++)
         used += rt_sql_count_markers(*b);
     if (used != p->n) {
         rt_error(x->run, x->e, RT_E_SQL_RESULT,
-                 "the statement has %zu parameter markers but %zu input "
+                 "the statement has %zu parameter markers but %zu "
                  "parameters are bound",
                  used, p->n);
         rt_sql_batches_free(batches);
+        free(out);
         return -1;
     }
     used = 0;
@@ -690,12 +705,34 @@ run_batches(struct runctx *x, struct rt_odbc *db, const struct prepared *p,
         char which[32] = "";
         if (nb > 1)
             snprintf(which, sizeof(which), " batch %zu", i + 1);
-        rc = run_batch(x, db, batches[i], k ? vals + used : NULL, k,
+        rc = run_batch(x, db, batches[i], k ? vals + used : NULL,
+                       k ? out + used : NULL, k,
                        x->t->result_type == RES_NONE ? NULL : rows, which);
         used += k;
     }
     rt_sql_batches_free(batches);
+    free(out);
     return rc;
+}
+
+/* Output and return values into their variables. */
+static int
+store_outputs(struct runctx *x, const struct prepared *p,
+              const struct rt_value *vals)
+{
+    struct werr err;
+
+    for (size_t i = 0; i < p->n; i++) {
+        const struct binding *b = p->order[i];
+        if (b->dir == DIR_INPUT)
+            continue;
+        if (rt_vars_set(x->run->vars, x->e, b->var, &vals[i], &err) < 0) {
+            rt_error(x->run, x->e, RT_E_SQL_RESULT, "output parameter '%s': %s",
+                     b->name, err.msg);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int
@@ -786,7 +823,7 @@ run_task(struct runctx *x, const struct prepared *p)
     rc = run_batches(x, db, p, vals, &rows);
     watch_stop(&x->watch);
     canceled = atomic_load(&x->watch.signaled);
-    if (rc < 0 || canceled)
+    if (rc < 0 || canceled || (rc = store_outputs(x, p, vals)) < 0)
         goto out;
     if (x->t->result_type == RES_SINGLE)
         rc = bind_single(x, rows);

@@ -42,6 +42,12 @@ sql_in() {
         "$1" "$2" "${3:+SQLTask:DataType=\"$3\"}"
 }
 
+# sql_param ORDINAL VARIABLE DIRECTION: Output or ReturnValue bindings.
+sql_param() {
+    printf '<SQLTask:ParameterBinding SQLTask:ParameterName="%s" SQLTask:DtsVariableName="%s" SQLTask:ParameterDirection="%s"/>' \
+        "$1" "$2" "$3"
+}
+
 sql_out() {
     printf '<SQLTask:ResultBinding SQLTask:ResultName="%s" SQLTask:DtsVariableName="%s"/>' "$1" "$2"
 }

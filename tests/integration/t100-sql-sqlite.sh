@@ -142,7 +142,8 @@ sql_task Lost "{CM-Missing}" "SELECT 1"
 sql_task Xml "{CM-Db}" "SELECT 1" ResultSetType_XML "$(sql_out 0 User::S)"
 sql_task NoBind "{CM-Db}" "SELECT 1" ResultSetType_SingleRow
 sql_task Out "{CM-Db}" "SELECT 1" "" \
-    '<SQLTask:ParameterBinding SQLTask:ParameterName="0" SQLTask:DtsVariableName="User::S" SQLTask:ParameterDirection="Output"/>'
+    '<SQLTask:ParameterBinding SQLTask:ParameterName="0" SQLTask:DtsVariableName="User::S" SQLTask:ParameterDirection="Sideways"/>'
+sql_task RoOut "{CM-Db}" "SELECT 1" "" "$(sql_param 0 System::PackageName Output)"
 sql_package "$T/invalid.dtsx"
 run_pkg "$T/invalid.dtsx" --validate --connection "Db=$LITE"
 is "$RC" 1 "validation problems give exit code 1"
@@ -151,7 +152,21 @@ check "a missing connection manager is named with the task path" \
 check "the XML result type is refused" has "$T/err" "\\Package\\Xml: the XML result type is not supported"
 check "missing result bindings are reported" \
     has "$T/err" "\\Package\\NoBind: the result type is single row but there is no result binding"
-check "output parameters are refused" has "$T/err" "\\Package\\Out: parameter binding '0' is an output"
+check "an unknown direction is refused" \
+    has "$T/err" "\\Package\\Out: parameter binding '0': ParameterDirection is not Input, Output or ReturnValue"
+check "an output into a read-only variable is refused" \
+    has "$T/err" "\\Package\\RoOut: parameter binding '0': the output goes to 'System::PackageName', which is not a writable variable"
+
+# SQLite's driver has no output parameters: a clear error, not a silent "".
+sql_reset
+sql_cm Db OLEDB "$OLEDB"
+sql_var S 8 "unchanged"
+sql_task NoOut "{CM-Db}" "SELECT 1 WHERE 1 = ?" "" "$(sql_param 0 User::S Output)"
+sql_package "$T/noout.dtsx"
+run_pkg "$T/noout.dtsx" --connection "Db=$LITE"
+is "$RC" 1 "an output parameter the driver does not set fails the task"
+check "saying the driver may not support output parameters" \
+    has "$T/err" "may not support output parameters"
 run_pkg "$T/bad.dtsx"
 is "$RC" 1 "without an override, the stored OLE DB string is mapped to SQL Server's ODBC driver"
 check "which is not installed here: the connect error says so" \

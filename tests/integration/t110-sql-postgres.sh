@@ -70,6 +70,28 @@ is "$(pg_sql "SELECT n || '|' || s || '|' || d || '|' || b || '|' || m FROM out"
 check "the full result set has 3 rows of 6 columns" \
     has "$T/out" "the full result set has 3 rows and 6 columns"
 
+# ---- return value and output parameters through the ODBC call escape ----
+sql_reset
+sql_cm Pg ODBC "$PG_ODBC"
+sql_var X 3 41
+sql_var Ret 3 0
+sql_var Out 8 ""
+sql_task Fn "{CM-Pg}" "CREATE FUNCTION add_one(x integer) RETURNS integer AS 'SELECT x + 1' LANGUAGE sql;
+GO
+CREATE FUNCTION greet(x text) RETURNS text AS 'SELECT ''hi '' || x' LANGUAGE sql"
+sql_task Call "{CM-Pg}" "{? = call add_one(?)}" "" \
+    "$(sql_param 0 User::Ret ReturnValue)$(sql_in 1 User::X)"
+sql_task Call2 "{CM-Pg}" "{? = call greet('you')}" "" \
+    "$(sql_param 0 User::Out Output)"
+sql_task Keep "{CM-Pg}" "CREATE TABLE rv (r integer, o text);
+GO
+INSERT INTO rv VALUES (?, ?)" "" "$(sql_in 0 User::Ret)$(sql_in 1 User::Out)"
+sql_package "$T/call.dtsx"
+run_pkg "$T/call.dtsx"
+is "$RC" 0 "a procedure call with a return value and an output parameter"
+is "$(pg_sql "SELECT r || '|' || o FROM rv")" "42|hi you" \
+    "the return value and the output reached their variables"
+
 # ---- errors ----
 sql_reset
 sql_cm Pg ODBC "$PG_ODBC"

@@ -356,7 +356,7 @@ odbc_types_nulls_and_errors(void **state)
     assert_int_equal(rt_odbc_exec(c,
                                   "CREATE TABLE t (i INTEGER, f REAL, "
                                   "s TEXT, b BLOB)",
-                                  NULL, 0, 0, NULL, &diag),
+                                  NULL, NULL, 0, 0, NULL, &diag),
                      0);
     rt_value_set_int(&params[0], 5);
     params[1].vt = RT_VT_R8;
@@ -365,14 +365,14 @@ odbc_types_nulls_and_errors(void **state)
     assert_int_equal(rt_odbc_exec(c,
                                   "INSERT INTO t VALUES (?, ?, ?, "
                                   "x'00ff')",
-                                  params, 3, 0, NULL, &diag),
+                                  params, NULL, 3, 0, NULL, &diag),
                      0);
     params[2].null = true;
     assert_int_equal(rt_odbc_exec(c, "INSERT INTO t VALUES (?, ?, ?, NULL)",
-                                  params, 3, 0, NULL, &diag),
+                                  params, NULL, 3, 0, NULL, &diag),
                      0);
     assert_int_equal(rt_odbc_exec(c, "SELECT i, f, s FROM t ORDER BY s", NULL,
-                                  0, 5, &rs, &diag),
+                                  NULL, 0, 5, &rs, &diag),
                      0);
     assert_non_null(rs);
     assert_int_equal(rs->nrows, 2);
@@ -385,7 +385,8 @@ odbc_types_nulls_and_errors(void **state)
     rt_rowset_unref(rs);
     rs = NULL;
     assert_int_equal(
-        rt_odbc_exec(c, "SELECT nope FROM t", NULL, 0, 0, &rs, &diag), -1);
+        rt_odbc_exec(c, "SELECT nope FROM t", NULL, NULL, 0, 0, &rs, &diag),
+        -1);
     assert_non_null(strstr(diag.buf, "no such column: nope"));
     assert_null(rs);
     rt_odbc_close(c);
