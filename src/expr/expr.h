@@ -286,6 +286,11 @@ int expr_eval_batch(struct expr *e, const struct expr_col *cols,
                     size_t ncols, size_t nrows, struct expr_col *out,
                     uint8_t *row_errs, struct werr *err);
 
+/* Reads row `row` of a column into a value (strings borrowed from the
+ * column): how a host reads a batch result one value at a time. */
+void expr_col_value(const struct expr_col *col, size_t row,
+                    struct expr_value *out);
+
 /* "DT_I4" for EXPR_DT_I4; "DT_?" for an unknown code. */
 const char *expr_dt_name(enum expr_dt dt);
 /* Parses a DT_ name, case-insensitively; -1 if unknown. */

@@ -76,6 +76,11 @@ expr_free(struct expr *e)
 {
     if (!e)
         return;
+    for (int i = 0; e->vecs && i < e->nslots; i++) {
+        if (e->vecs[i].cap)
+            free(e->vecs[i].data);
+        free(e->vecs[i].owned_nulls);
+    }
     free(e->vecs);
     free(e->zeros);
     free(e->ones);
@@ -218,6 +223,12 @@ expr_vec_load(const struct expr_type *t, const void *data,
             out->v.i = ((const int64_t *)data)[row];
         break;
     }
+}
+
+void
+expr_col_value(const struct expr_col *col, size_t row, struct expr_value *out)
+{
+    expr_vec_load(&col->type, col->data, col->nulls, row, out);
 }
 
 void
