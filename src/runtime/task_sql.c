@@ -457,10 +457,15 @@ input_value(struct rt_run *run, const struct pkg_executable *e,
     vt = declared_vt(c, b->data_type);
     if (vt < 0 || out->null || vt == out->vt)
         return 0;
-    if (rt_value_convert(out, vt, out, err) < 0)
-        return werr_prefix(err, "variable '%s' as the declared DataType %d",
-                           b->var, b->data_type);
-    return 0;
+    if (rt_value_convert(out, vt, out, err) == 0)
+        return 0;
+    if (rt_vars_is_sensitive(run->vars, b->var)) /* never quote it */
+        return werr_set(err, WERR_INVALID,
+                        "sensitive parameter '%s' does not convert to the "
+                        "declared DataType %d",
+                        b->var, b->data_type);
+    return werr_prefix(err, "variable '%s' as the declared DataType %d", b->var,
+                       b->data_type);
 }
 
 /* Input values in marker order; NULL after an OnError. */

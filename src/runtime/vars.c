@@ -169,9 +169,14 @@ get_param(struct rt_vars *vs, const char *name, struct rt_value *out,
         return werr_set(err, WERR_NOTFOUND, "there is no parameter '%s'", name);
     if (!p->value)
         return werr_set(err, WERR_INVALID, "parameter '%s' has no value", name);
-    if (rt_value_parse(p->value, p->def->data_type, out, err) < 0)
-        return werr_prefix(err, "parameter '%s'", name);
-    return 0;
+    if (rt_value_parse(p->value, p->def->data_type, out, err) == 0)
+        return 0;
+    if (p->def->sensitive) /* the message would quote the value */
+        return werr_set(err, WERR_INVALID,
+                        "sensitive parameter '%s': its value is not a "
+                        "valid %s",
+                        name, rt_vt_name(p->def->data_type));
+    return werr_prefix(err, "parameter '%s'", name);
 }
 
 static int
@@ -249,4 +254,17 @@ rt_vars_set(struct rt_vars *vs, const struct pkg_executable *scope,
     free(v->bad);
     v->bad = NULL;
     return 0;
+}
+
+bool
+rt_vars_is_sensitive(struct rt_vars *vs, const char *name)
+{
+    char buf[512];
+    const char *n = strip_brackets(name, buf, sizeof(buf));
+    const struct rt_param *p;
+
+    if (!is_param_name(n) || !vs->params)
+        return false;
+    p = rt_params_find(vs->params, n);
+    return p && p->def->sensitive;
 }

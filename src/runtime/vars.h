@@ -152,6 +152,9 @@ bool rt_vars_exists(struct rt_vars *vs, const struct pkg_executable *scope,
  * Unknown names are WERR_NOTFOUND naming the variable and the scope. */
 int rt_vars_get(struct rt_vars *vs, const struct pkg_executable *scope,
                 const char *name, struct rt_value *out, struct werr *err);
+/* True if `name` is a sensitive parameter: messages about its value must
+ * not quote it. */
+bool rt_vars_is_sensitive(struct rt_vars *vs, const char *name);
 /* Converts `v` to the variable's type and stores it.  Parameters and
  * read-only variables refuse (WERR_CONFLICT); a value that does not
  * convert is WERR_INVALID naming the variable and both types. */
