@@ -23,7 +23,7 @@ static const struct pkg_type_info types[] = {
      "Foreach Loop containers are not supported yet"},
     {"Microsoft.Pipeline", "Data Flow task", false, false,
      "data flow tasks are not supported yet: this version of weir runs "
-     "control flow only (containers and Execute Process tasks)"},
+     "control flow only (containers, Execute Process and Execute SQL tasks)"},
     {"Microsoft.ScriptTask", "Script task", false, false,
      "script tasks cannot run: they need .NET"},
     {"Microsoft.ExecuteSQLTask", "Execute SQL task", false, true, NULL},
