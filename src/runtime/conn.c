@@ -486,6 +486,14 @@ rt_conns_override(struct rt_conns *cs, const char *name, const char *odbc,
                         "there is no connection manager '%s' in the package "
                         "or the project",
                         name);
+    if (!strcasecmp(hit->creation_name, "FILE")) {
+        /* A FILE manager's string is a path (an Execute SQL task's .sql
+         * file): the override replaces it. */
+        free(hit->written);
+        hit->written = xstrdup(odbc);
+        hit->overridden = true;
+        return 0;
+    }
     free(hit->odbc);
     free(hit->why_not);
     hit->why_not = NULL;

@@ -52,8 +52,9 @@ void rt_conns_release(struct rt_conns *cs);
  * "{...}:external"), a refId ("Package.ConnectionManagers[Name]",
  * "Project.ConnectionManagers[Name]") or a name; NULL if none. */
 struct rt_conn *rt_conns_find(const struct rt_conns *cs, const char *ref);
-/* Replaces the connection string of the manager called `name`; an unknown
- * name is WERR_INVALID naming it.  The string is copied. */
+/* Replaces the connection string of the manager called `name` (for a
+ * FILE manager, its path); an unknown name is WERR_INVALID naming it.  The
+ * string is copied. */
 int rt_conns_override(struct rt_conns *cs, const char *name, const char *odbc,
                       struct werr *err);
 /* Applies "NAME=ODBC-STRING" (weir exec --connection). */

@@ -250,6 +250,12 @@ check_connection(struct rt_run *run, const struct pkg_executable *e,
                            "connection manager '%s' is a %s connection "
                            "manager, not a FILE one naming a .sql file",
                            f->name, f->creation_name);
+        if (pkg_path_is_windows(f->written))
+            return problem(out, e,
+                           "the SQL file '%s' of connection manager '%s' is "
+                           "a Windows path: give a Linux path with "
+                           "--connection '%s=PATH'",
+                           f->written, f->name, f->name);
     }
     return 0;
 }

@@ -216,6 +216,20 @@ is "$RC" 0 "a project .conmgr and the CM.Db.ConnectionString parameter work"
 is "$(sqlite3 "$DB" 'SELECT group_concat(name, ",") FROM (SELECT name FROM t WHERE id >= 10 ORDER BY id)')" \
     "project,project ref,param,from a variable,from a file" \
     "every task ran on the right connection, with SQL from text, a variable and a file"
+# A FILE manager with a Windows path: refused, and fixed by an override.
+sql_reset
+sql_cm Db OLEDB "$OLEDB"
+sql_cm File FILE 'C:\etl\query.sql'
+sql_task FromFile "{CM-Db}" "File" "" "" 'SQLTask:SqlStmtSourceType="FileConnection"'
+sql_package "$T/win.dtsx"
+run_pkg "$T/win.dtsx" --connection "Db=$LITE"
+is "$RC" 1 "a SQL file with a Windows path fails validation"
+check "saying how to give a Linux one" \
+    has "$T/err" "the SQL file 'C:\\etl\\query.sql' of connection manager 'File' is a Windows path"
+run_pkg "$T/win.dtsx" --connection "Db=$LITE" --connection "File=$T/proj/query.sql"
+is "$RC" 0 "--connection gives a FILE manager its path"
+is "$(sqlite3 "$DB" 'SELECT count(*) FROM t WHERE id = 40')" 2 "the file's statement ran"
+
 run_pkg "$T/proj/Project.dtsx" --project-dir "$T/proj" \
     --param "CM.Nope.ConnectionString=x"
 is "$RC" 6 "a CM parameter for an unknown manager is a bad command line"
@@ -226,10 +240,11 @@ start_master
 start_worker w1
 "$WEIR" deploy "$T/proj" --folder t --project p >"$T/deploy.out" 2>&1
 is "$?" 0 "the project deploys (Execute SQL tasks pass the master's validation)"
+before=$(sqlite3 "$DB" 'SELECT count(*) FROM t WHERE id IN (10, 11, 20, 30, 40)')
 id=$(submit Project "\"parameters\":{\"CM.Db.ConnectionString\":\"Driver=SQLite3;Database=$DB\"}")
 wait_until 60 "all_final $id" || diag "execution $id did not finish"
 is "$(exec_status "$id")" 7 "the execution succeeds on the worker"
-is "$(sqlite3 "$DB" 'SELECT count(*) FROM t WHERE id IN (10, 11, 20, 30, 40)')" 10 \
+is "$(sqlite3 "$DB" 'SELECT count(*) FROM t WHERE id IN (10, 11, 20, 30, 40)')" $((before + 5)) \
     "the worker ran every task again, the project .conmgr and the SQL file included"
 stop_daemon "$WORKER_PID" worker
 stop_daemon "$MASTER_PID" master
