@@ -220,14 +220,42 @@ eval_cond(struct bctx *bx, const struct expr_node *n, const uint8_t *act,
     t = &e->vecs[n->a[1]->slot];
     f = &e->vecs[n->a[2]->slot];
     cv = c->data;
-    for (size_t i = 0; i < bx->nrows; i++) {
-        const struct bvec *src = cv[i] ? t : f;
-
-        memcpy((char *)out->data + i * size, (const char *)src->data + i * size,
-               size);
-        out->owned_nulls[i] = c->nulls[i] | src->nulls[i];
-    }
+    for (size_t i = 0; i < bx->nrows; i++)
+        out->owned_nulls[i] = c->nulls[i] | (cv[i] ? t->nulls[i]
+                                                   : f->nulls[i]);
     out->nulls = out->owned_nulls;
+    /* A select per element size, so the common widths become a plain
+     * (vectorizable) loop instead of a memcpy call per row. */
+#define SELECT(T)                                                           \
+    do {                                                                    \
+        const T *x = t->data, *y = f->data;                                 \
+        T *o = out->data;                                                   \
+        for (size_t i = 0; i < bx->nrows; i++)                              \
+            o[i] = cv[i] ? x[i] : y[i];                                     \
+    } while (0)
+    switch (size) {
+    case 1:
+        SELECT(uint8_t);
+        break;
+    case 2:
+        SELECT(uint16_t);
+        break;
+    case 4:
+        SELECT(uint32_t);
+        break;
+    case 8:
+        SELECT(uint64_t);
+        break;
+    case sizeof(struct expr_sv):
+        SELECT(struct expr_sv);
+        break;
+    default:
+        for (size_t i = 0; i < bx->nrows; i++)
+            memcpy((char *)out->data + i * size,
+                   (const char *)(cv[i] ? t : f)->data + i * size, size);
+        break;
+    }
+#undef SELECT
     return 0;
 }
 
