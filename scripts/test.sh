@@ -2,7 +2,8 @@
 # Runs every test: installs missing Debian packages, checks that the tree
 # builds warning-free with gcc, then builds with clang under AddressSanitizer
 # and UndefinedBehaviorSanitizer and runs the unit and integration tests
-# there (leaks fail the run).  Extra arguments go to `meson test`, e.g.
+# there (leaks fail the run), then runs each libFuzzer target in fuzz/ for
+# a minute.  Extra arguments go to `meson test` (and skip the fuzzers), e.g.
 # `scripts/test.sh --suite unit` or `scripts/test.sh integration/t020-hundred`.
 set -eu
 cd "$(dirname "$0")/.."
@@ -26,5 +27,19 @@ log=build-asan/meson-logs/testlog.json
 passed=$(jq -s '[.[] | select(.result == "OK")] | length' "$log")
 failed=$(jq -s '[.[] | select(.result != "OK" and .result != "SKIP")] | length' "$log")
 skipped=$(jq -s '[.[] | select(.result == "SKIP")] | length' "$log")
+
+# Every fuzz target for a bounded time (WEIR_FUZZ_SECONDS, default 60; 0
+# skips them), only for a full run.
+if [ $# -eq 0 ] && [ "${WEIR_FUZZ_SECONDS:-60}" -gt 0 ]; then
+    for f in fuzz/fuzz-*.c; do
+        [ -f "$f" ] || continue
+        t=${f#fuzz/fuzz-}; t=${t%.c}
+        if fuzz/run.sh "$t" "${WEIR_FUZZ_SECONDS:-60}"; then
+            echo "fuzz/$t: OK"; passed=$((passed + 1))
+        else
+            echo "fuzz/$t: FAILED"; failed=$((failed + 1)); rc=1
+        fi
+    done
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $rc
