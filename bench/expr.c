@@ -29,12 +29,11 @@
 
 enum { COL_A, COL_B, COL_C, COL_NAME, COL_QTY, COL_PRICE, NCOLS };
 
-static const char *const names[NCOLS] = {"a", "b", "c", "name", "qty",
-                                         "price"};
+static const char *const names[NCOLS] = {"a", "b", "c", "name", "qty", "price"};
 static const struct expr_type types[NCOLS] = {
-    {EXPR_DT_I4, 0, 0, 0, 0},    {EXPR_DT_I4, 0, 0, 0, 0},
-    {EXPR_DT_I4, 0, 0, 0, 0},    {EXPR_DT_WSTR, 50, 0, 0, 0},
-    {EXPR_DT_I4, 0, 0, 0, 0},    {EXPR_DT_R8, 0, 0, 0, 0},
+    {EXPR_DT_I4, 0, 0, 0, 0}, {EXPR_DT_I4, 0, 0, 0, 0},
+    {EXPR_DT_I4, 0, 0, 0, 0}, {EXPR_DT_WSTR, 50, 0, 0, 0},
+    {EXPR_DT_I4, 0, 0, 0, 0}, {EXPR_DT_R8, 0, 0, 0, 0},
 };
 
 static int32_t a[POOL], b[POOL], c[POOL], qty[POOL];
@@ -67,8 +66,9 @@ static void
 make_pool(void)
 {
     static const char *const words[] = {
-        "Mountain Bike", "Road Frame", "Touring Front Wheel", "Helmet",
-        "Chain", "Sport-100 Helmet, Red", "Water Bottle", "Patch Kit",
+        "Mountain Bike", "Road Frame", "Touring Front Wheel",
+        "Helmet",        "Chain",      "Sport-100 Helmet, Red",
+        "Water Bottle",  "Patch Kit",
     };
 
     for (int i = 0; i < POOL; i++) {
@@ -92,8 +92,8 @@ make_pool(void)
 static void
 batch_cols(size_t at, struct expr_col *cols)
 {
-    const void *data[NCOLS] = {a + at, b + at, c + at, name + at,
-                               qty + at, price + at};
+    const void *data[NCOLS] = {a + at,    b + at,   c + at,
+                               name + at, qty + at, price + at};
 
     for (int k = 0; k < NCOLS; k++) {
         cols[k].type = types[k];
@@ -140,8 +140,7 @@ c_numeric(size_t at, size_t n, int32_t *out, uint8_t *onull)
 
 /* UPPER(LEFT(name, 10)) + "-" + (DT_WSTR,10)(qty * price). */
 static void
-c_string(size_t at, size_t n, struct expr_sv *out, uint8_t *onull,
-         char *buf)
+c_string(size_t at, size_t n, struct expr_sv *out, uint8_t *onull, char *buf)
 {
     size_t k = 0;
 
@@ -150,8 +149,8 @@ c_string(size_t at, size_t n, struct expr_sv *out, uint8_t *onull,
         size_t len = name[i].len < 10 ? name[i].len : 10, nl;
         double v;
 
-        onull[i - at] = nulls[COL_NAME][i] | nulls[COL_QTY][i] |
-                        nulls[COL_PRICE][i];
+        onull[i - at] =
+            nulls[COL_NAME][i] | nulls[COL_QTY][i] | nulls[COL_PRICE][i];
         if (onull[i - at]) {
             out[i - at].p = "";
             out[i - at].len = 0;

@@ -23,22 +23,41 @@ static const struct {
     const char *name;
     enum expr_dt dt;
 } known[] = {
-    {"N", EXPR_DT_I4},        {"Zero", EXPR_DT_I4}, {"Count", EXPR_DT_I4},
-    {"S", EXPR_DT_WSTR},      {"Name", EXPR_DT_WSTR}, {"Path", EXPR_DT_WSTR},
-    {"File", EXPR_DT_WSTR},   {"D", EXPR_DT_DBTIMESTAMP}, {"R", EXPR_DT_R8},
-    {"Cy", EXPR_DT_CY},       {"Num", EXPR_DT_NUMERIC}, {"NullI", EXPR_DT_I4},
-    {"NullS", EXPR_DT_WSTR},  {"B", EXPR_DT_BOOL}, {"U8", EXPR_DT_UI8},
-    {"Big", EXPR_DT_I8},      {"U", EXPR_DT_UI4},
+    {"N", EXPR_DT_I4},       {"Zero", EXPR_DT_I4},       {"Count", EXPR_DT_I4},
+    {"S", EXPR_DT_WSTR},     {"Name", EXPR_DT_WSTR},     {"Path", EXPR_DT_WSTR},
+    {"File", EXPR_DT_WSTR},  {"D", EXPR_DT_DBTIMESTAMP}, {"R", EXPR_DT_R8},
+    {"Cy", EXPR_DT_CY},      {"Num", EXPR_DT_NUMERIC},   {"NullI", EXPR_DT_I4},
+    {"NullS", EXPR_DT_WSTR}, {"B", EXPR_DT_BOOL},        {"U8", EXPR_DT_UI8},
+    {"Big", EXPR_DT_I8},     {"U", EXPR_DT_UI4},
 };
 
 static const enum expr_dt by_letter[] = {
-    EXPR_DT_I1,  EXPR_DT_I2,      EXPR_DT_I4,          EXPR_DT_I8,
-    EXPR_DT_UI1, EXPR_DT_UI2,     EXPR_DT_UI4,         EXPR_DT_UI8,
-    EXPR_DT_R4,  EXPR_DT_R8,      EXPR_DT_CY,          EXPR_DT_NUMERIC,
-    EXPR_DT_BOOL, EXPR_DT_WSTR,   EXPR_DT_STR,         EXPR_DT_DBTIMESTAMP,
-    EXPR_DT_DBDATE, EXPR_DT_DBTIME2, EXPR_DT_DBTIMESTAMPOFFSET,
-    EXPR_DT_GUID, EXPR_DT_BYTES,  EXPR_DT_DATE,        EXPR_DT_DECIMAL,
-    EXPR_DT_NTEXT, EXPR_DT_FILETIME, EXPR_DT_DBTIME,
+    EXPR_DT_I1,
+    EXPR_DT_I2,
+    EXPR_DT_I4,
+    EXPR_DT_I8,
+    EXPR_DT_UI1,
+    EXPR_DT_UI2,
+    EXPR_DT_UI4,
+    EXPR_DT_UI8,
+    EXPR_DT_R4,
+    EXPR_DT_R8,
+    EXPR_DT_CY,
+    EXPR_DT_NUMERIC,
+    EXPR_DT_BOOL,
+    EXPR_DT_WSTR,
+    EXPR_DT_STR,
+    EXPR_DT_DBTIMESTAMP,
+    EXPR_DT_DBDATE,
+    EXPR_DT_DBTIME2,
+    EXPR_DT_DBTIMESTAMPOFFSET,
+    EXPR_DT_GUID,
+    EXPR_DT_BYTES,
+    EXPR_DT_DATE,
+    EXPR_DT_DECIMAL,
+    EXPR_DT_NTEXT,
+    EXPR_DT_FILETIME,
+    EXPR_DT_DBTIME,
 };
 #define NLETTER (sizeof(by_letter) / sizeof(by_letter[0]))
 
@@ -104,7 +123,8 @@ set_value(enum expr_dt dt, int row, void *p)
         break;
     }
     case EXPR_DT_DBTIMESTAMPOFFSET: {
-        struct expr_dto d = {INT64_C(738959) * TICKS_DAY + row * INT64_C(36000000000),
+        struct expr_dto d = {INT64_C(738959) * TICKS_DAY +
+                                 row * INT64_C(36000000000),
                              (int16_t)(row * 60 - 120)};
 
         memcpy(p, &d, sizeof(d));
@@ -173,11 +193,9 @@ init_columns(void)
                : by_letter[k] == EXPR_DT_I1 || by_letter[k] == EXPR_DT_UI1 ||
                        by_letter[k] == EXPR_DT_BOOL
                    ? 1
-               : by_letter[k] == EXPR_DT_I2 || by_letter[k] == EXPR_DT_UI2
-                   ? 2
-               : by_letter[k] == EXPR_DT_I4 || by_letter[k] == EXPR_DT_UI4
-                   ? 4
-                   : 8;
+               : by_letter[k] == EXPR_DT_I2 || by_letter[k] == EXPR_DT_UI2 ? 2
+               : by_letter[k] == EXPR_DT_I4 || by_letter[k] == EXPR_DT_UI4 ? 4
+                                                                           : 8;
         for (int r = 0; r < ROWS; r++) {
             set_value(by_letter[k], r, storage[k][r]);
             memcpy(packed[k] + r * size, storage[k][r], size);
@@ -252,8 +270,10 @@ check_same(struct expr *e, struct expr *r, const char *text)
         else
             expr_value_format(&w, b, sizeof(b));
         if (strcmp(a, b) != 0) {
-            fprintf(stderr, "batch and row differ on row %d of '%s': "
-                    "'%s' vs '%s'\n", i, text, a, b);
+            fprintf(stderr,
+                    "batch and row differ on row %d of '%s': "
+                    "'%s' vs '%s'\n",
+                    i, text, a, b);
             abort();
         }
     }

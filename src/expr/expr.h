@@ -282,9 +282,9 @@ enum expr_row_err {
  * the same as expr_eval's row by row, except that GETDATE() and
  * GETUTCDATE() are read once per batch.
  */
-int expr_eval_batch(struct expr *e, const struct expr_col *cols,
-                    size_t ncols, size_t nrows, struct expr_col *out,
-                    uint8_t *row_errs, struct werr *err);
+int expr_eval_batch(struct expr *e, const struct expr_col *cols, size_t ncols,
+                    size_t nrows, struct expr_col *out, uint8_t *row_errs,
+                    struct werr *err);
 
 /* Reads row `row` of a column into a value (strings borrowed from the
  * column): how a host reads a batch result one value at a time. */

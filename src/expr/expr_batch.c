@@ -152,8 +152,7 @@ eval_leaf(struct bctx *bx, const struct expr_node *n, struct bvec *v)
 
 /* Rows of `act` where vector c is non-NULL and (not) `want`. */
 static uint8_t *
-mask_where(struct bctx *bx, const uint8_t *act, const struct bvec *c,
-           bool want)
+mask_where(struct bctx *bx, const uint8_t *act, const struct bvec *c, bool want)
 {
     uint8_t *m = expr_scratch(&bx->cx, bx->nrows);
     const uint8_t *b = c->data;
@@ -194,8 +193,8 @@ eval_logic(struct bctx *bx, const struct expr_node *n, const uint8_t *act,
         uint8_t bd = rest[i] & !b->nulls[i] & (y[i] == decide);
 
         o[i] = (ad | bd) ? decide : !decide;
-        on[i] = (uint8_t)((!(ad | bd)) &
-                         (a->nulls[i] | (rest[i] & b->nulls[i])));
+        on[i] =
+            (uint8_t)((!(ad | bd)) & (a->nulls[i] | (rest[i] & b->nulls[i])));
     }
     out->nulls = on;
     return 0;
@@ -221,17 +220,16 @@ eval_cond(struct bctx *bx, const struct expr_node *n, const uint8_t *act,
     f = &e->vecs[n->a[2]->slot];
     cv = c->data;
     for (size_t i = 0; i < bx->nrows; i++)
-        out->owned_nulls[i] = c->nulls[i] | (cv[i] ? t->nulls[i]
-                                                   : f->nulls[i]);
+        out->owned_nulls[i] = c->nulls[i] | (cv[i] ? t->nulls[i] : f->nulls[i]);
     out->nulls = out->owned_nulls;
     /* A select per element size, so the common widths become a plain
      * (vectorizable) loop instead of a memcpy call per row. */
-#define SELECT(T)                                                           \
-    do {                                                                    \
-        const T *x = t->data, *y = f->data;                                 \
-        T *o = out->data;                                                   \
-        for (size_t i = 0; i < bx->nrows; i++)                              \
-            o[i] = cv[i] ? x[i] : y[i];                                     \
+#define SELECT(T)                                                              \
+    do {                                                                       \
+        const T *x = t->data, *y = f->data;                                    \
+        T *o = out->data;                                                      \
+        for (size_t i = 0; i < bx->nrows; i++)                                 \
+            o[i] = cv[i] ? x[i] : y[i];                                        \
     } while (0)
     switch (size) {
     case 1:
@@ -261,8 +259,9 @@ eval_cond(struct bctx *bx, const struct expr_node *n, const uint8_t *act,
 
 /* Any node without a typed loop: its scalar kernel, row by row. */
 int
-expr_batch_generic(struct bctx *bx, const struct expr_node *n, const uint8_t *act,
-             struct bvec *const *args, struct bvec *out)
+expr_batch_generic(struct bctx *bx, const struct expr_node *n,
+                   const uint8_t *act, struct bvec *const *args,
+                   struct bvec *out)
 {
     struct expr_value a[EXPR_MAX_ARGS], r;
     const uint8_t *ac = all_active(bx, act);

@@ -27,8 +27,7 @@
 
 #define FAILED EXPR_DT_EMPTY
 
-static int check_node(struct expr_compiler *c, struct expr_node *n,
-                      int mode);
+static int check_node(struct expr_compiler *c, struct expr_node *n, int mode);
 static int fold(struct expr_compiler *c, struct expr_node *n);
 
 /* Where a node sits: the whole expression, the operand of a cast, or
@@ -47,15 +46,13 @@ op_name(int op)
         [OP_BITAND] = "&", [OP_BITXOR] = "^", [OP_BITOR] = "|",
     };
 
-    return op > 0 && op < (int)(sizeof(names) / sizeof(names[0])) &&
-                   names[op]
+    return op > 0 && op < (int)(sizeof(names) / sizeof(names[0])) && names[op]
                ? names[op]
                : "?";
 }
 
-static int
-fail(struct expr_compiler *c, struct expr_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int fail(struct expr_compiler *c, struct expr_node *n, const char *fmt,
+                ...) __attribute__((format(printf, 3, 4)));
 
 static int
 fail(struct expr_compiler *c, struct expr_node *n, const char *fmt, ...)
@@ -190,8 +187,7 @@ numeric_common(const struct expr_type *a, const struct expr_type *b)
     if (x == EXPR_DT_R4 || y == EXPR_DT_R4) {
         enum expr_dt o = x == EXPR_DT_R4 ? y : x;
 
-        if (o == EXPR_DT_R4 ||
-            (expr_dt_is_int(o) && expr_dt_int_width(o) <= 2))
+        if (o == EXPR_DT_R4 || (expr_dt_is_int(o) && expr_dt_int_width(o) <= 2))
             return EXPR_DT_R4;
         return EXPR_DT_R8;
     }
@@ -251,9 +247,8 @@ coerce_numeric(struct expr_compiler *c, struct expr_node *n)
     if (dt == FAILED)
         return FAILED;
     for (int i = 0; i < 2; i++) {
-        struct expr_type t = dt == EXPR_DT_NUMERIC
-                                 ? as_numeric(&n->a[i]->type)
-                                 : expr_type_of(dt);
+        struct expr_type t = dt == EXPR_DT_NUMERIC ? as_numeric(&n->a[i]->type)
+                                                   : expr_type_of(dt);
 
         expr_coerce(c, n, i, &t);
     }
@@ -305,7 +300,8 @@ check_unary(struct expr_compiler *c, struct expr_node *n)
         if (!expr_dt_is_numeric(dt) || expr_dt_is_unsigned_int(dt))
             return fail(c, n,
                         "operator '-' needs a signed numeric operand, not "
-                        "%s", expr_dt_name(dt));
+                        "%s",
+                        expr_dt_name(dt));
         break;
     case OP_NOT:
         if (dt != EXPR_DT_BOOL)
@@ -331,12 +327,16 @@ check_arith(struct expr_compiler *c, struct expr_node *n)
     if (!expr_dt_is_numeric(a->dt) || !expr_dt_is_numeric(b->dt))
         return incompatible(c, n, op_name(n->op));
     if (n->op == OP_MOD && (!expr_dt_is_int(a->dt) || !expr_dt_is_int(b->dt)))
-        return fail(c, n, "operator '%%' needs integer operands, not %s and "
-                    "%s", expr_dt_name(a->dt), expr_dt_name(b->dt));
+        return fail(c, n,
+                    "operator '%%' needs integer operands, not %s and "
+                    "%s",
+                    expr_dt_name(a->dt), expr_dt_name(b->dt));
     dt = coerce_numeric(c, n);
     if (dt == FAILED)
-        return fail(c, n, "DT_UI8 and a signed integer need an explicit cast "
-                    "for operator '%s'", op_name(n->op));
+        return fail(c, n,
+                    "DT_UI8 and a signed integer need an explicit cast "
+                    "for operator '%s'",
+                    op_name(n->op));
     if (dt == EXPR_DT_NUMERIC)
         n->type = numeric_result(n->op, &n->a[0]->type, &n->a[1]->type);
     else
@@ -362,13 +362,11 @@ check_concat(struct expr_compiler *c, struct expr_node *n)
     enum expr_dt x = n->a[0]->type.dt, y = n->a[1]->type.dt;
 
     n->op = OP_CONCAT;
-    if (x == EXPR_DT_IMAGE || y == EXPR_DT_IMAGE ||
-        x == EXPR_DT_TEXT || y == EXPR_DT_TEXT || x == EXPR_DT_NTEXT ||
-        y == EXPR_DT_NTEXT) {
-        enum expr_dt blob = x == EXPR_DT_IMAGE || x == EXPR_DT_TEXT ||
-                                    x == EXPR_DT_NTEXT
-                                ? x
-                                : y;
+    if (x == EXPR_DT_IMAGE || y == EXPR_DT_IMAGE || x == EXPR_DT_TEXT ||
+        y == EXPR_DT_TEXT || x == EXPR_DT_NTEXT || y == EXPR_DT_NTEXT) {
+        enum expr_dt blob =
+            x == EXPR_DT_IMAGE || x == EXPR_DT_TEXT || x == EXPR_DT_NTEXT ? x
+                                                                          : y;
 
         if ((blob == EXPR_DT_IMAGE) != (x == y))
             return fail(c, n, "a concatenation can use only one BLOB type");
@@ -408,8 +406,8 @@ check_add(struct expr_compiler *c, struct expr_node *n)
 {
     enum expr_dt x = n->a[0]->type.dt, y = n->a[1]->type.dt;
 
-    if ((is_concat_operand(x) && (is_concat_operand(y) ||
-                                  expr_dt_is_date(y))) ||
+    if ((is_concat_operand(x) &&
+         (is_concat_operand(y) || expr_dt_is_date(y))) ||
         (expr_dt_is_date(x) && is_concat_operand(y)))
         return check_concat(c, n);
     return check_arith(c, n);
@@ -424,8 +422,10 @@ check_compare(struct expr_compiler *c, struct expr_node *n)
     n->type = expr_type_of(EXPR_DT_BOOL);
     if (expr_dt_is_numeric(a->dt) && expr_dt_is_numeric(b->dt)) {
         if (coerce_numeric(c, n) == FAILED)
-            return fail(c, n, "DT_UI8 and a signed integer need an explicit "
-                        "cast for operator '%s'", op_name(n->op));
+            return fail(c, n,
+                        "DT_UI8 and a signed integer need an explicit "
+                        "cast for operator '%s'",
+                        op_name(n->op));
         return 0;
     }
     if (expr_dt_is_string(a->dt) && expr_dt_is_string(b->dt))
@@ -434,8 +434,10 @@ check_compare(struct expr_compiler *c, struct expr_node *n)
         struct expr_type t = date_common(a, b);
 
         if (t.dt == FAILED)
-            return fail(c, n, "a time (%s) cannot be compared with a date "
-                        "(%s)", expr_dt_name(a->dt), expr_dt_name(b->dt));
+            return fail(c, n,
+                        "a time (%s) cannot be compared with a date "
+                        "(%s)",
+                        expr_dt_name(a->dt), expr_dt_name(b->dt));
         expr_coerce(c, n, 0, &t);
         expr_coerce(c, n, 1, &t);
         return 0;
@@ -456,9 +458,10 @@ check_bitwise(struct expr_compiler *c, struct expr_node *n)
     if (!expr_dt_is_int(x) || !expr_dt_is_int(y))
         return incompatible(c, n, op_name(n->op));
     if (expr_dt_is_signed_int(x) != expr_dt_is_signed_int(y))
-        return fail(c, n, "operator '%s' needs both operands signed or both "
-                    "unsigned, not %s and %s", op_name(n->op),
-                    expr_dt_name(x), expr_dt_name(y));
+        return fail(c, n,
+                    "operator '%s' needs both operands signed or both "
+                    "unsigned, not %s and %s",
+                    op_name(n->op), expr_dt_name(x), expr_dt_name(y));
     dt = int_common(x, y);
     n->type = expr_type_of(dt);
     expr_coerce(c, n, 0, &n->type);
@@ -532,8 +535,9 @@ cond_type(const struct expr_type *x, const struct expr_type *y)
         t.length = x->length > y->length ? x->length : y->length;
         return t;
     }
-    if (x->dt == y->dt && (x->dt != EXPR_DT_TEXT || x->codepage == y->codepage)
-        && !expr_dt_is_numeric(x->dt))
+    if (x->dt == y->dt &&
+        (x->dt != EXPR_DT_TEXT || x->codepage == y->codepage) &&
+        !expr_dt_is_numeric(x->dt))
         return *x;
     return expr_type_of(FAILED);
 }
@@ -548,8 +552,10 @@ check_cond(struct expr_compiler *c, struct expr_node *n)
                     expr_dt_name(n->a[0]->type.dt));
     t = cond_type(&n->a[1]->type, &n->a[2]->type);
     if (t.dt == FAILED)
-        return fail(c, n, "the branches of '?:' have incompatible types %s "
-                    "and %s", expr_dt_name(n->a[1]->type.dt),
+        return fail(c, n,
+                    "the branches of '?:' have incompatible types %s "
+                    "and %s",
+                    expr_dt_name(n->a[1]->type.dt),
                     expr_dt_name(n->a[2]->type.dt));
     n->type = t;
     expr_coerce(c, n, 1, &t);
@@ -591,7 +597,8 @@ check_ref(struct expr_compiler *c, struct expr_node *n)
     const char *what = n->kind == N_VAR ? "variable" : "column";
 
     if (n->kind == N_COL && !(c->e->flags & EXPR_COLUMNS))
-        return fail(c, n, "column '%s' cannot be used here: only data flow "
+        return fail(c, n,
+                    "column '%s' cannot be used here: only data flow "
                     "expressions read columns (variables start with '@')",
                     n->ref.name ? n->ref.name : n->ref.lineage);
     werr_clear(&err);
@@ -639,8 +646,8 @@ fold(struct expr_compiler *c, struct expr_node *n)
     if (cx.truncated)
         expr_diag(c, n->pos, true, "the constant is truncated to length %d",
                   (int)n->type.length);
-    if (!v.null && (expr_dt_is_text(v.type.dt) ||
-                    expr_dt_is_binary(v.type.dt))) {
+    if (!v.null &&
+        (expr_dt_is_text(v.type.dt) || expr_dt_is_binary(v.type.dt))) {
         char *p = expr_arena_alloc(&e->arena, v.v.s.len + 1);
 
         if (v.v.s.len)
@@ -708,7 +715,8 @@ check_node(struct expr_compiler *c, struct expr_node *n, int mode)
         return check_ref(c, n);
     case N_NULL:
         if (n->type.dt == EXPR_DT_STR && mode == M_INNER)
-            return fail(c, n, "NULL(DT_STR, ...) can only be the whole "
+            return fail(c, n,
+                        "NULL(DT_STR, ...) can only be the whole "
                         "expression; use NULL(DT_WSTR, ...) inside one");
         n->kind = N_LIT;
         n->constant = true;
@@ -758,10 +766,12 @@ check_assign(struct expr_compiler *c)
         return -1;
     vt = &t->type;
     if (!expr_cast_legal(e->root->type.dt, vt->dt) ||
-        (expr_dt_is_numeric(vt->dt) != expr_dt_is_numeric(e->root->type.dt))
-        || (expr_dt_is_text(vt->dt) != expr_dt_is_text(e->root->type.dt)))
-        return fail(c, e->root, "a %s value cannot be assigned to %s, which "
-                    "is %s", expr_dt_name(e->root->type.dt), t->ref.name,
+        (expr_dt_is_numeric(vt->dt) != expr_dt_is_numeric(e->root->type.dt)) ||
+        (expr_dt_is_text(vt->dt) != expr_dt_is_text(e->root->type.dt)))
+        return fail(c, e->root,
+                    "a %s value cannot be assigned to %s, which "
+                    "is %s",
+                    expr_dt_name(e->root->type.dt), t->ref.name,
                     expr_dt_name(vt->dt));
     memset(&holder, 0, sizeof(holder));
     holder.a[0] = e->root;

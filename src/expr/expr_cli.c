@@ -128,9 +128,8 @@ parse_type(const char *s, struct expr_type *t, struct werr *err)
     *t = expr_type_of(dt);
     if (dt == EXPR_DT_NUMERIC) {
         t->precision = (uint8_t)(np > 0 && p[0] > 0 && p[0] <= 38 ? p[0] : 38);
-        t->scale = (uint8_t)(np > 1 && p[1] >= 0 && p[1] <= t->precision
-                                 ? p[1]
-                                 : 0);
+        t->scale =
+            (uint8_t)(np > 1 && p[1] >= 0 && p[1] <= t->precision ? p[1] : 0);
     } else if (dt == EXPR_DT_DECIMAL) {
         t->precision = 29;
         t->scale = (uint8_t)(np > 0 && p[0] >= 0 && p[0] <= 28 ? p[0] : 0);
@@ -138,8 +137,8 @@ parse_type(const char *s, struct expr_type *t, struct werr *err)
                dt == EXPR_DT_DBTIMESTAMPOFFSET) {
         t->scale = (uint8_t)(np > 0 && p[0] >= 0 && p[0] <= 7 ? p[0] : 7);
     } else if (dt == EXPR_DT_STR) {
-        t->codepage = (uint16_t)(np > 0 && p[0] > 0 && p[0] < 65536 ? p[0]
-                                                                    : 1252);
+        t->codepage =
+            (uint16_t)(np > 0 && p[0] > 0 && p[0] < 65536 ? p[0] : 1252);
     }
     return 0;
 }
@@ -261,12 +260,10 @@ expr_main(int argc, char **argv)
 
     memset(&conf, 0, sizeof(conf));
     memset(&host, 0, sizeof(host));
-    rc = wopt_parse(options, &conf, "WEIR_EXPR", usage, argc, argv, &pos,
-                    &err);
+    rc = wopt_parse(options, &conf, "WEIR_EXPR", usage, argc, argv, &pos, &err);
     if (rc != 0) {
         if (rc < 0)
-            fprintf(stderr, "weir expr: %s (see weir expr --help)\n",
-                    err.msg);
+            fprintf(stderr, "weir expr: %s (see weir expr --help)\n", err.msg);
         rc = rc < 0 ? werr_exit_code(WERR_INVALID) : 0;
         goto out;
     }
@@ -284,8 +281,7 @@ expr_main(int argc, char **argv)
         if (parse_var(conf.vars[i], &host.vars[i], &err) < 0)
             break;
     }
-    if (host.nvars < n || (conf.now && parse_now(conf.now, &host, &err) < 0))
-    {
+    if (host.nvars < n || (conf.now && parse_now(conf.now, &host, &err) < 0)) {
         fprintf(stderr, "weir expr: %s\n", err.msg);
         rc = werr_exit_code(err.code);
         goto out;

@@ -102,8 +102,7 @@ static int
 bad_text(struct ectx *cx, const struct expr_node *n, struct expr_sv s,
          const struct expr_type *to)
 {
-    return expr_fail(cx, n, EXPR_ROW_ERROR,
-                     "cannot convert \"%.*s\" to %s",
+    return expr_fail(cx, n, EXPR_ROW_ERROR, "cannot convert \"%.*s\" to %s",
                      (int)(s.len > 60 ? 60 : s.len), s.p, dtn(to));
 }
 
@@ -152,8 +151,8 @@ static double
 ticks_to_ole(int64_t ticks)
 {
     int64_t days = ticks / EXPR_TICKS_PER_DAY;
-    double frac = (double)(ticks % EXPR_TICKS_PER_DAY) /
-                  (double)EXPR_TICKS_PER_DAY;
+    double frac =
+        (double)(ticks % EXPR_TICKS_PER_DAY) / (double)EXPR_TICKS_PER_DAY;
 
     days -= OLE_EPOCH_DAYS;
     return days < 0 ? (double)days - frac : (double)days + frac;
@@ -196,9 +195,8 @@ int_from_double(struct ectx *cx, const struct expr_node *n,
 }
 
 static int
-to_int(struct ectx *cx, const struct expr_node *n,
-       const struct expr_value *in, const struct expr_type *to,
-       struct expr_value *out)
+to_int(struct ectx *cx, const struct expr_node *n, const struct expr_value *in,
+       const struct expr_type *to, struct expr_value *out)
 {
     enum expr_dt dt = in->type.dt;
     expr_i128 m;
@@ -242,14 +240,13 @@ value_to_double(const struct expr_value *in)
         return ticks_to_ole(in->v.t);
     default:
         return expr_dt_is_unsigned_int(in->type.dt) ? (double)in->v.u
-                                                     : (double)in->v.i;
+                                                    : (double)in->v.i;
     }
 }
 
 static int
-to_real(struct ectx *cx, const struct expr_node *n,
-        const struct expr_value *in, const struct expr_type *to,
-        struct expr_value *out)
+to_real(struct ectx *cx, const struct expr_node *n, const struct expr_value *in,
+        const struct expr_type *to, struct expr_value *out)
 {
     double d;
 
@@ -279,9 +276,8 @@ to_real(struct ectx *cx, const struct expr_node *n,
 /* ------------------------------------------------------------ decimals */
 
 static int
-to_dec(struct ectx *cx, const struct expr_node *n,
-       const struct expr_value *in, const struct expr_type *to,
-       struct expr_value *out)
+to_dec(struct ectx *cx, const struct expr_node *n, const struct expr_value *in,
+       const struct expr_type *to, struct expr_value *out)
 {
     enum expr_dt dt = in->type.dt;
     int target = to->dt == EXPR_DT_CY ? 4 : to->scale, scale;
@@ -308,9 +304,8 @@ to_dec(struct ectx *cx, const struct expr_node *n,
         out->v.i = (int64_t)m;
         return 0;
     }
-    if (to->dt == EXPR_DT_DECIMAL
-            ? (m < 0 ? -m : m) >= ((expr_i128)1 << 96)
-            : !expr_dec_fits(m, to->precision))
+    if (to->dt == EXPR_DT_DECIMAL ? (m < 0 ? -m : m) >= ((expr_i128)1 << 96)
+                                  : !expr_dec_fits(m, to->precision))
         return out_of_range(cx, n, in, to);
     out->v.dec = m;
     return 0;
@@ -319,9 +314,8 @@ to_dec(struct ectx *cx, const struct expr_node *n,
 /* ------------------------------------------------------------- Boolean */
 
 static int
-to_bool(struct ectx *cx, const struct expr_node *n,
-        const struct expr_value *in, const struct expr_type *to,
-        struct expr_value *out)
+to_bool(struct ectx *cx, const struct expr_node *n, const struct expr_value *in,
+        const struct expr_type *to, struct expr_value *out)
 {
     expr_i128 m;
     int scale;
@@ -358,7 +352,7 @@ static int64_t
 trunc_frac(int64_t t, int digits)
 {
     static const int64_t unit[8] = {10000000, 1000000, 100000, 10000,
-                                    1000, 100, 10, 1};
+                                    1000,     100,     10,     1};
     int64_t u = unit[digits < 0 ? 0 : digits > 7 ? 7 : digits];
 
     return t - t % u;
@@ -390,17 +384,16 @@ date_from_date(struct ectx *cx, const struct expr_node *n,
 }
 
 static int
-to_date(struct ectx *cx, const struct expr_node *n,
-        const struct expr_value *in, const struct expr_type *to,
-        struct expr_value *out)
+to_date(struct ectx *cx, const struct expr_node *n, const struct expr_value *in,
+        const struct expr_type *to, struct expr_value *out)
 {
     int64_t t;
     int offset = 0, min_year = 1;
     bool has = false;
 
     if (expr_dt_is_text(in->type.dt)) {
-        if (expr_date_parse(in->v.s.p, in->v.s.len, to->dt, &t, &offset,
-                            &has) < 0)
+        if (expr_date_parse(in->v.s.p, in->v.s.len, to->dt, &t, &offset, &has) <
+            0)
             return bad_text(cx, n, in->v.s, to);
         if (has && to->dt != EXPR_DT_DBTIMESTAMPOFFSET) {
             t -= (int64_t)offset * 60 * EXPR_TICKS_PER_SEC; /* to UTC */
@@ -497,7 +490,7 @@ parse_guid(struct expr_sv s, struct expr_guid *g)
 static void
 guid_swap(const uint8_t *in, uint8_t *out)
 {
-    static const int order[16] = {3, 2, 1, 0, 5, 4, 7, 6,
+    static const int order[16] = {3, 2, 1,  0,  5,  4,  7,  6,
                                   8, 9, 10, 11, 12, 13, 14, 15};
 
     for (int i = 0; i < 16; i++)
@@ -505,9 +498,8 @@ guid_swap(const uint8_t *in, uint8_t *out)
 }
 
 static int
-to_guid(struct ectx *cx, const struct expr_node *n,
-        const struct expr_value *in, const struct expr_type *to,
-        struct expr_value *out)
+to_guid(struct ectx *cx, const struct expr_node *n, const struct expr_value *in,
+        const struct expr_type *to, struct expr_value *out)
 {
     if (in->type.dt == EXPR_DT_GUID) {
         out->v.guid = in->v.guid;
@@ -604,7 +596,8 @@ truncated(struct ectx *cx, const struct expr_node *n,
     if (cx->e->flags & EXPR_TRUNCATE_ERROR)
         return expr_fail(cx, n, EXPR_ROW_TRUNCATED,
                          "the value is truncated by the cast to %s of "
-                         "length %d", dtn(to), (int)to->length);
+                         "length %d",
+                         dtn(to), (int)to->length);
     cx->truncated = true;
     return 0;
 }
@@ -709,8 +702,7 @@ fmt_small(const struct expr_value *v, char *buf, size_t size)
     if (expr_dt_is_signed_int(dt))
         return (size_t)snprintf(buf, size, "%lld", (long long)v->v.i);
     if (expr_dt_is_unsigned_int(dt))
-        return (size_t)snprintf(buf, size, "%llu",
-                                (unsigned long long)v->v.u);
+        return (size_t)snprintf(buf, size, "%llu", (unsigned long long)v->v.u);
     if (dt == EXPR_DT_R4 || dt == EXPR_DT_R8)
         return fmt_real(v->v.r, dt == EXPR_DT_R4, buf, size);
     if (dt == EXPR_DT_CY)
@@ -768,17 +760,16 @@ fit_length(const struct expr_type *to, struct expr_sv s, size_t max)
 }
 
 static int
-to_text(struct ectx *cx, const struct expr_node *n,
-        const struct expr_value *in, const struct expr_type *to,
-        struct expr_value *out)
+to_text(struct ectx *cx, const struct expr_node *n, const struct expr_value *in,
+        const struct expr_type *to, struct expr_value *out)
 {
     struct expr_sv s;
     size_t keep;
 
     if (expr_to_text(cx, n, in, &s) < 0)
         return -1;
-    if ((to->dt == EXPR_DT_STR || to->dt == EXPR_DT_TEXT) &&
-        to->codepage && !expr_is_ascii(s.p, s.len)) {
+    if ((to->dt == EXPR_DT_STR || to->dt == EXPR_DT_TEXT) && to->codepage &&
+        !expr_is_ascii(s.p, s.len)) {
         size_t i = 0;
 
         while (i < s.len) {
@@ -787,12 +778,11 @@ to_text(struct ectx *cx, const struct expr_node *n,
             if (!expr_codepage_has(to->codepage, cp))
                 return expr_fail(cx, n, EXPR_ROW_ERROR,
                                  "character U+%04X cannot be represented in "
-                                 "code page %d", (unsigned)cp,
-                                 (int)to->codepage);
+                                 "code page %d",
+                                 (unsigned)cp, (int)to->codepage);
         }
     }
-    if (expr_dt_is_string(to->dt) && to->length > 0 && n &&
-        n->explicit_cast) {
+    if (expr_dt_is_string(to->dt) && to->length > 0 && n && n->explicit_cast) {
         keep = fit_length(to, s, (size_t)to->length);
         if (keep < s.len) {
             if (truncated(cx, n, to) < 0)
@@ -874,13 +864,14 @@ expr_value_parse(const char *text, size_t len, const struct expr_type *t,
         return 0;
     }
     if (!expr_cast_legal(EXPR_DT_WSTR, t->dt) || expr_dt_is_binary(t->dt))
-        return werr_set(err, WERR_INVALID, "%s values cannot be given as "
-                        "text", expr_dt_name(t->dt));
+        return werr_set(err, WERR_INVALID,
+                        "%s values cannot be given as "
+                        "text",
+                        expr_dt_name(t->dt));
     if (expr_convert(&cx, NULL, &in, t, out) < 0) {
         expr_arena_release(&e.scratch);
         return werr_set(err, WERR_INVALID, "\"%.*s\" is not a valid %s value",
-                        (int)(len > 60 ? 60 : len), text,
-                        expr_dt_name(t->dt));
+                        (int)(len > 60 ? 60 : len), text, expr_dt_name(t->dt));
     }
     expr_arena_release(&e.scratch);
     return 0;

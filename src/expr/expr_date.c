@@ -61,8 +61,7 @@ leap(int y)
 static int
 month_days(int y, int m)
 {
-    static const int md[] = {31, 28, 31, 30, 31, 30,
-                             31, 31, 30, 31, 30, 31};
+    static const int md[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
     return m == 2 && leap(y) ? 29 : md[m - 1];
 }
@@ -86,21 +85,21 @@ static const struct {
     const char *name;
     int part;
 } part_names[] = {
-    {"year", DP_YEAR},         {"yy", DP_YEAR},
-    {"yyyy", DP_YEAR},         {"quarter", DP_QUARTER},
-    {"qq", DP_QUARTER},        {"q", DP_QUARTER},
-    {"month", DP_MONTH},       {"mm", DP_MONTH},
-    {"m", DP_MONTH},           {"dayofyear", DP_DAYOFYEAR},
-    {"dy", DP_DAYOFYEAR},      {"y", DP_DAYOFYEAR},
-    {"day", DP_DAY},           {"dd", DP_DAY},
-    {"d", DP_DAY},             {"week", DP_WEEK},
-    {"wk", DP_WEEK},           {"ww", DP_WEEK},
-    {"weekday", DP_WEEKDAY},   {"dw", DP_WEEKDAY},
-    {"w", DP_WEEKDAY},         {"hour", DP_HOUR},
-    {"hh", DP_HOUR},           {"minute", DP_MINUTE},
-    {"mi", DP_MINUTE},         {"n", DP_MINUTE},
-    {"second", DP_SECOND},     {"ss", DP_SECOND},
-    {"s", DP_SECOND},          {"millisecond", DP_MILLISECOND},
+    {"year", DP_YEAR},       {"yy", DP_YEAR},
+    {"yyyy", DP_YEAR},       {"quarter", DP_QUARTER},
+    {"qq", DP_QUARTER},      {"q", DP_QUARTER},
+    {"month", DP_MONTH},     {"mm", DP_MONTH},
+    {"m", DP_MONTH},         {"dayofyear", DP_DAYOFYEAR},
+    {"dy", DP_DAYOFYEAR},    {"y", DP_DAYOFYEAR},
+    {"day", DP_DAY},         {"dd", DP_DAY},
+    {"d", DP_DAY},           {"week", DP_WEEK},
+    {"wk", DP_WEEK},         {"ww", DP_WEEK},
+    {"weekday", DP_WEEKDAY}, {"dw", DP_WEEKDAY},
+    {"w", DP_WEEKDAY},       {"hour", DP_HOUR},
+    {"hh", DP_HOUR},         {"minute", DP_MINUTE},
+    {"mi", DP_MINUTE},       {"n", DP_MINUTE},
+    {"second", DP_SECOND},   {"ss", DP_SECOND},
+    {"s", DP_SECOND},        {"millisecond", DP_MILLISECOND},
     {"ms", DP_MILLISECOND},
 };
 
@@ -285,8 +284,7 @@ digits(struct cursor *c, int max, int *count)
     int64_t v = 0;
     int n = 0;
 
-    while (c->i < c->len && n < max && c->s[c->i] >= '0' &&
-           c->s[c->i] <= '9') {
+    while (c->i < c->len && n < max && c->s[c->i] >= '0' && c->s[c->i] <= '9') {
         v = v * 10 + (c->s[c->i++] - '0');
         n++;
     }
@@ -374,8 +372,8 @@ parse_time(struct cursor *c, int64_t *tod)
     }
     if (h > 23 || mi > 59 || s > 59)
         return -1;
-    *tod = h * TICKS_PER_HOUR + mi * TICKS_PER_MIN + s * EXPR_TICKS_PER_SEC +
-           frac;
+    *tod =
+        h * TICKS_PER_HOUR + mi * TICKS_PER_MIN + s * EXPR_TICKS_PER_SEC + frac;
     return 0;
 }
 
@@ -492,13 +490,12 @@ fmt_date(int64_t ticks, char *buf)
 static size_t
 fmt_time(int64_t ticks, int frac_digits, char sep, char *buf)
 {
-    int64_t tod = ticks - floordiv(ticks, EXPR_TICKS_PER_DAY) *
-                              EXPR_TICKS_PER_DAY;
+    int64_t tod =
+        ticks - floordiv(ticks, EXPR_TICKS_PER_DAY) * EXPR_TICKS_PER_DAY;
     int64_t f = tod % EXPR_TICKS_PER_SEC;
     size_t n;
 
-    n = (size_t)snprintf(buf, 16, "%02d:%02d:%02d",
-                         (int)(tod / TICKS_PER_HOUR),
+    n = (size_t)snprintf(buf, 16, "%02d:%02d:%02d", (int)(tod / TICKS_PER_HOUR),
                          (int)(tod / TICKS_PER_MIN % 60),
                          (int)(tod / EXPR_TICKS_PER_SEC % 60));
     if (frac_digits > 0) {
@@ -517,8 +514,8 @@ fmt_time(int64_t ticks, int frac_digits, char sep, char *buf)
 size_t
 expr_date_format(const struct expr_value *v, char *buf)
 {
-    int64_t t = v->type.dt == EXPR_DT_DBTIMESTAMPOFFSET ? v->v.dto.ticks
-                                                         : v->v.t;
+    int64_t t =
+        v->type.dt == EXPR_DT_DBTIMESTAMPOFFSET ? v->v.dto.ticks : v->v.t;
     int scale = v->type.scale > 7 ? 7 : v->type.scale;
     size_t n;
 
@@ -550,8 +547,8 @@ expr_date_format(const struct expr_value *v, char *buf)
         int off = v->v.dto.offset, a = off < 0 ? -off : off;
 
         n += fmt_time(t, scale, '.', buf + n);
-        n += (size_t)snprintf(buf + n, 12, " %c%02d:%02d",
-                              off < 0 ? '-' : '+', a / 60, a % 60);
+        n += (size_t)snprintf(buf + n, 12, " %c%02d:%02d", off < 0 ? '-' : '+',
+                              a / 60, a % 60);
         break;
     }
     default: /* DT_DATE */

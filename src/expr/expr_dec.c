@@ -57,7 +57,7 @@ const expr_i128 expr_pow10[39] = {
     E19 * 10000000000000000ULL,
     E19 * 100000000000000000ULL,
     E19 * 1000000000000000000ULL,
-    E19 * E19,
+    E19 *E19,
 };
 
 static expr_i128
@@ -117,6 +117,33 @@ expr_dec_rescale(expr_i128 m, int from, int to, expr_i128 *out)
     return 0;
 }
 
+/* An optional exponent E[+-]digits at s[*i]; its value is clamped so a
+ * silly exponent cannot overflow (it fails the range checks instead). */
+static int
+parse_exponent(const char *s, size_t len, size_t *pi, long *exp)
+{
+    size_t i = *pi;
+    bool neg = false, digits = false;
+
+    *exp = 0;
+    if (i >= len || (s[i] != 'e' && s[i] != 'E'))
+        return 0;
+    i++;
+    if (i < len && (s[i] == '+' || s[i] == '-'))
+        neg = s[i++] == '-';
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        digits = true;
+        if (*exp < 1000)
+            *exp = *exp * 10 + (s[i] - '0');
+    }
+    if (!digits)
+        return -1;
+    if (neg)
+        *exp = -*exp;
+    *pi = i;
+    return 0;
+}
+
 int
 expr_dec_parse(const char *s, size_t len, expr_i128 *m, int *scale,
                int *precision)
@@ -148,25 +175,7 @@ expr_dec_parse(const char *s, size_t len, expr_i128 *m, int *scale,
         if (dot)
             sc++;
     }
-    if (!any)
-        return -1;
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        bool eneg = false, edig = false;
-
-        i++;
-        if (i < len && (s[i] == '+' || s[i] == '-'))
-            eneg = s[i++] == '-';
-        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-            edig = true;
-            if (exp < 1000)
-                exp = exp * 10 + (s[i] - '0');
-        }
-        if (!edig)
-            return -1;
-        if (eneg)
-            exp = -exp;
-    }
-    if (i != len)
+    if (!any || parse_exponent(s, len, &i, &exp) < 0 || i != len)
         return -1;
     sc -= (int)exp;
     if (sc < 0) {

@@ -56,9 +56,8 @@ expr_compile(const char *text, size_t len, const struct expr_opts *opts,
     c.err = err;
     werr_clear(err);
     if (memchr(text, '\0', len)) {
-        expr_diag(&c, (uint32_t)((const char *)memchr(text, '\0', len) -
-                                 text), false,
-                  "the expression contains a NUL character");
+        expr_diag(&c, (uint32_t)((const char *)memchr(text, '\0', len) - text),
+                  false, "the expression contains a NUL character");
         goto fail;
     }
     if (expr_lex(&c) < 0 || expr_parse(&c) < 0 || expr_check(&c) < 0)
@@ -129,9 +128,9 @@ expr_fail(struct ectx *cx, const struct expr_node *n, enum expr_row_err kind,
     if (!n || cx->folding || !cx->e->text)
         return werr_set(cx->err, WERR_INVALID, "%s", msg);
     expr_position(cx->e->text, cx->e->len, n->pos, &line, &col);
-    return werr_set(cx->err, WERR_INVALID, "%d:%d: %s in \"%.*s%s\"", line,
-                    col, msg, cx->e->len > 60 ? 57 : (int)cx->e->len,
-                    cx->e->text, cx->e->len > 60 ? "..." : "");
+    return werr_set(cx->err, WERR_INVALID, "%d:%d: %s in \"%.*s%s\"", line, col,
+                    msg, cx->e->len > 60 ? 57 : (int)cx->e->len, cx->e->text,
+                    cx->e->len > 60 ? "..." : "");
 }
 
 void
@@ -160,7 +159,8 @@ expr_scratch_str(struct ectx *cx, const struct expr_node *n, size_t bytes)
     if (bytes > cx->e->max_string) {
         expr_fail(cx, n, EXPR_ROW_ERROR,
                   "the string result (%zu bytes) is larger than the %zu-byte "
-                  "limit", bytes, cx->e->max_string);
+                  "limit",
+                  bytes, cx->e->max_string);
         return NULL;
     }
     return expr_arena_alloc(&cx->e->scratch, bytes ? bytes : 1);
@@ -169,8 +169,8 @@ expr_scratch_str(struct ectx *cx, const struct expr_node *n, size_t bytes)
 /* ------------------------------------------------------------ vectors */
 
 void
-expr_vec_load(const struct expr_type *t, const void *data,
-              const uint8_t *nulls, size_t row, struct expr_value *out)
+expr_vec_load(const struct expr_type *t, const void *data, const uint8_t *nulls,
+              size_t row, struct expr_value *out)
 {
     out->type = *t;
     out->null = nulls && nulls[row];
@@ -317,8 +317,8 @@ eval_var(struct ectx *cx, const struct expr_node *n, struct expr_value *out)
     memset(&v, 0, sizeof(v));
     werr_clear(&err);
     if (!h->get || h->get(h->ctx, n->bind.handle, &v, &err) < 0)
-        return expr_fail(cx, n, EXPR_ROW_ERROR, "reading %s: %s",
-                         n->ref.name, err.msg[0] ? err.msg : "no value");
+        return expr_fail(cx, n, EXPR_ROW_ERROR, "reading %s: %s", n->ref.name,
+                         err.msg[0] ? err.msg : "no value");
     if (v.type.dt == n->type.dt || v.null) {
         *out = v;
         out->type = n->type;
@@ -343,16 +343,14 @@ eval_col(struct ectx *cx, const struct expr_node *n, struct expr_value *out)
         return expr_fail(cx, n, EXPR_ROW_ERROR,
                          "column '%s' is %s, not %s as compiled",
                          n->ref.name ? n->ref.name : n->ref.lineage,
-                         expr_dt_name(col->type.dt),
-                         expr_dt_name(n->type.dt));
+                         expr_dt_name(col->type.dt), expr_dt_name(n->type.dt));
     expr_vec_load(&n->type, col->data, col->nulls, cx->row, out);
     return 0;
 }
 
 /* && and || with their truth tables; the right side only when needed. */
 static int
-eval_logic(struct ectx *cx, const struct expr_node *n,
-           struct expr_value *out)
+eval_logic(struct ectx *cx, const struct expr_node *n, struct expr_value *out)
 {
     struct expr_value a, b;
     bool decide = n->kind == N_OR; /* the value that settles it */
@@ -429,8 +427,8 @@ expr_eval_node(struct ectx *cx, const struct expr_node *n,
 }
 
 int
-expr_eval(struct expr *e, const struct expr_col *cols, size_t ncols,
-          size_t row, struct expr_value *out, struct werr *err)
+expr_eval(struct expr *e, const struct expr_col *cols, size_t ncols, size_t row,
+          struct expr_value *out, struct werr *err)
 {
     struct ectx cx;
 

@@ -77,8 +77,8 @@ arg_error(struct ectx *cx, const struct expr_node *n, const char *fmt,
 static int
 overflow(struct ectx *cx, const struct expr_node *n, const char *fn)
 {
-    return expr_fail(cx, n, EXPR_ROW_ERROR,
-                     "%s overflows %s", fn, expr_dt_name(n->type.dt));
+    return expr_fail(cx, n, EXPR_ROW_ERROR, "%s overflows %s", fn,
+                     expr_dt_name(n->type.dt));
 }
 
 static void
@@ -228,8 +228,8 @@ k_round(struct ectx *cx, const struct expr_node *n, const struct expr_value *a,
 }
 
 static int
-k_real1(struct ectx *cx, const struct expr_node *n,
-        const struct expr_value *a, struct expr_value *out)
+k_real1(struct ectx *cx, const struct expr_node *n, const struct expr_value *a,
+        struct expr_value *out)
 {
     double x = a->v.r, r;
 
@@ -387,9 +387,10 @@ k_left_right(struct ectx *cx, const struct expr_node *n,
     int64_t k = a[1].v.i;
 
     if (k < 0)
-        return arg_error(cx, n, n->op == F_LEFT
-                                    ? "LEFT count %lld must not be negative"
-                                    : "RIGHT count %lld must not be negative",
+        return arg_error(cx, n,
+                         n->op == F_LEFT
+                             ? "LEFT count %lld must not be negative"
+                             : "RIGHT count %lld must not be negative",
                          (long long)k);
     if (n->op == F_LEFT) {
         set_str(out, s, expr_utf16_offset(s, len, (size_t)k));
@@ -443,8 +444,10 @@ k_findstring(struct ectx *cx, const struct expr_node *n,
     int64_t occ = a[2].v.i;
 
     if (occ < 1)
-        return arg_error(cx, n, "FINDSTRING occurrence %lld must be 1 or "
-                         "more", (long long)occ);
+        return arg_error(cx, n,
+                         "FINDSTRING occurrence %lld must be 1 or "
+                         "more",
+                         (long long)occ);
     out->v.i = 0;
     if (a[1].v.s.len == 0)
         return 0;
@@ -690,10 +693,9 @@ date_part(struct ectx *cx, const struct expr_node *n,
     if (part < 0) {
         part = expr_date_part(a->v.s.p, a->v.s.len);
         if (part < 0)
-            return expr_fail(cx, n, EXPR_ROW_ERROR,
-                             "unknown date part \"%.*s\"",
-                             (int)(a->v.s.len > 20 ? 20 : a->v.s.len),
-                             a->v.s.p);
+            return expr_fail(
+                cx, n, EXPR_ROW_ERROR, "unknown date part \"%.*s\"",
+                (int)(a->v.s.len > 20 ? 20 : a->v.s.len), a->v.s.p);
     }
     return part;
 }
@@ -776,8 +778,8 @@ k_getdate(struct ectx *cx, const struct expr_node *n,
 /* --------------------------------------------------------------- NULLs */
 
 static int
-k_isnull(struct ectx *cx, const struct expr_node *n,
-         const struct expr_value *a, struct expr_value *out)
+k_isnull(struct ectx *cx, const struct expr_node *n, const struct expr_value *a,
+         struct expr_value *out)
 {
     out->null = false;
     out->v.b = a->null;
@@ -800,8 +802,8 @@ bad_arg(struct expr_compiler *c, struct expr_node *n, int i, const char *need)
 {
     n->type = expr_type_of(EXPR_DT_EMPTY);
     return expr_diag(c, n->a[i]->off, false,
-                     "argument %d of %s must be %s, not %s", i + 1,
-                     n->name, need, expr_dt_name(n->a[i]->type.dt));
+                     "argument %d of %s must be %s, not %s", i + 1, n->name,
+                     need, expr_dt_name(n->a[i]->type.dt));
 }
 
 /* A string argument: DT_STR and DT_WSTR become DT_WSTR. */
@@ -853,8 +855,8 @@ static int
 want_date(struct expr_compiler *c, struct expr_node *n, int i, bool offset)
 {
     enum expr_dt dt = n->a[i]->type.dt;
-    struct expr_type t = expr_type_of(offset ? EXPR_DT_DBTIMESTAMPOFFSET
-                                             : EXPR_DT_DBTIMESTAMP2);
+    struct expr_type t =
+        expr_type_of(offset ? EXPR_DT_DBTIMESTAMPOFFSET : EXPR_DT_DBTIMESTAMP2);
 
     if (!expr_dt_is_date(dt) && !expr_dt_is_string(dt))
         return bad_arg(c, n, i, "a date");
@@ -885,8 +887,7 @@ want_part(struct expr_compiler *c, struct expr_node *n)
                              "month, dayofyear, day, week, weekday, hour, "
                              "minute, second, millisecond or their "
                              "abbreviations)",
-                             (int)(a->lit.v.s.len > 20 ? 20
-                                                       : a->lit.v.s.len),
+                             (int)(a->lit.v.s.len > 20 ? 20 : a->lit.v.s.len),
                              a->lit.v.s.p);
         }
     }

@@ -165,14 +165,44 @@ enum op {
 };
 
 enum func_id {
-    F_ABS, F_CEILING, F_EXP, F_FLOOR, F_LN, F_LOG, F_POWER, F_ROUND,
-    F_SIGN, F_SQUARE, F_SQRT,
-    F_CODEPOINT, F_FINDSTRING, F_HEX, F_LEFT, F_LEN, F_LOWER, F_LTRIM,
-    F_REPLACE, F_REPLICATE, F_REVERSE, F_RIGHT, F_RTRIM, F_SUBSTRING,
-    F_TOKEN, F_TOKENCOUNT, F_TRIM, F_UPPER,
-    F_DATEADD, F_DATEDIFF, F_DATEPART, F_DAY, F_GETDATE, F_GETUTCDATE,
-    F_MONTH, F_YEAR,
-    F_ISNULL, F_REPLACENULL,
+    F_ABS,
+    F_CEILING,
+    F_EXP,
+    F_FLOOR,
+    F_LN,
+    F_LOG,
+    F_POWER,
+    F_ROUND,
+    F_SIGN,
+    F_SQUARE,
+    F_SQRT,
+    F_CODEPOINT,
+    F_FINDSTRING,
+    F_HEX,
+    F_LEFT,
+    F_LEN,
+    F_LOWER,
+    F_LTRIM,
+    F_REPLACE,
+    F_REPLICATE,
+    F_REVERSE,
+    F_RIGHT,
+    F_RTRIM,
+    F_SUBSTRING,
+    F_TOKEN,
+    F_TOKENCOUNT,
+    F_TRIM,
+    F_UPPER,
+    F_DATEADD,
+    F_DATEDIFF,
+    F_DATEPART,
+    F_DAY,
+    F_GETDATE,
+    F_GETUTCDATE,
+    F_MONTH,
+    F_YEAR,
+    F_ISNULL,
+    F_REPLACENULL,
     F_COUNT
 };
 
@@ -197,21 +227,21 @@ typedef int (*expr_bkern)(struct bctx *bx, const struct expr_node *n,
 
 struct expr_node {
     enum node_kind kind;
-    int op;        /* enum op, enum func_id */
+    int op; /* enum op, enum func_id */
     int nargs;
     bool constant; /* no variable, column or clock below: foldable */
     bool nulls_in; /* the kernel sees NULL arguments (ISNULL...) */
     bool explicit_cast;
-    int part;      /* date part known at compile time, or -1 */
-    int height;    /* of the subtree, bounded by EXPR_MAX_DEPTH */
+    int part;   /* date part known at compile time, or -1 */
+    int height; /* of the subtree, bounded by EXPR_MAX_DEPTH */
     struct expr_type type;
     uint32_t off, len; /* the source span */
     uint32_t pos;      /* where messages point: the operator, the name */
     struct expr_node *a[EXPR_MAX_ARGS];
-    struct expr_value lit;      /* N_LIT */
-    struct expr_ref ref;        /* N_VAR, N_COL */
-    struct expr_binding bind;   /* N_VAR, N_COL */
-    const char *name;           /* N_CALL: the name as written */
+    struct expr_value lit;    /* N_LIT */
+    struct expr_ref ref;      /* N_VAR, N_COL */
+    struct expr_binding bind; /* N_VAR, N_COL */
+    const char *name;         /* N_CALL: the name as written */
     expr_kern kern;
     expr_bkern bkern;
     int slot; /* batch vector */
@@ -334,8 +364,17 @@ void expr_civil_from_days(int64_t days, int *y, int *m, int *d);
 bool expr_date_valid(int y, int m, int d);
 
 enum date_part {
-    DP_YEAR, DP_QUARTER, DP_MONTH, DP_DAYOFYEAR, DP_DAY, DP_WEEK,
-    DP_WEEKDAY, DP_HOUR, DP_MINUTE, DP_SECOND, DP_MILLISECOND
+    DP_YEAR,
+    DP_QUARTER,
+    DP_MONTH,
+    DP_DAYOFYEAR,
+    DP_DAY,
+    DP_WEEK,
+    DP_WEEKDAY,
+    DP_HOUR,
+    DP_MINUTE,
+    DP_SECOND,
+    DP_MILLISECOND
 };
 /* Looks up a date part name or abbreviation ("yyyy", "qq", "Hh"...),
  * case-insensitively; -1 if unknown. */
@@ -351,8 +390,8 @@ int expr_date_diff(int64_t a, int64_t b, int part, int64_t *out);
  * "2024-03-15 10:20:30.1234567", US "3/15/2024 10:20 PM", times
  * "10:20:30", an optional offset " +05:30".  The ticks are local; offset
  * is set (minutes) when the string has one.  -1 if malformed. */
-int expr_date_parse(const char *s, size_t len, enum expr_dt dt,
-                    int64_t *ticks, int *offset, bool *has_offset);
+int expr_date_parse(const char *s, size_t len, enum expr_dt dt, int64_t *ticks,
+                    int *offset, bool *has_offset);
 /* Formats a date value as a cast to DT_WSTR does; returns the length
  * (buf at least 48 bytes). */
 size_t expr_date_format(const struct expr_value *v, char *buf);
@@ -427,11 +466,11 @@ bool expr_cmp_holds(int op, int r);
 /* ---------------------------------------------------------------- batch */
 
 struct bvec {
-    void *data;            /* elements of the node's type */
-    uint8_t *nulls;        /* never NULL once evaluated */
-    size_t cap;            /* elements allocated in owned storage */
-    size_t filled;         /* rows of a literal already written */
-    uint8_t *owned_nulls;  /* the node's own NULL flags */
+    void *data;           /* elements of the node's type */
+    uint8_t *nulls;       /* never NULL once evaluated */
+    size_t cap;           /* elements allocated in owned storage */
+    size_t filled;        /* rows of a literal already written */
+    uint8_t *owned_nulls; /* the node's own NULL flags */
 };
 
 struct bctx {

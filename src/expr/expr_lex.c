@@ -19,8 +19,7 @@ is_digit(int ch)
 static bool
 is_alpha(int ch)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           ch == '_';
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
 }
 
 static bool
@@ -58,8 +57,8 @@ emit(struct lexer *lx, enum tok_kind k, size_t start, size_t vstart,
     struct token *t;
 
     if (c->ntoks % 64 == 0) {
-        struct token *nt = expr_arena_alloc(&c->e->arena,
-                                            (c->ntoks + 64) * sizeof(*nt));
+        struct token *nt =
+            expr_arena_alloc(&c->e->arena, (c->ntoks + 64) * sizeof(*nt));
 
         if (c->ntoks)
             memcpy(nt, c->toks, c->ntoks * sizeof(*nt));
@@ -114,8 +113,7 @@ lex_number(struct lexer *lx)
         }
         if ((at(lx, 0) == 'e' || at(lx, 0) == 'E') &&
             (is_digit(at(lx, 1)) ||
-             ((at(lx, 1) == '+' || at(lx, 1) == '-') && is_digit(at(lx, 2)))))
-        {
+             ((at(lx, 1) == '+' || at(lx, 1) == '-') && is_digit(at(lx, 2))))) {
             lx->i += 2;
             while (is_digit(at(lx, 0)))
                 lx->i++;
@@ -182,8 +180,7 @@ lex_bracket(struct lexer *lx, enum tok_kind k, size_t start)
                          "'[' is not closed: a ']' is missing");
     lx->i = (size_t)(end - lx->s) + 1;
     if (lx->i - open == 2)
-        return expr_diag(lx->c, (uint32_t)open, false,
-                         "empty name '[]'");
+        return expr_diag(lx->c, (uint32_t)open, false, "empty name '[]'");
     emit(lx, k, start, open + 1, lx->i - 1);
     return check_utf8(lx, open + 1, lx->i - 1);
 }
@@ -235,13 +232,13 @@ static const struct {
     char text[3];
     enum tok_kind kind;
 } ops[] = {
-    {"&&", T_ANDAND}, {"||", T_OROR}, {"<=", T_LE},  {">=", T_GE},
-    {"==", T_EQ},     {"!=", T_NE},   {":=", T_ASSIGN},
-    {"(", T_LPAREN},  {")", T_RPAREN}, {",", T_COMMA}, {"?", T_QUESTION},
-    {":", T_COLON},   {".", T_DOT},   {"+", T_PLUS},   {"-", T_MINUS},
-    {"*", T_STAR},    {"/", T_SLASH}, {"%", T_PERCENT}, {"<", T_LT},
-    {">", T_GT},      {"&", T_AMP},   {"^", T_CARET},  {"|", T_PIPE},
-    {"!", T_BANG},    {"~", T_TILDE}, {"=", T_ASSIGN},
+    {"&&", T_ANDAND}, {"||", T_OROR},   {"<=", T_LE},      {">=", T_GE},
+    {"==", T_EQ},     {"!=", T_NE},     {":=", T_ASSIGN},  {"(", T_LPAREN},
+    {")", T_RPAREN},  {",", T_COMMA},   {"?", T_QUESTION}, {":", T_COLON},
+    {".", T_DOT},     {"+", T_PLUS},    {"-", T_MINUS},    {"*", T_STAR},
+    {"/", T_SLASH},   {"%", T_PERCENT}, {"<", T_LT},       {">", T_GT},
+    {"&", T_AMP},     {"^", T_CARET},   {"|", T_PIPE},     {"!", T_BANG},
+    {"~", T_TILDE},   {"=", T_ASSIGN},
 };
 
 static int
@@ -252,8 +249,8 @@ lex_operator(struct lexer *lx)
     for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
         size_t n = strlen(ops[k].text);
 
-        if (lx->len - lx->i >= n && memcmp(lx->s + lx->i, ops[k].text, n) == 0)
-        {
+        if (lx->len - lx->i >= n &&
+            memcmp(lx->s + lx->i, ops[k].text, n) == 0) {
             lx->i += n;
             emit(lx, ops[k].kind, start, start, lx->i);
             return 0;

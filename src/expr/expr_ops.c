@@ -37,7 +37,8 @@ overflow(struct ectx *cx, const struct expr_node *n)
 {
     return expr_fail(cx, n, EXPR_ROW_ERROR,
                      "arithmetic overflow in '%s': the result does not fit "
-                     "%s", sym(n->op), expr_dt_name(n->type.dt));
+                     "%s",
+                     sym(n->op), expr_dt_name(n->type.dt));
 }
 
 static int
@@ -60,8 +61,8 @@ fits_signed(enum expr_dt dt, int64_t v)
 }
 
 static int
-arith_signed(struct ectx *cx, const struct expr_node *n, int64_t a,
-             int64_t b, struct expr_value *out)
+arith_signed(struct ectx *cx, const struct expr_node *n, int64_t a, int64_t b,
+             struct expr_value *out)
 {
     int64_t r;
     bool ovf = false;
@@ -375,10 +376,10 @@ kern_compare(struct ectx *cx, const struct expr_node *n,
 
     /* Equality of strings needs no ordering: compare bytes. */
     if ((n->op == OP_EQ || n->op == OP_NE) && expr_dt_is_string(x->type.dt))
-        out->v.b = (x->v.s.len == y->v.s.len &&
-                    (x->v.s.len == 0 ||
-                     memcmp(x->v.s.p, y->v.s.p, x->v.s.len) == 0)) ==
-                   (n->op == OP_EQ);
+        out->v.b =
+            (x->v.s.len == y->v.s.len &&
+             (x->v.s.len == 0 ||
+              memcmp(x->v.s.p, y->v.s.p, x->v.s.len) == 0)) == (n->op == OP_EQ);
     else
         out->v.b = expr_cmp_holds(n->op, expr_value_cmp(x, y));
     return 0;

@@ -43,8 +43,10 @@ too_deep(struct expr_compiler *c, uint32_t off)
 {
     bool first = c->nerr == 0;
 
-    expr_diag(c, off, false, "expression is nested too deeply (more than "
-              "%d levels)", EXPR_MAX_DEPTH);
+    expr_diag(c, off, false,
+              "expression is nested too deeply (more than "
+              "%d levels)",
+              EXPR_MAX_DEPTH);
     if (first && c->err)
         c->err->code = WERR_LIMIT;
     return -1;
@@ -121,8 +123,8 @@ span_to(struct expr_node *n, const struct token *t)
  * (DT_UI4 with U, DT_I8 with L, DT_UI8 with UL); weir widens a value
  * that does not fit to the next type instead of letting it overflow. */
 static int
-int_literal(struct expr_compiler *c, struct expr_node *n, uint64_t v,
-            bool u, bool l)
+int_literal(struct expr_compiler *c, struct expr_node *n, uint64_t v, bool u,
+            bool l)
 {
     static const enum expr_dt plain[] = {EXPR_DT_I4, EXPR_DT_I8, EXPR_DT_UI8},
                               uns[] = {EXPR_DT_UI4, EXPR_DT_UI8},
@@ -173,34 +175,66 @@ real_literal(struct expr_compiler *c, struct expr_node *n, const char *s,
     return 0;
 }
 
+/* Strips the suffix letters (U, L, F in any order and case, each once)
+ * off a number; returns the length of what is left, or -1. */
+static long
+number_suffix(const char *s, size_t len, bool hex, bool *u, bool *l, bool *f)
+{
+    size_t body = len;
+
+    *u = *l = *f = false;
+    while (body > 0 && strchr("uUlLfF", s[body - 1]) &&
+           !(hex && strchr("fF", s[body - 1]))) {
+        char ch = s[--body];
+        bool *flag = ch == 'u' || ch == 'U'   ? u
+                     : ch == 'l' || ch == 'L' ? l
+                                              : f;
+
+        if (*flag)
+            return -1;
+        *flag = true;
+    }
+    return (long)body;
+}
+
+static int
+integer_literal(struct expr_compiler *c, struct expr_node *n, const char *s,
+                size_t body, bool hex, bool u, bool l)
+{
+    char buf[64];
+    char *end;
+    unsigned long long v;
+
+    if (body >= sizeof(buf))
+        return expr_diag(c, n->off, false, "integer literal is too large");
+    memcpy(buf, s, body);
+    buf[body] = '\0';
+    errno = 0;
+    v = strtoull(hex ? buf + 2 : buf, &end, hex ? 16 : 10);
+    if (errno == ERANGE || *end)
+        return expr_diag(c, n->off, false, "integer literal is too large");
+    return int_literal(c, n, v, u, l);
+}
+
 static int
 number_literal(struct expr_compiler *c, struct expr_node *n,
                const struct token *t)
 {
     const char *s = tok_text(c, t);
-    size_t len = t->len, body = len;
-    bool u = false, l = false, f = false, hex, frac, exp;
+    size_t len = t->len, body;
+    bool u, l, f, hex, frac, exp;
+    long b;
 
     hex = len > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-    while (body > 0 && strchr("uUlLfF", s[body - 1]) &&
-           !(hex && strchr("fF", s[body - 1]))) {
-        char ch = s[--body];
-
-        if ((ch == 'u' || ch == 'U') && !u)
-            u = true;
-        else if ((ch == 'l' || ch == 'L') && !l)
-            l = true;
-        else if ((ch == 'f' || ch == 'F') && !f)
-            f = true;
-        else
-            return expr_diag(c, t->off, false, "bad numeric suffix in '%.*s'",
-                             (int)len, s);
-    }
+    b = number_suffix(s, len, hex, &u, &l, &f);
+    if (b < 0)
+        return expr_diag(c, t->off, false, "bad numeric suffix in '%.*s'",
+                         (int)len, s);
+    body = (size_t)b;
     frac = !hex && memchr(s, '.', body);
     exp = !hex && (memchr(s, 'e', body) || memchr(s, 'E', body));
     for (size_t i = hex ? 2 : 0; i < body; i++)
-        if (!strchr(hex ? "0123456789abcdefABCDEF"
-                        : "0123456789.eE+-", s[i]))
+        if (!strchr(hex ? "0123456789abcdefABCDEF" : "0123456789.eE+-", s[i]))
             return expr_diag(c, t->off, false, "malformed number '%.*s'",
                              (int)len, s);
     if (hex && body == 2)
@@ -224,21 +258,7 @@ number_literal(struct expr_compiler *c, struct expr_node *n,
         n->lit.type = n->type;
         return 0;
     }
-    {
-        char buf[64];
-        char *end;
-        unsigned long long v;
-
-        if (body >= sizeof(buf))
-            return expr_diag(c, t->off, false, "integer literal is too large");
-        memcpy(buf, s, body);
-        buf[body] = '\0';
-        errno = 0;
-        v = strtoull(hex ? buf + 2 : buf, &end, hex ? 16 : 10);
-        if (errno == ERANGE || *end)
-            return expr_diag(c, t->off, false, "integer literal is too large");
-        return int_literal(c, n, v, u, l);
-    }
+    return integer_literal(c, n, s, body, hex, u, l);
 }
 
 static int
@@ -247,6 +267,28 @@ hexval(int ch)
     if (ch >= '0' && ch <= '9')
         return ch - '0';
     return (ch | 0x20) - 'a' + 10;
+}
+
+/* Decodes the escape sequence after the backslash at s[*i - 1] (the lexer
+ * has checked it) into a UTF-16 code unit; \x0000 gives 0. */
+static uint32_t
+escape(const char *s, size_t len, size_t *pi)
+{
+    static const char from[] = "abfnrtv\"\\";
+    static const char to[] = "\a\b\f\n\r\t\v\"\\";
+    size_t i = *pi + 1;
+    uint32_t cu = 0;
+
+    if (s[*pi] != 'x' && s[*pi] != 'X') {
+        *pi = i;
+        return (unsigned char)to[strchr(from, s[i - 1]) - from];
+    }
+    for (int nd = 0;
+         i < len && nd < 4 && s[i] && strchr("0123456789abcdefABCDEF", s[i]);
+         i++, nd++)
+        cu = cu * 16 + (uint32_t)hexval(s[i]);
+    *pi = i;
+    return cu;
 }
 
 /* Decodes a string literal's escapes into UTF-8; \xhhhh is a UTF-16 code
@@ -270,29 +312,14 @@ string_literal(struct expr_compiler *c, struct expr_node *n,
             out[o++] = s[i++];
             continue;
         }
-        i++;
-        if (s[i] == 'x' || s[i] == 'X') {
-            int nd = 0;
-
-            cu = 0;
-            for (i++; i < len && nd < 4 && s[i] &&
-                      strchr("0123456789abcdefABCDEF", s[i]);
-                 i++, nd++)
-                cu = cu * 16 + (uint32_t)hexval(s[i]);
-            if (cu == 0)
-                return expr_diag(c, t->off, false,
-                                 "\\x0000 cannot appear in a string");
-        } else {
-            static const char from[] = "abfnrtv\"\\";
-            static const char to[] = "\a\b\f\n\r\t\v\"\\";
-
-            cu = (unsigned char)to[strchr(from, s[i]) - from];
-            i++;
-        }
+        i++; /* past the backslash */
+        cu = escape(s, len, &i);
+        if (cu == 0)
+            return expr_diag(c, t->off, false,
+                             "\\x0000 cannot appear in a string");
         if (pending && cu >= 0xDC00 && cu <= 0xDFFF) {
             o += (size_t)expr_utf8_put(
-                0x10000 + ((pending - 0xD800) << 10) + (cu - 0xDC00),
-                out + o);
+                0x10000 + ((pending - 0xD800) << 10) + (cu - 0xDC00), out + o);
             pending = 0;
             continue;
         }
@@ -380,9 +407,8 @@ spec_check(struct expr_compiler *c, uint32_t off, struct expr_type *t,
         int max = t->dt == EXPR_DT_WSTR ? 4000 : 8000;
 
         if (p[0] < 1 || p[0] > max)
-            return expr_diag(c, off, false,
-                             "%s length %d is outside 1..%d", name, p[0],
-                             max);
+            return expr_diag(c, off, false, "%s length %d is outside 1..%d",
+                             name, p[0], max);
         t->length = p[0];
         if (t->dt == EXPR_DT_STR) {
             if (p[1] < 1 || p[1] > 65535)
@@ -396,7 +422,8 @@ spec_check(struct expr_compiler *c, uint32_t off, struct expr_type *t,
         if (p[0] < 1 || p[0] > 38 || p[1] > p[0])
             return expr_diag(c, off, false,
                              "DT_NUMERIC needs precision 1..38 and a scale "
-                             "no larger than it, not %d, %d", p[0], p[1]);
+                             "no larger than it, not %d, %d",
+                             p[0], p[1]);
         t->precision = (uint8_t)p[0];
         t->scale = (uint8_t)p[1];
         return 0;
@@ -409,16 +436,15 @@ spec_check(struct expr_compiler *c, uint32_t off, struct expr_type *t,
         return 0;
     case EXPR_DT_TEXT:
         if (p[0] < 1 || p[0] > 65535)
-            return expr_diag(c, off, false, "code page %d is not valid",
-                             p[0]);
+            return expr_diag(c, off, false, "code page %d is not valid", p[0]);
         t->codepage = (uint16_t)p[0];
         return 0;
     case EXPR_DT_DBTIME2:
     case EXPR_DT_DBTIMESTAMP2:
     case EXPR_DT_DBTIMESTAMPOFFSET:
         if (p[0] > 7)
-            return expr_diag(c, off, false,
-                             "%s scale %d is outside 0..7", name, p[0]);
+            return expr_diag(c, off, false, "%s scale %d is outside 0..7", name,
+                             p[0]);
         t->scale = (uint8_t)p[0];
         return 0;
     default:
@@ -481,8 +507,8 @@ variable_ref(struct expr_compiler *c, struct expr_node *n,
         s = sep + 2;
         if (!*n->ref.ns || len == 0)
             return expr_diag(c, t->off, false,
-                             "variable name '%.*s' is incomplete",
-                             (int)t->vlen, c->text + t->voff);
+                             "variable name '%.*s' is incomplete", (int)t->vlen,
+                             c->text + t->voff);
     }
     n->ref.name = expr_arena_strndup(&c->e->arena, s, len);
     return 0;
@@ -498,14 +524,13 @@ column_ref(struct expr_compiler *c, struct token *t)
     c->pos++;
     if (dot->kind == T_DOT &&
         (col->kind == T_IDENT || col->kind == T_BRACKET)) {
-        n->ref.component = expr_arena_strndup(&c->e->arena,
-                                              c->text + t->voff, t->vlen);
+        n->ref.component =
+            expr_arena_strndup(&c->e->arena, c->text + t->voff, t->vlen);
         t = col;
         c->pos += 2;
         span_to(n, col);
     }
-    n->ref.name = expr_arena_strndup(&c->e->arena, c->text + t->voff,
-                                     t->vlen);
+    n->ref.name = expr_arena_strndup(&c->e->arena, c->text + t->voff, t->vlen);
     return n;
 }
 
@@ -525,8 +550,8 @@ parse_call(struct expr_compiler *c, struct token *t)
             if (!a)
                 return NULL;
             if (n->nargs == EXPR_MAX_ARGS)
-                return expr_diag(c, a->off, false,
-                                 "too many arguments to %s", n->name),
+                return expr_diag(c, a->off, false, "too many arguments to %s",
+                                 n->name),
                        NULL;
             n->a[n->nargs++] = a;
         } while (accept(c, T_COMMA));
@@ -598,8 +623,8 @@ parse_primary(struct expr_compiler *c)
     case T_LINEAGE:
         n = node_for(c, N_COL, t);
         n->ref.kind = EXPR_REF_COLUMN;
-        n->ref.lineage = expr_arena_strndup(&c->e->arena, c->text + t->voff,
-                                            t->vlen);
+        n->ref.lineage =
+            expr_arena_strndup(&c->e->arena, c->text + t->voff, t->vlen);
         c->pos++;
         return n;
     case T_IDENT:
@@ -684,14 +709,14 @@ static const struct binop {
     int op;
     enum node_kind kind;
 } binops[] = {
-    {T_STAR, 10, OP_MUL, N_BINARY},   {T_SLASH, 10, OP_DIV, N_BINARY},
+    {T_STAR, 10, OP_MUL, N_BINARY},    {T_SLASH, 10, OP_DIV, N_BINARY},
     {T_PERCENT, 10, OP_MOD, N_BINARY}, {T_PLUS, 9, OP_ADD, N_BINARY},
-    {T_MINUS, 9, OP_SUB, N_BINARY},   {T_LT, 8, OP_LT, N_BINARY},
-    {T_GT, 8, OP_GT, N_BINARY},       {T_LE, 8, OP_LE, N_BINARY},
-    {T_GE, 8, OP_GE, N_BINARY},       {T_EQ, 7, OP_EQ, N_BINARY},
-    {T_NE, 7, OP_NE, N_BINARY},       {T_AMP, 6, OP_BITAND, N_BINARY},
+    {T_MINUS, 9, OP_SUB, N_BINARY},    {T_LT, 8, OP_LT, N_BINARY},
+    {T_GT, 8, OP_GT, N_BINARY},        {T_LE, 8, OP_LE, N_BINARY},
+    {T_GE, 8, OP_GE, N_BINARY},        {T_EQ, 7, OP_EQ, N_BINARY},
+    {T_NE, 7, OP_NE, N_BINARY},        {T_AMP, 6, OP_BITAND, N_BINARY},
     {T_CARET, 5, OP_BITXOR, N_BINARY}, {T_PIPE, 4, OP_BITOR, N_BINARY},
-    {T_ANDAND, 3, OP_NONE, N_AND},    {T_OROR, 2, OP_NONE, N_OR},
+    {T_ANDAND, 3, OP_NONE, N_AND},     {T_OROR, 2, OP_NONE, N_OR},
 };
 
 static const struct binop *

@@ -130,8 +130,7 @@ expr_arena_strndup(struct expr_arena *a, const char *s, size_t n)
 /* ---------------------------------------------------------- diagnostics */
 
 void
-expr_position(const char *text, size_t len, uint32_t off, int *line,
-              int *col)
+expr_position(const char *text, size_t len, uint32_t off, int *line, int *col)
 {
     size_t i;
 
@@ -150,8 +149,8 @@ expr_position(const char *text, size_t len, uint32_t off, int *line,
 }
 
 int
-expr_diag(struct expr_compiler *c, uint32_t off, bool warning,
-          const char *fmt, ...)
+expr_diag(struct expr_compiler *c, uint32_t off, bool warning, const char *fmt,
+          ...)
 {
     struct expr_diag d;
     va_list ap;
@@ -164,8 +163,7 @@ expr_diag(struct expr_compiler *c, uint32_t off, bool warning,
     va_end(ap);
     if (!warning) {
         if (c->nerr == 0)
-            werr_set(c->err, WERR_INVALID, "%d:%d: %s", d.line, d.col,
-                     d.msg);
+            werr_set(c->err, WERR_INVALID, "%d:%d: %s", d.line, d.col, d.msg);
         c->nerr++;
     }
     if (c->diags && c->diags->n < EXPR_MAX_DIAGS) {
@@ -232,16 +230,14 @@ static const struct dt_info {
     {EXPR_DT_NUMERIC, "DT_NUMERIC", "numeric", sizeof(expr_i128)},
     {EXPR_DT_DBDATE, "DT_DBDATE", "dbDate", sizeof(int64_t)},
     {EXPR_DT_DBTIME, "DT_DBTIME", "dbTime", sizeof(int64_t)},
-    {EXPR_DT_DBTIMESTAMP, "DT_DBTIMESTAMP", "dbTimeStamp",
-     sizeof(int64_t)},
+    {EXPR_DT_DBTIMESTAMP, "DT_DBTIMESTAMP", "dbTimeStamp", sizeof(int64_t)},
     {EXPR_DT_DBTIME2, "DT_DBTIME2", "dbTime2", sizeof(int64_t)},
     {EXPR_DT_DBTIMESTAMPOFFSET, "DT_DBTIMESTAMPOFFSET", "dbTimeStampOffset",
      sizeof(struct expr_dto)},
     {EXPR_DT_IMAGE, "DT_IMAGE", "image", sizeof(struct expr_sv)},
     {EXPR_DT_TEXT, "DT_TEXT", "text", sizeof(struct expr_sv)},
     {EXPR_DT_NTEXT, "DT_NTEXT", "nText", sizeof(struct expr_sv)},
-    {EXPR_DT_DBTIMESTAMP2, "DT_DBTIMESTAMP2", "dbTimeStamp2",
-     sizeof(int64_t)},
+    {EXPR_DT_DBTIMESTAMP2, "DT_DBTIMESTAMP2", "dbTimeStamp2", sizeof(int64_t)},
 };
 #define NDTS (sizeof(dts) / sizeof(dts[0]))
 
@@ -369,8 +365,7 @@ expr_dt_is_string(enum expr_dt dt)
 bool
 expr_dt_is_text(enum expr_dt dt)
 {
-    return expr_dt_is_string(dt) || dt == EXPR_DT_TEXT ||
-           dt == EXPR_DT_NTEXT;
+    return expr_dt_is_string(dt) || dt == EXPR_DT_TEXT || dt == EXPR_DT_NTEXT;
 }
 
 bool
@@ -431,8 +426,8 @@ expr_dt_int_range(enum expr_dt dt, int64_t *min, uint64_t *max)
         *max = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
     } else {
         *min = bits == 64 ? INT64_MIN : -(INT64_C(1) << (bits - 1));
-        *max = bits == 64 ? (uint64_t)INT64_MAX
-                          : (UINT64_C(1) << (bits - 1)) - 1;
+        *max =
+            bits == 64 ? (uint64_t)INT64_MAX : (UINT64_C(1) << (bits - 1)) - 1;
     }
 }
 

@@ -12,8 +12,8 @@
 #include "base/banned.h"
 #include "expr/expr_int.h"
 
-#define BK_ARGS                                                             \
-    struct bctx *bx, const struct expr_node *n, struct bvec *const *args,   \
+#define BK_ARGS                                                                \
+    struct bctx *bx, const struct expr_node *n, struct bvec *const *args,      \
         const uint8_t *act, struct bvec *out
 
 static const uint8_t *
@@ -43,53 +43,54 @@ or_nulls(struct bctx *bx, const struct expr_node *n, struct bvec *const *args,
 
 /* ------------------------------------------------- integer arithmetic */
 
-#define INT_ARITH(NAME, T, TMIN, SIGNED)                                            \
-    static int NAME(BK_ARGS)                                                \
-    {                                                                       \
-        const T *x = args[0]->data, *y = args[1]->data;                     \
-        T *o = out->data;                                                   \
-        const uint8_t *ac = live_mask(bx, act);                             \
-        uint8_t *on = or_nulls(bx, n, args, out);                           \
-        size_t nr = bx->nrows;                                              \
-        int bad = 0;                                                        \
-                                                                            \
-        switch (n->op) {                                                    \
-        case OP_ADD:                                                        \
-            for (size_t i = 0; i < nr; i++) {                               \
-                T r;                                                        \
-                bad |= __builtin_add_overflow(x[i], y[i], &r) & ac[i] &     \
-                       !on[i];                                              \
-                o[i] = r;                                                   \
-            }                                                               \
-            break;                                                          \
-        case OP_SUB:                                                        \
-            for (size_t i = 0; i < nr; i++) {                               \
-                T r;                                                        \
-                bad |= __builtin_sub_overflow(x[i], y[i], &r) & ac[i] &     \
-                       !on[i];                                              \
-                o[i] = r;                                                   \
-            }                                                               \
-            break;                                                          \
-        case OP_MUL:                                                        \
-            for (size_t i = 0; i < nr; i++) {                               \
-                T r;                                                        \
-                bad |= __builtin_mul_overflow(x[i], y[i], &r) & ac[i] &     \
-                       !on[i];                                              \
-                o[i] = r;                                                   \
-            }                                                               \
-            break;                                                          \
-        default:                                                            \
-            for (size_t i = 0; i < nr; i++) {                               \
-                T d = y[i];                                                 \
-                /* Zero and MIN / -1 would trap: flag, compute nothing. */ \
-                int z = d == 0 || (SIGNED && d == (T)-1 && x[i] == TMIN);   \
-                bad |= z & ac[i] & !on[i];                                  \
-                o[i] = z ? 0 : n->op == OP_DIV ? (T)(x[i] / d)              \
-                                               : (T)(x[i] % d);             \
-            }                                                               \
-            break;                                                          \
-        }                                                                   \
-        return bad ? expr_batch_generic(bx, n, act, args, out) : 0;         \
+#define INT_ARITH(NAME, T, TMIN, SIGNED)                                       \
+    static int NAME(BK_ARGS)                                                   \
+    {                                                                          \
+        const T *x = args[0]->data, *y = args[1]->data;                        \
+        T *o = out->data;                                                      \
+        const uint8_t *ac = live_mask(bx, act);                                \
+        uint8_t *on = or_nulls(bx, n, args, out);                              \
+        size_t nr = bx->nrows;                                                 \
+        int bad = 0;                                                           \
+                                                                               \
+        switch (n->op) {                                                       \
+        case OP_ADD:                                                           \
+            for (size_t i = 0; i < nr; i++) {                                  \
+                T r;                                                           \
+                bad |=                                                         \
+                    __builtin_add_overflow(x[i], y[i], &r) & ac[i] & !on[i];   \
+                o[i] = r;                                                      \
+            }                                                                  \
+            break;                                                             \
+        case OP_SUB:                                                           \
+            for (size_t i = 0; i < nr; i++) {                                  \
+                T r;                                                           \
+                bad |=                                                         \
+                    __builtin_sub_overflow(x[i], y[i], &r) & ac[i] & !on[i];   \
+                o[i] = r;                                                      \
+            }                                                                  \
+            break;                                                             \
+        case OP_MUL:                                                           \
+            for (size_t i = 0; i < nr; i++) {                                  \
+                T r;                                                           \
+                bad |=                                                         \
+                    __builtin_mul_overflow(x[i], y[i], &r) & ac[i] & !on[i];   \
+                o[i] = r;                                                      \
+            }                                                                  \
+            break;                                                             \
+        default:                                                               \
+            for (size_t i = 0; i < nr; i++) {                                  \
+                T d = y[i];                                                    \
+                /* Zero and MIN / -1 would trap: flag, compute nothing. */     \
+                int z = d == 0 || (SIGNED && d == (T)-1 && x[i] == TMIN);      \
+                bad |= z & ac[i] & !on[i];                                     \
+                o[i] = z                 ? 0                                   \
+                       : n->op == OP_DIV ? (T)(x[i] / d)                       \
+                                         : (T)(x[i] % d);                      \
+            }                                                                  \
+            break;                                                             \
+        }                                                                      \
+        return bad ? expr_batch_generic(bx, n, act, args, out) : 0;            \
     }
 
 INT_ARITH(arith_i1, int8_t, INT8_MIN, 1)
@@ -103,37 +104,37 @@ INT_ARITH(arith_u8, uint64_t, 0, 0)
 
 /* ---------------------------------------------------- real arithmetic */
 
-#define REAL_ARITH(NAME, T)                                                 \
-    static int NAME(BK_ARGS)                                                \
-    {                                                                       \
-        const T *x = args[0]->data, *y = args[1]->data;                     \
-        T *o = out->data;                                                   \
-        const uint8_t *ac = live_mask(bx, act);                             \
-        uint8_t *on = or_nulls(bx, n, args, out);                           \
-        size_t nr = bx->nrows;                                              \
-        int bad = 0;                                                        \
-                                                                            \
-        for (size_t i = 0; i < nr; i++) {                                   \
-            double a = x[i], b = y[i], r;                                   \
-            switch (n->op) {                                                \
-            case OP_ADD:                                                    \
-                r = a + b;                                                  \
-                break;                                                      \
-            case OP_SUB:                                                    \
-                r = a - b;                                                  \
-                break;                                                      \
-            case OP_MUL:                                                    \
-                r = a * b;                                                  \
-                break;                                                      \
-            default:                                                        \
-                bad |= (b == 0) & ac[i] & !on[i];                           \
-                r = b == 0 ? 0 : a / b;                                     \
-                break;                                                      \
-            }                                                               \
-            o[i] = (T)r;                                                    \
-            bad |= (!isfinite(o[i])) & ac[i] & !on[i];                        \
-        }                                                                   \
-        return bad ? expr_batch_generic(bx, n, act, args, out) : 0;         \
+#define REAL_ARITH(NAME, T)                                                    \
+    static int NAME(BK_ARGS)                                                   \
+    {                                                                          \
+        const T *x = args[0]->data, *y = args[1]->data;                        \
+        T *o = out->data;                                                      \
+        const uint8_t *ac = live_mask(bx, act);                                \
+        uint8_t *on = or_nulls(bx, n, args, out);                              \
+        size_t nr = bx->nrows;                                                 \
+        int bad = 0;                                                           \
+                                                                               \
+        for (size_t i = 0; i < nr; i++) {                                      \
+            double a = x[i], b = y[i], r;                                      \
+            switch (n->op) {                                                   \
+            case OP_ADD:                                                       \
+                r = a + b;                                                     \
+                break;                                                         \
+            case OP_SUB:                                                       \
+                r = a - b;                                                     \
+                break;                                                         \
+            case OP_MUL:                                                       \
+                r = a * b;                                                     \
+                break;                                                         \
+            default:                                                           \
+                bad |= (b == 0) & ac[i] & !on[i];                              \
+                r = b == 0 ? 0 : a / b;                                        \
+                break;                                                         \
+            }                                                                  \
+            o[i] = (T)r;                                                       \
+            bad |= (!isfinite(o[i])) & ac[i] & !on[i];                         \
+        }                                                                      \
+        return bad ? expr_batch_generic(bx, n, act, args, out) : 0;            \
     }
 
 REAL_ARITH(arith_r4, float)
@@ -141,39 +142,39 @@ REAL_ARITH(arith_r8, double)
 
 /* --------------------------------------------------------- comparisons */
 
-#define CMP_LOOP(OP)                                                        \
-    for (size_t i = 0; i < nr; i++)                                         \
+#define CMP_LOOP(OP)                                                           \
+    for (size_t i = 0; i < nr; i++)                                            \
         o[i] = x[i] OP y[i];
 
-#define NUM_CMP(NAME, T)                                                    \
-    static int NAME(BK_ARGS)                                                \
-    {                                                                       \
-        const T *x = args[0]->data, *y = args[1]->data;                     \
-        uint8_t *o = out->data;                                             \
-        size_t nr = bx->nrows;                                              \
-                                                                            \
-        or_nulls(bx, n, args, out);                                         \
-        switch (n->op) {                                                    \
-        case OP_LT:                                                         \
-            CMP_LOOP(<)                                                     \
-            break;                                                          \
-        case OP_GT:                                                         \
-            CMP_LOOP(>)                                                     \
-            break;                                                          \
-        case OP_LE:                                                         \
-            CMP_LOOP(<=)                                                    \
-            break;                                                          \
-        case OP_GE:                                                         \
-            CMP_LOOP(>=)                                                    \
-            break;                                                          \
-        case OP_EQ:                                                         \
-            CMP_LOOP(==)                                                    \
-            break;                                                          \
-        default:                                                            \
-            CMP_LOOP(!=)                                                    \
-            break;                                                          \
-        }                                                                   \
-        return 0;                                                           \
+#define NUM_CMP(NAME, T)                                                       \
+    static int NAME(BK_ARGS)                                                   \
+    {                                                                          \
+        const T *x = args[0]->data, *y = args[1]->data;                        \
+        uint8_t *o = out->data;                                                \
+        size_t nr = bx->nrows;                                                 \
+                                                                               \
+        or_nulls(bx, n, args, out);                                            \
+        switch (n->op) {                                                       \
+        case OP_LT:                                                            \
+            CMP_LOOP(<)                                                        \
+            break;                                                             \
+        case OP_GT:                                                            \
+            CMP_LOOP(>)                                                        \
+            break;                                                             \
+        case OP_LE:                                                            \
+            CMP_LOOP(<=)                                                       \
+            break;                                                             \
+        case OP_GE:                                                            \
+            CMP_LOOP(>=)                                                       \
+            break;                                                             \
+        case OP_EQ:                                                            \
+            CMP_LOOP(==)                                                       \
+            break;                                                             \
+        default:                                                               \
+            CMP_LOOP(!=)                                                       \
+            break;                                                             \
+        }                                                                      \
+        return 0;                                                              \
     }
 
 NUM_CMP(cmp_i1, int8_t)
@@ -197,14 +198,14 @@ cmp_str(BK_ARGS)
     or_nulls(bx, n, args, out);
     for (size_t i = 0; i < bx->nrows; i++) {
         if (eq) {
-            bool same = x[i].len == y[i].len &&
-                        (x[i].len == 0 ||
-                         memcmp(x[i].p, y[i].p, x[i].len) == 0);
+            bool same =
+                x[i].len == y[i].len &&
+                (x[i].len == 0 || memcmp(x[i].p, y[i].p, x[i].len) == 0);
 
             o[i] = same == (n->op == OP_EQ);
         } else {
-            o[i] = expr_cmp_holds(n->op, expr_str_cmp(x[i].p, x[i].len,
-                                                      y[i].p, y[i].len));
+            o[i] = expr_cmp_holds(
+                n->op, expr_str_cmp(x[i].p, x[i].len, y[i].p, y[i].len));
         }
     }
     return 0;
@@ -231,11 +232,11 @@ as_i64(struct bctx *bx, enum expr_dt dt, const void *data)
     int64_t *r = expr_scratch(&bx->cx, bx->nrows * sizeof(*r));
     size_t nr = bx->nrows;
 
-#define WIDEN(T)                                                            \
-    do {                                                                    \
-        const T *s = data;                                                  \
-        for (size_t i = 0; i < nr; i++)                                     \
-            r[i] = s[i];                                                    \
+#define WIDEN(T)                                                               \
+    do {                                                                       \
+        const T *s = data;                                                     \
+        for (size_t i = 0; i < nr; i++)                                        \
+            r[i] = s[i];                                                       \
     } while (0)
     switch (dt) {
     case EXPR_DT_I1:
@@ -277,15 +278,15 @@ cast_int(BK_ARGS)
 
     expr_dt_int_range(n->type.dt, &min, &max);
     for (size_t i = 0; i < nr; i++)
-        bad |= (x[i] < min || (x[i] > 0 && (uint64_t)x[i] > max)) & ac[i] &
-               !on[i];
+        bad |=
+            (x[i] < min || (x[i] > 0 && (uint64_t)x[i] > max)) & ac[i] & !on[i];
     if (bad)
         return expr_batch_generic(bx, n, act, args, out);
-#define NARROW(T)                                                           \
-    do {                                                                    \
-        T *o = out->data;                                                   \
-        for (size_t i = 0; i < nr; i++)                                     \
-            o[i] = (T)x[i];                                                 \
+#define NARROW(T)                                                              \
+    do {                                                                       \
+        T *o = out->data;                                                      \
+        for (size_t i = 0; i < nr; i++)                                        \
+            o[i] = (T)x[i];                                                    \
     } while (0)
     switch (n->type.dt) {
     case EXPR_DT_I1:
@@ -477,8 +478,7 @@ f_left(BK_ARGS)
         bad |= (k[i] < 0) & ac[i] & !on[i];
         o[i].p = x[i].p;
         o[i].len = take >= x[i].len ? x[i].len
-                                    : expr_utf16_offset(x[i].p, x[i].len,
-                                                        take);
+                                    : expr_utf16_offset(x[i].p, x[i].len, take);
     }
     return bad ? expr_batch_generic(bx, n, act, args, out) : 0;
 }
@@ -554,10 +554,9 @@ int_kernel(enum expr_dt dt, const expr_bkern *by_type)
 static expr_bkern
 binary_kernel(const struct expr_node *n)
 {
-    static const expr_bkern arith[] = {arith_i1, arith_i2, arith_i4,
-                                       arith_i8, arith_u1, arith_u2,
-                                       arith_u4, arith_u8, arith_r4,
-                                       arith_r8};
+    static const expr_bkern arith[] = {arith_i1, arith_i2, arith_i4, arith_i8,
+                                       arith_u1, arith_u2, arith_u4, arith_u8,
+                                       arith_r4, arith_r8};
     static const expr_bkern cmp[] = {cmp_i1, cmp_i2, cmp_i4, cmp_i8, cmp_u1,
                                      cmp_u2, cmp_u4, cmp_u8, cmp_r4, cmp_r8};
     enum expr_dt at = n->a[0]->type.dt;

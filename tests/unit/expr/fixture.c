@@ -141,7 +141,7 @@ const struct expr_col fx_cols[] = {
 const size_t fx_ncols = sizeof(fx_cols) / sizeof(fx_cols[0]);
 
 static const char *const col_names[] = {
-    "Qty",       "Price",        "Name", "NullCol",     "Amount",
+    "Qty",       "Price",        "Name", "NullCol",      "Amount",
     "ListPrice", "ModifiedDate", "Flag", "ReorderPoint",
 };
 

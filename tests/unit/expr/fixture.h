@@ -22,7 +22,7 @@ enum fx_phase { FX_OK, FX_COMPILE, FX_RUNTIME };
 /* Compiles and evaluates `text` with `flags`; on success writes
  * "VALUE (TYPE)" into buf.  Returns the phase that failed (message in
  * err) or FX_OK. */
-enum fx_phase fx_eval(const char *text, unsigned flags, char *buf,
-                      size_t size, struct werr *err);
+enum fx_phase fx_eval(const char *text, unsigned flags, char *buf, size_t size,
+                      struct werr *err);
 
 #endif

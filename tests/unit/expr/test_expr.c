@@ -83,8 +83,7 @@ static const struct ok_case ok_cases[] = {
     {"#{Package\\DFT\\Src.Outputs[Out].Columns[Name]}",
      "Mountain Bike (DT_WSTR, 50)"},
     /* The data flow's stored form writes function names in brackets. */
-    {"[LEN](#{Package\\DFT\\Src.Outputs[Out].Columns[Name]})",
-     "13 (DT_I4)"},
+    {"[LEN](#{Package\\DFT\\Src.Outputs[Out].Columns[Name]})", "13 (DT_I4)"},
     {"[ISNULL](NullCol) ? \"\" : NullCol", " (DT_WSTR, 50)"},
     {"[LEFT](#{Package\\DFT\\Src.Outputs[Out].Columns[Name]},8)",
      "Mountain (DT_WSTR, 50)"},
@@ -189,8 +188,7 @@ static const struct ok_case ok_cases[] = {
     {"Name != \"Mountain Bike\"", "False (DT_BOOL)"},
     {"TRUE == TRUE", "True (DT_BOOL)"},
     {"TRUE != FALSE", "True (DT_BOOL)"},
-    {"@[User::D] == (DT_DBTIMESTAMP)\"2024-03-15 10:20:30\"",
-     "True (DT_BOOL)"},
+    {"@[User::D] == (DT_DBTIMESTAMP)\"2024-03-15 10:20:30\"", "True (DT_BOOL)"},
     {"(DT_DBDATE)\"2024-03-15\" < @[User::D]", "True (DT_BOOL)"},
     {"(DT_DBTIMESTAMPOFFSET,3)\"1999-10-11 20:34:52.123 -3:30\" != "
      "(DT_DBDATE)\"1999-10-12\"",
@@ -222,8 +220,7 @@ static const struct ok_case ok_cases[] = {
     /* Whether SSIS short-circuits is not documented; weir skips the right
      * side when the left decides, so these guards work. */
     {"@[User::Zero] != 0 && 10 / @[User::Zero] > 1", "False (DT_BOOL)"},
-    {"@[User::Rows] > 0 && @[$Project::Mode] == \"full\"",
-     "True (DT_BOOL)"},
+    {"@[User::Rows] > 0 && @[$Project::Mode] == \"full\"", "True (DT_BOOL)"},
     {"Qty < 300 && Price > 500", "False (DT_BOOL)"},
 
     /* ---- || (Logical OR) ---- */
@@ -506,7 +503,10 @@ static const struct ok_case ok_cases[] = {
     {"LEN(Amount)", "3 (DT_I4)"},
 
     /* ---- LOWER, UPPER ---- */
-    {"LOWER(\"ABC d\xC3\xA9" "F\")", "abc d\xC3\xA9" "f (DT_WSTR, 7)"},
+    {"LOWER(\"ABC d\xC3\xA9"
+     "F\")",
+     "abc d\xC3\xA9"
+     "f (DT_WSTR, 7)"},
     {"UPPER(\"flower\")", "FLOWER (DT_WSTR, 6)"},
     {"UPPER(\"\xC3\xA9mile\")", "\xC3\x89MILE (DT_WSTR, 5)"},
     {"LOWER(\"\xC3\x80\xC3\x89\xC3\x8E\")",
@@ -523,8 +523,7 @@ static const struct ok_case ok_cases[] = {
     /* ---- REPLACE ---- */
     {"REPLACE(\"Mountain Bike\", \"Mountain\", \"All Terrain\")",
      "All Terrain Bike (DT_WSTR, 4000)"},
-    {"REPLACE(\"Mountain Bike\", \"Bike\", \"\")",
-     "Mountain  (DT_WSTR, 13)"},
+    {"REPLACE(\"Mountain Bike\", \"Bike\", \"\")", "Mountain  (DT_WSTR, 13)"},
     {"REPLACE((DT_WSTR,8)6, \"6\", \"5\")", "5 (DT_WSTR, 8)"},
     {"REPLACE(\"aaa\", \"a\", \"bb\")", "bbbbbb (DT_WSTR, 4000)"},
     {"REPLACE(\"abc\", \"x\", \"y\")", "abc (DT_WSTR, 3)"},
@@ -541,7 +540,8 @@ static const struct ok_case ok_cases[] = {
     /* ---- REVERSE: by characters, so surrogate pairs stay whole ---- */
     {"REVERSE(\"abc\")", "cba (DT_WSTR, 3)"},
     {"REVERSE(\"h\xC3\xA9llo\")", "oll\xC3\xA9h (DT_WSTR, 5)"},
-    {"REVERSE(\"a\\xD83D\\xDE00b\")", "b\xF0\x9F\x98\x80" "a (DT_WSTR, 4)"},
+    {"REVERSE(\"a\\xD83D\\xDE00b\")", "b\xF0\x9F\x98\x80"
+                                      "a (DT_WSTR, 4)"},
     {"REVERSE(\"\")", " (DT_WSTR, 0)"},
 
     /* ---- SUBSTRING ---- */
@@ -672,7 +672,7 @@ static const struct ok_case ok_cases[] = {
     {"SUBSTRING(@[User::File], FINDSTRING(@[User::File], \"_\", 1) + 1, 8)"
      " == \"20240315\"",
      "True (DT_BOOL)"},
-    {"ISNULL(NullCol) ? Name + \" \" + Name : Name", 
+    {"ISNULL(NullCol) ? Name + \" \" + Name : Name",
      "Mountain Bike Mountain Bike (DT_WSTR, 101)"},
     {"DATEPART(\"dw\", GETDATE()) == 6", "True (DT_BOOL)"},
     {"(DT_WSTR,4)YEAR(GETDATE()) + \"-\" + RIGHT(\"0\" + "
@@ -758,8 +758,7 @@ static const struct err_case err_cases[] = {
     {"SQRT(\"a\")", FX_COMPILE, "must be numeric", 0},
     {"DATEADD(\"d\", 1, 5)", FX_COMPILE, "must be a date", 0},
     {"REPLACENULL(1, \"a\")", FX_COMPILE, "argument 2 of REPLACENULL", 0},
-    {"DATEPART(\"fortnight\", GETDATE())", FX_COMPILE, "unknown date part",
-     0},
+    {"DATEPART(\"fortnight\", GETDATE())", FX_COMPILE, "unknown date part", 0},
     {"HEX(1.5)", FX_COMPILE, "must be an integer", 0},
     {"UPPER((DT_NTEXT)\"a\")", FX_COMPILE, "must be a string", 0},
 
@@ -826,10 +825,8 @@ static const struct err_case err_cases[] = {
     {"@[User::Big] + 1", FX_RUNTIME, "overflow", 0},
     {"@[User::Big] * 2", FX_RUNTIME, "overflow", 0},
     {"(DT_I1)@[User::N] * (DT_I1)@[User::N]", FX_RUNTIME, "overflow", 0},
-    {"(DT_UI1)@[User::Count] - (DT_UI1)@[User::N]", FX_RUNTIME, "overflow",
-     0},
-    {"@[User::Cy] * @[User::Big]", FX_RUNTIME, "out of the range of DT_CY",
-     0},
+    {"(DT_UI1)@[User::Count] - (DT_UI1)@[User::N]", FX_RUNTIME, "overflow", 0},
+    {"@[User::Cy] * @[User::Big]", FX_RUNTIME, "out of the range of DT_CY", 0},
     {"@[User::Cy] * (@[User::Big] / 100000)", FX_RUNTIME, "overflow", 0},
     {"ABS(-2147483647 - 1 + @[User::Zero])", FX_RUNTIME, "ABS overflows", 0},
     {"-(-2147483647 - 1 + @[User::Zero])", FX_RUNTIME, "overflow", 0},
@@ -840,8 +837,7 @@ static const struct err_case err_cases[] = {
     {"(DT_UI4)-@[User::N]", FX_RUNTIME, "out of the range of DT_UI4", 0},
     {"(DT_I4)@[User::Big]", FX_RUNTIME, "out of the range", 0},
     {"(DT_CY)@[User::Big]", FX_RUNTIME, "out of the range of DT_CY", 0},
-    {"(DT_NUMERIC,3,0)(@[User::N] * 100)", FX_RUNTIME, "out of the range",
-     0},
+    {"(DT_NUMERIC,3,0)(@[User::N] * 100)", FX_RUNTIME, "out of the range", 0},
     {"(DT_I4)@[User::S]", FX_RUNTIME, "cannot convert \"hello\"", 0},
     {"(DT_DBDATE)@[User::S]", FX_RUNTIME, "cannot convert", 0},
     {"(DT_GUID)@[User::S]", FX_RUNTIME, "cannot convert", 0},
@@ -849,8 +845,7 @@ static const struct err_case err_cases[] = {
     {"(DT_UI1)TRUE", FX_COMPILE, "out of the range of DT_UI1", 0},
     {"(DT_STR,10,1252)(@[User::S] + \"\\x4E2D\")", FX_RUNTIME,
      "U+4E2D cannot be represented in code page 1252", 0},
-    {"(DT_WSTR,2)@[User::S]", FX_RUNTIME, "truncated",
-     EXPR_TRUNCATE_ERROR},
+    {"(DT_WSTR,2)@[User::S]", FX_RUNTIME, "truncated", EXPR_TRUNCATE_ERROR},
 
     /* ---- runtime: string functions' arguments ---- */
     {"LEFT(@[User::S], -@[User::N])", FX_RUNTIME,
@@ -864,8 +859,7 @@ static const struct err_case err_cases[] = {
      0},
     {"REPLICATE(@[User::S], 100000000)", FX_RUNTIME, "larger than the", 0},
     {"FINDSTRING(@[User::S], \"l\", 0)", FX_RUNTIME, "occurrence 0", 0},
-    {"TOKEN(@[User::S], \" \", -@[User::N])", FX_RUNTIME, "occurrence -21",
-     0},
+    {"TOKEN(@[User::S], \" \", -@[User::N])", FX_RUNTIME, "occurrence -21", 0},
     {"REPLACE(@[User::S], \"\", \"x\")", FX_RUNTIME,
      "search string that is not empty", 0},
 
@@ -880,8 +874,8 @@ static const struct err_case err_cases[] = {
      "outside years 1 to 9999", 0},
     {"DATEADD(@[User::S], 1, @[User::D])", FX_RUNTIME,
      "unknown date part \"hello\"", 0},
-    {"DATEDIFF(\"ms\", (DT_DBTIMESTAMP)\"2000-01-01\", @[User::D])",
-     FX_RUNTIME, "DATEDIFF overflows", 0},
+    {"DATEDIFF(\"ms\", (DT_DBTIMESTAMP)\"2000-01-01\", @[User::D])", FX_RUNTIME,
+     "DATEDIFF overflows", 0},
 };
 
 static unsigned
@@ -928,8 +922,8 @@ expected_errors(void **state)
 
     for (size_t i = 0; i < n; i++) {
         const struct err_case *c = &err_cases[i];
-        enum fx_phase ph = fx_eval(c->expr, flags_of(c->flags), got,
-                                   sizeof(got), &err);
+        enum fx_phase ph =
+            fx_eval(c->expr, flags_of(c->flags), got, sizeof(got), &err);
 
         if (ph != c->phase) {
             printf("FAIL %s\n  want %s error with '%s'\n  got %s: %s\n",

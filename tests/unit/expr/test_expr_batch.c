@@ -21,39 +21,68 @@
 /* ------------------------------------------------------ random columns */
 
 enum {
-    C_A, C_B, C_C, C_BIG, C_S2, C_U1, C_R, C_F, C_CY, C_NUM, C_NAME, C_CODE,
-    C_FLAG, C_TS, C_DD, C_DTO, C_G, C_BIN, NCOLS
+    C_A,
+    C_B,
+    C_C,
+    C_BIG,
+    C_S2,
+    C_U1,
+    C_R,
+    C_F,
+    C_CY,
+    C_NUM,
+    C_NAME,
+    C_CODE,
+    C_FLAG,
+    C_TS,
+    C_DD,
+    C_DTO,
+    C_G,
+    C_BIN,
+    NCOLS
 };
 
 static const char *const col_names[NCOLS] = {
-    "a", "b", "c", "big", "s2", "u1", "r", "f", "cy", "num", "name", "code",
-    "flag", "ts", "dd", "dto", "g", "bin",
+    "a",   "b",    "c",    "big",  "s2", "u1", "r",   "f", "cy",
+    "num", "name", "code", "flag", "ts", "dd", "dto", "g", "bin",
 };
 
 static const struct expr_type col_types[NCOLS] = {
-    {EXPR_DT_I4, 0, 0, 0, 0},      {EXPR_DT_I4, 0, 0, 0, 0},
-    {EXPR_DT_I4, 0, 0, 0, 0},      {EXPR_DT_I8, 0, 0, 0, 0},
-    {EXPR_DT_I2, 0, 0, 0, 0},      {EXPR_DT_UI1, 0, 0, 0, 0},
-    {EXPR_DT_R8, 0, 0, 0, 0},      {EXPR_DT_R4, 0, 0, 0, 0},
-    {EXPR_DT_CY, 0, 0, 0, 0},      {EXPR_DT_NUMERIC, 0, 10, 2, 0},
-    {EXPR_DT_WSTR, 50, 0, 0, 0},   {EXPR_DT_STR, 20, 0, 0, 1252},
-    {EXPR_DT_BOOL, 0, 0, 0, 0},    {EXPR_DT_DBTIMESTAMP, 0, 0, 0, 0},
-    {EXPR_DT_DBDATE, 0, 0, 0, 0},  {EXPR_DT_DBTIMESTAMPOFFSET, 0, 0, 3, 0},
-    {EXPR_DT_GUID, 0, 0, 0, 0},    {EXPR_DT_BYTES, 8, 0, 0, 0},
+    {EXPR_DT_I4, 0, 0, 0, 0},     {EXPR_DT_I4, 0, 0, 0, 0},
+    {EXPR_DT_I4, 0, 0, 0, 0},     {EXPR_DT_I8, 0, 0, 0, 0},
+    {EXPR_DT_I2, 0, 0, 0, 0},     {EXPR_DT_UI1, 0, 0, 0, 0},
+    {EXPR_DT_R8, 0, 0, 0, 0},     {EXPR_DT_R4, 0, 0, 0, 0},
+    {EXPR_DT_CY, 0, 0, 0, 0},     {EXPR_DT_NUMERIC, 0, 10, 2, 0},
+    {EXPR_DT_WSTR, 50, 0, 0, 0},  {EXPR_DT_STR, 20, 0, 0, 1252},
+    {EXPR_DT_BOOL, 0, 0, 0, 0},   {EXPR_DT_DBTIMESTAMP, 0, 0, 0, 0},
+    {EXPR_DT_DBDATE, 0, 0, 0, 0}, {EXPR_DT_DBTIMESTAMPOFFSET, 0, 0, 3, 0},
+    {EXPR_DT_GUID, 0, 0, 0, 0},   {EXPR_DT_BYTES, 8, 0, 0, 0},
 };
 
 static const char *const name_pool[] = {
-    "Mountain Bike", "", "  padded  ", "h\xC3\xA9llo w\xC3\xB6rld",
-    "a b c", "\xC3\x80\xC3\x89\xC3\x8E", "x", "emoji \xF0\x9F\x98\x80 z",
-    "aaaa", "Touring Front Wheel", "1.5", "42", "-7", "2024-03-15",
-    "a,b,,c", "TRUE",
+    "Mountain Bike",
+    "",
+    "  padded  ",
+    "h\xC3\xA9llo w\xC3\xB6rld",
+    "a b c",
+    "\xC3\x80\xC3\x89\xC3\x8E",
+    "x",
+    "emoji \xF0\x9F\x98\x80 z",
+    "aaaa",
+    "Touring Front Wheel",
+    "1.5",
+    "42",
+    "-7",
+    "2024-03-15",
+    "a,b,,c",
+    "TRUE",
 };
 static const char *const code_pool[] = {
     "AB-12", "", "caf\xC3\xA9", "Z", "  x", "100", "abc", "ABC",
 };
 static const uint8_t guid_pool[2][16] = {
-    {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA,
-     0xBB, 0xCC, 0xDD, 0xEE, 0xFF},
+    {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB,
+     0xCC, 0xDD, 0xEE, 0xFF},
     {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
 };
 static const char bin_pool[] = "\x00\x01\xFE\xFF\x41\x42\x43\x44";
@@ -120,8 +149,8 @@ fill_row(struct batch *b, size_t i)
     ((int64_t *)b->data[C_CY])[i] = pick_int(-100000000, 100000000) * 100;
     ((expr_i128 *)b->data[C_NUM])[i] = pick_int(-9999999999, 9999999999);
     {
-        const char *s = name_pool[rnd() % (sizeof(name_pool) /
-                                           sizeof(name_pool[0]))];
+        const char *s =
+            name_pool[rnd() % (sizeof(name_pool) / sizeof(name_pool[0]))];
         struct expr_sv v = {s, strlen(s)};
 
         ((struct expr_sv *)b->data[C_NAME])[i] = v;
@@ -140,8 +169,7 @@ fill_row(struct batch *b, size_t i)
         ((int64_t *)b->data[C_DD])[i] = t - t % TICKS_DAY;
         ((struct expr_dto *)b->data[C_DTO])[i] = d;
     }
-    memcpy(&((struct expr_guid *)b->data[C_G])[i], guid_pool[rnd() % 2],
-           16);
+    memcpy(&((struct expr_guid *)b->data[C_G])[i], guid_pool[rnd() % 2], 16);
     {
         struct expr_sv v = {bin_pool + rnd() % 4, (size_t)pick_int(0, 4)};
 
@@ -157,7 +185,7 @@ batch_new(struct batch *b, size_t n)
     memset(b, 0, sizeof(*b));
     b->n = n;
     for (int k = 0; k < NCOLS; k++) {
-        size_t size = k == C_NUM                             ? sizeof(expr_i128)
+        size_t size = k == C_NUM ? sizeof(expr_i128)
                       : k == C_NAME || k == C_CODE || k == C_BIN
                           ? sizeof(struct expr_sv)
                       : k == C_DTO ? sizeof(struct expr_dto)
@@ -224,40 +252,140 @@ compile(const char *text, unsigned flags)
 /* ------------------------------------------------------- equivalence */
 
 static const char *const exprs[] = {
-    "a + b", "a - b", "a * b", "a / b", "a % b", "big + a", "big * 3",
-    "s2 * s2", "u1 + u1", "u1 - u1", "u1 * (DT_UI1)2", "r * 2 + a", "r / b",
-    "f + f", "f * a", "f / (DT_R4)b", "cy * 2", "cy / b", "cy + num",
-    "num * num", "num / b", "num - cy", "-a", "-r", "-num", "!flag", "~a",
-    "a & b", "a | b", "a ^ b", "a < b", "a == b", "r >= a", "f < r",
-    "big != a", "u1 > 100", "cy <= num", "name == \"x\"", "name < code",
-    "name >= \"a\"", "code != \"AB-12\"", "flag == TRUE", "flag != flag",
-    "ts < dd", "dto > ts", "dd == (DT_DBDATE)ts", "g == g", "bin == bin",
-    "a > 0 && b > 0", "flag || a > b", "b != 0 && a / b > 1",
-    "b == 0 || a % b == 0", "!(flag && a > 0) || NULL(DT_BOOL)",
-    "a > b ? a : b", "flag ? name : code", "a > 0 ? r : cy",
-    "b == 0 ? 0 : a / b", "ISNULL(name) ? \"-\" : UPPER(name)",
-    "flag ? (a > 0 ? big : 0L) : -big", "(DT_I2)a", "(DT_UI1)a",
-    "(DT_I8)s2", "(DT_R8)a", "(DT_R4)big", "(DT_R8)f", "(DT_UI2)u1",
-    "(DT_I1)s2", "(DT_WSTR,5)a", "(DT_WSTR,10)r", "(DT_I4)r",
-    "(DT_NUMERIC,6,1)r", "(DT_I4)name", "(DT_R8)name", "(DT_DBDATE)ts",
-    "(DT_WSTR,40)dto", "(DT_WSTR,3)name", "(DT_BOOL)a", "(DT_CY)f",
-    "(DT_DBTIMESTAMP)dto", "(DT_WSTR,40)g", "(DT_WSTR,20)bin",
-    "LEN(name)", "LEN(code)", "UPPER(name)", "LOWER(name)",
-    "UPPER(code)", "LEFT(name, a)", "RIGHT(name, b)",
-    "SUBSTRING(name, a, b)", "TRIM(name)", "LTRIM(name)", "RTRIM(name)",
-    "name + code", "name + \"!\" + name", "REPLACE(name, \"a\", \"xy\")",
-    "FINDSTRING(name, \"a\", 1)", "TOKEN(name, \" ,\", 2)",
-    "TOKENCOUNT(name, \" \")", "REVERSE(name)", "REPLICATE(name, u1 % 3)",
-    "CODEPOINT(name)", "HEX(a)", "HEX(u1)", "ABS(a)", "ABS(num)",
-    "CEILING(num)", "FLOOR(r)", "ROUND(num, 1)", "ROUND(r, 2)", "SIGN(cy)",
-    "SQRT(r)", "POWER(r, 2)", "LN(r)", "LOG(a)", "EXP(f)", "SQUARE(a)",
-    "DATEADD(\"dd\", a, ts)", "DATEADD(\"mm\", b, dd)",
-    "DATEDIFF(\"hh\", dd, ts)", "DATEDIFF(\"wk\", ts, dto)",
-    "DATEPART(\"dw\", ts)", "DATEPART(\"ms\", ts)", "YEAR(dto)",
-    "MONTH(dd)", "DAY(ts)", "ISNULL(a)", "ISNULL(name + code)",
-    "REPLACENULL(a, b)", "REPLACENULL(name, \"none\")",
-    "REPLACENULL(r, a)", "@[User::N] + a", "@[User::S] + name",
-    "GETDATE() > ts", "DATEDIFF(\"dd\", ts, GETDATE())",
+    "a + b",
+    "a - b",
+    "a * b",
+    "a / b",
+    "a % b",
+    "big + a",
+    "big * 3",
+    "s2 * s2",
+    "u1 + u1",
+    "u1 - u1",
+    "u1 * (DT_UI1)2",
+    "r * 2 + a",
+    "r / b",
+    "f + f",
+    "f * a",
+    "f / (DT_R4)b",
+    "cy * 2",
+    "cy / b",
+    "cy + num",
+    "num * num",
+    "num / b",
+    "num - cy",
+    "-a",
+    "-r",
+    "-num",
+    "!flag",
+    "~a",
+    "a & b",
+    "a | b",
+    "a ^ b",
+    "a < b",
+    "a == b",
+    "r >= a",
+    "f < r",
+    "big != a",
+    "u1 > 100",
+    "cy <= num",
+    "name == \"x\"",
+    "name < code",
+    "name >= \"a\"",
+    "code != \"AB-12\"",
+    "flag == TRUE",
+    "flag != flag",
+    "ts < dd",
+    "dto > ts",
+    "dd == (DT_DBDATE)ts",
+    "g == g",
+    "bin == bin",
+    "a > 0 && b > 0",
+    "flag || a > b",
+    "b != 0 && a / b > 1",
+    "b == 0 || a % b == 0",
+    "!(flag && a > 0) || NULL(DT_BOOL)",
+    "a > b ? a : b",
+    "flag ? name : code",
+    "a > 0 ? r : cy",
+    "b == 0 ? 0 : a / b",
+    "ISNULL(name) ? \"-\" : UPPER(name)",
+    "flag ? (a > 0 ? big : 0L) : -big",
+    "(DT_I2)a",
+    "(DT_UI1)a",
+    "(DT_I8)s2",
+    "(DT_R8)a",
+    "(DT_R4)big",
+    "(DT_R8)f",
+    "(DT_UI2)u1",
+    "(DT_I1)s2",
+    "(DT_WSTR,5)a",
+    "(DT_WSTR,10)r",
+    "(DT_I4)r",
+    "(DT_NUMERIC,6,1)r",
+    "(DT_I4)name",
+    "(DT_R8)name",
+    "(DT_DBDATE)ts",
+    "(DT_WSTR,40)dto",
+    "(DT_WSTR,3)name",
+    "(DT_BOOL)a",
+    "(DT_CY)f",
+    "(DT_DBTIMESTAMP)dto",
+    "(DT_WSTR,40)g",
+    "(DT_WSTR,20)bin",
+    "LEN(name)",
+    "LEN(code)",
+    "UPPER(name)",
+    "LOWER(name)",
+    "UPPER(code)",
+    "LEFT(name, a)",
+    "RIGHT(name, b)",
+    "SUBSTRING(name, a, b)",
+    "TRIM(name)",
+    "LTRIM(name)",
+    "RTRIM(name)",
+    "name + code",
+    "name + \"!\" + name",
+    "REPLACE(name, \"a\", \"xy\")",
+    "FINDSTRING(name, \"a\", 1)",
+    "TOKEN(name, \" ,\", 2)",
+    "TOKENCOUNT(name, \" \")",
+    "REVERSE(name)",
+    "REPLICATE(name, u1 % 3)",
+    "CODEPOINT(name)",
+    "HEX(a)",
+    "HEX(u1)",
+    "ABS(a)",
+    "ABS(num)",
+    "CEILING(num)",
+    "FLOOR(r)",
+    "ROUND(num, 1)",
+    "ROUND(r, 2)",
+    "SIGN(cy)",
+    "SQRT(r)",
+    "POWER(r, 2)",
+    "LN(r)",
+    "LOG(a)",
+    "EXP(f)",
+    "SQUARE(a)",
+    "DATEADD(\"dd\", a, ts)",
+    "DATEADD(\"mm\", b, dd)",
+    "DATEDIFF(\"hh\", dd, ts)",
+    "DATEDIFF(\"wk\", ts, dto)",
+    "DATEPART(\"dw\", ts)",
+    "DATEPART(\"ms\", ts)",
+    "YEAR(dto)",
+    "MONTH(dd)",
+    "DAY(ts)",
+    "ISNULL(a)",
+    "ISNULL(name + code)",
+    "REPLACENULL(a, b)",
+    "REPLACENULL(name, \"none\")",
+    "REPLACENULL(r, a)",
+    "@[User::N] + a",
+    "@[User::S] + name",
+    "GETDATE() > ts",
+    "DATEDIFF(\"dd\", ts, GETDATE())",
     "UPPER(LEFT(name, 10)) + \"-\" + (DT_WSTR,10)(a * r)",
     "(a * 2 + b) / 3 > c ? a : b",
 };
@@ -276,7 +404,7 @@ check_batch(const char *text, struct batch *b)
     struct expr_col out;
     struct werr err;
     uint8_t *errs = calloc(b->n ? b->n : 1, 1);
-    char (*want)[128] = calloc(b->n ? b->n : 1, sizeof(*want));
+    char(*want)[128] = calloc(b->n ? b->n : 1, sizeof(*want));
     int rc;
 
     rc = expr_eval_batch(eb, b->cols, NCOLS, b->n, &out, errs, &err);
@@ -352,9 +480,8 @@ batches_reuse_memory(void **state)
         uint8_t errs[3000];
 
         batch_new(&b, sizes[s]);
-        assert_int_equal(expr_eval_batch(e, b.cols, NCOLS, b.n, &out, errs,
-                                         &err),
-                         0);
+        assert_int_equal(
+            expr_eval_batch(e, b.cols, NCOLS, b.n, &out, errs, &err), 0);
         for (size_t i = 0; i < b.n; i++) {
             struct expr_value v, r;
             char x[128], y[128];
@@ -470,8 +597,7 @@ limits(void **state)
     assert_int_equal(expr_eval(e, NULL, 0, 0, &v, &err), -1);
     assert_non_null(strstr(err.msg, "limit"));
     expr_free(e);
-    e = expr_compile("@[User::S] + @[User::S] + \"!\"", 29, &opts, NULL,
-                     &err);
+    e = expr_compile("@[User::S] + @[User::S] + \"!\"", 29, &opts, NULL, &err);
     assert_non_null(e);
     assert_int_equal(expr_eval(e, NULL, 0, 0, &v, &err), -1);
     expr_free(e);
@@ -485,8 +611,7 @@ assignment_target(void **state)
     const struct expr_ref *ref;
     struct expr_value v;
     struct werr err;
-    struct expr *e = expr_compile("@[User::N] = @N * 2", 19, &opts, NULL,
-                                  &err);
+    struct expr *e = expr_compile("@[User::N] = @N * 2", 19, &opts, NULL, &err);
 
     assert_non_null(e);
     b = expr_assign_target(e, &ref);
@@ -533,9 +658,9 @@ values_parse_and_format(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct expr_type t = {cases[i].dt, 0, 0, 0, 0};
 
-        assert_int_equal(expr_value_parse(cases[i].in, strlen(cases[i].in),
-                                          &t, &v, &err),
-                         0);
+        assert_int_equal(
+            expr_value_parse(cases[i].in, strlen(cases[i].in), &t, &v, &err),
+            0);
         expr_value_format(&v, buf, sizeof(buf));
         assert_string_equal(buf, cases[i].out);
     }
@@ -659,8 +784,7 @@ column_mismatch_is_an_error(void **state)
     batch_new(&b, 4);
     memcpy(cols, b.cols, sizeof(cols));
     cols[C_A].type.dt = EXPR_DT_I8;
-    assert_int_equal(expr_eval_batch(e, cols, NCOLS, 4, &out, NULL, &err),
-                     -1);
+    assert_int_equal(expr_eval_batch(e, cols, NCOLS, 4, &out, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "not DT_I4"));
     assert_int_equal(expr_eval(e, cols, 1, 0, &v, &err), -1);
     assert_int_equal(expr_eval(e, cols, 0, 0, &v, &err), -1);
