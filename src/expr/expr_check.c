@@ -643,6 +643,13 @@ fold(struct expr_compiler *c, struct expr_node *n)
         expr_arena_reset(&e->scratch);
         return rc;
     }
+    if (cx.have_now) {
+        /* It read the clock (a time converted to a date takes today's
+         * date): not a constant after all. */
+        expr_arena_reset(&e->scratch);
+        n->constant = false;
+        return 0;
+    }
     if (cx.truncated)
         expr_diag(c, n->pos, true, "the constant is truncated to length %d",
                   (int)n->type.length);
