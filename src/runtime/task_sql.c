@@ -60,6 +60,7 @@ struct sqltask {
     enum source_type source_type;
     enum result_type result_type;
     int timeout_s;
+    bool stored_proc; /* IsStoredProc (ADO.NET) */
     struct binding *params, *results;
     size_t nparams, nresults;
     char *problem; /* the payload could not be read */
@@ -146,6 +147,9 @@ read_settings(struct sqltask *t, const xmlNode *d)
     t->source_type = s < 0 ? SRC_DIRECT : (enum source_type)s;
     t->result_type = r < 0 ? RES_NONE : (enum result_type)r;
     t->timeout_s = (int)timeout;
+    free(to);
+    to = attr(d, "IsStoredProc");
+    t->stored_proc = !strcasecmp(to, "True");
     free(st);
     free(rt);
     free(to);
@@ -546,12 +550,46 @@ struct prepared {
     size_t n;
 };
 
+/* ADO.NET's IsStoredProc: the source is a procedure name; call it with
+ * the ODBC escape, the bindings in their written order, a ReturnValue
+ * binding as the result ("{? = call name(?, ?)}"). */
+static void
+stored_proc_call(const struct sqltask *t, char *name, struct prepared *p)
+{
+    struct wbuf b;
+    const struct binding *ret = NULL;
+    size_t k = 0;
+
+    for (size_t i = 0; i < t->nparams; i++)
+        if (t->params[i].dir == DIR_RETURN && !ret)
+            ret = &t->params[i];
+    p->order = xcalloc(t->nparams + 1, sizeof(*p->order));
+    wbuf_init(&b, WBUF_NOLIMIT);
+    wbuf_addf(&b, NULL, "{%scall %s(", ret ? "? = " : "", name);
+    if (ret)
+        p->order[k++] = ret;
+    for (size_t i = 0; i < t->nparams; i++) {
+        if (&t->params[i] == ret)
+            continue;
+        wbuf_adds(&b, k > (ret != NULL) ? ", ?" : "?", NULL);
+        p->order[k++] = &t->params[i];
+    }
+    wbuf_adds(&b, ")}", NULL);
+    p->n = k;
+    p->sql = wbuf_detach(&b, NULL);
+    free(name);
+}
+
 /* Orders the bindings by ordinal; "@Name" markers for ADO.NET. */
 static int
 prepare(struct rt_run *run, const struct pkg_executable *e,
         const struct sqltask *t, const struct rt_conn *c, char *sql,
         struct prepared *p)
 {
+    if (is_adonet(c) && t->stored_proc) {
+        stored_proc_call(t, sql, p);
+        return 0;
+    }
     if (is_adonet(c) && t->nparams) {
         p->sql = named_to_markers(sql, t, &p->order, &p->n);
         free(sql);

@@ -73,8 +73,10 @@ check "the full result set has 3 rows of 6 columns" \
 # ---- return value and output parameters through the ODBC call escape ----
 sql_reset
 sql_cm Pg ODBC "$PG_ODBC"
+sql_cm Ado "$ADO_TYPE" "$ADO"
 sql_var X 3 41
 sql_var Ret 3 0
+sql_var Ret2 20 0
 sql_var Out 8 ""
 sql_task Fn "{CM-Pg}" "CREATE FUNCTION add_one(x integer) RETURNS integer AS 'SELECT x + 1' LANGUAGE sql;
 GO
@@ -83,14 +85,19 @@ sql_task Call "{CM-Pg}" "{? = call add_one(?)}" "" \
     "$(sql_param 0 User::Ret ReturnValue)$(sql_in 1 User::X)"
 sql_task Call2 "{CM-Pg}" "{? = call greet('you')}" "" \
     "$(sql_param 0 User::Out Output)"
-sql_task Keep "{CM-Pg}" "CREATE TABLE rv (r integer, o text);
+# ADO.NET's IsStoredProc: the source is the procedure's name.
+sql_task Proc "{CM-Ado}" "add_one" "" \
+    "$(sql_param @RETURN_VALUE User::Ret2 ReturnValue)$(sql_in @x User::Ret)" \
+    'SQLTask:IsStoredProc="True"'
+sql_task Keep "{CM-Pg}" "CREATE TABLE rv (r integer, o text, r2 bigint);
 GO
-INSERT INTO rv VALUES (?, ?)" "" "$(sql_in 0 User::Ret)$(sql_in 1 User::Out)"
+INSERT INTO rv VALUES (?, ?, ?)" "" \
+    "$(sql_in 0 User::Ret)$(sql_in 1 User::Out)$(sql_in 2 User::Ret2)"
 sql_package "$T/call.dtsx"
-run_pkg "$T/call.dtsx"
-is "$RC" 0 "a procedure call with a return value and an output parameter"
-is "$(pg_sql "SELECT r || '|' || o FROM rv")" "42|hi you" \
-    "the return value and the output reached their variables"
+run_pkg "$T/call.dtsx" --connection "Ado=$PG_ODBC"
+is "$RC" 0 "procedure calls with return values and an output parameter"
+is "$(pg_sql "SELECT r || '|' || o || '|' || r2 FROM rv")" "42|hi you|43" \
+    "the return values (ODBC call escape and ADO.NET IsStoredProc) and the output reached their variables"
 
 # ---- errors ----
 sql_reset
