@@ -7,18 +7,21 @@
  * (DirectInput), a string variable (Variable) or a .sql file named by a
  * FILE connection manager (FileConnection, relative to the project
  * folder).  It is split into T-SQL batches at GO lines, which run in
- * order on one connection.  Input parameters are bound in order to the
- * `?` markers of the batches: bindings are sorted by their ordinal
+ * order on one connection.  Parameters are bound in order to the `?`
+ * markers of the batches: bindings are sorted by their ordinal
  * ParameterName ("0", "1"...).  ADO.NET connections use named markers
  * instead; each "@Name" in the text that matches a binding's
  * ParameterName becomes a `?` bound to that binding, in order of
- * appearance, so one name may be used several times.
+ * appearance, so one name may be used several times; with IsStoredProc
+ * the text is a procedure name, called through the ODBC escape.  Input
+ * values are converted to the binding's declared DataType; Output and
+ * ReturnValue values are stored into their variables after the batches.
  *
  * Results: None ignores result sets; SingleRow binds the first row of the
  * first result set to variables by column name or ordinal (no row is an
  * error, as in SSIS); Rowset (full result set) stores the first result
- * set in an Object variable bound with ResultName "0".  XML results and
- * output parameters are refused at validation.
+ * set in an Object variable bound with ResultName "0".  XML results are
+ * refused at validation.
  */
 #include <ctype.h>
 #include <errno.h>
