@@ -80,6 +80,10 @@ struct rt_odbc;
 struct rt_odbc *rt_odbc_connect(const char *odbc, int login_timeout_s,
                                 struct wbuf *diag);
 void rt_odbc_close(struct rt_odbc *c);
+/* Checks that the driver a connection string names with Driver= is
+ * installed (known to the driver manager); -1 with the reason in `why`.
+ * Strings with a DSN or a driver library path pass. */
+int rt_odbc_check_driver(const char *odbc, struct wbuf *why);
 
 /* Runs one statement (one batch) with `nparams` parameters bound to its
  * `?` markers in order: inputs from `params`, except those `is_out` marks

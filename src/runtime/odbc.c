@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sql.h>
 #include <sqlext.h>
@@ -133,6 +134,84 @@ set_running(struct rt_odbc *c, SQLHSTMT st)
     pthread_mutex_lock(&c->mu);
     c->running = st;
     pthread_mutex_unlock(&c->mu);
+}
+
+/* The value of `key` in an ODBC connection string (braces removed), or
+ * NULL; the caller frees. */
+static char *
+odbc_key(const char *s, const char *key)
+{
+    size_t klen = strlen(key);
+
+    while (*s) {
+        while (*s == ' ' || *s == ';')
+            s++;
+        const char *eq = strchr(s, '=');
+        if (!eq)
+            return NULL;
+        bool hit = (size_t)(eq - s) == klen && !strncasecmp(s, key, klen);
+        const char *v = eq + 1, *end;
+        if (*v == '{') {
+            end = strchr(v + 1, '}');
+            end = end ? end : v + strlen(v);
+            if (hit)
+                return xstrndup(v + 1, (size_t)(end - v - 1));
+            s = *end ? end + 1 : end;
+        } else {
+            end = v + strcspn(v, ";");
+            if (hit)
+                return xstrndup(v, (size_t)(end - v));
+            s = end;
+        }
+        s += *s == ';';
+    }
+    return NULL;
+}
+
+/* True if the driver manager lists the driver `name`. */
+static bool
+driver_listed(SQLHENV env, const char *name)
+{
+    SQLCHAR desc[256], attrs[2048];
+    SQLSMALLINT dlen, alen;
+    SQLUSMALLINT dir = SQL_FETCH_FIRST;
+
+    while (SQL_SUCCEEDED(SQLDrivers(env, dir, desc, sizeof(desc), &dlen, attrs,
+                                    sizeof(attrs), &alen))) {
+        if (!strcasecmp((char *)desc, name))
+            return true;
+        dir = SQL_FETCH_NEXT;
+    }
+    return false;
+}
+
+int
+rt_odbc_check_driver(const char *odbc, struct wbuf *why)
+{
+    char *driver = odbc_key(odbc, "Driver");
+    SQLHENV env = NULL;
+    int rc = 0;
+
+    /* A DSN or a driver given by its library path is the driver
+     * manager's business at connect time. */
+    if (!driver || strchr(driver, '/'))
+        goto out;
+    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env)) ||
+        !SQL_SUCCEEDED(SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION,
+                                     (SQLPOINTER)SQL_OV_ODBC3, 0)))
+        goto out;
+    if (!driver_listed(env, driver)) {
+        wbuf_addf(why, NULL,
+                  "the ODBC driver '%s' is not installed (odbcinst -q -d "
+                  "lists those that are)",
+                  driver);
+        rc = -1;
+    }
+out:
+    if (env)
+        SQLFreeHandle(SQL_HANDLE_ENV, env);
+    free(driver);
+    return rc;
 }
 
 /* ---- parameters ---- */

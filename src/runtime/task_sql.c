@@ -227,6 +227,26 @@ is_adonet(const struct rt_conn *c)
 }
 
 static int
+check_driver(const struct pkg_executable *e, const struct rt_conn *c,
+             struct wbuf *out)
+{
+    struct wbuf why;
+    int n = 0;
+
+    wbuf_init(&why, 1024);
+    if (rt_odbc_check_driver(c->odbc, &why) < 0)
+        n = problem(out, e,
+                    "connection manager '%s'%s: %s; install it or give "
+                    "another connection string with --connection '%s=...' "
+                    "or the parameter CM.%s.ConnectionString",
+                    c->name,
+                    c->overridden ? "" : " (its stored string, mapped to ODBC)",
+                    why.buf, c->name, c->name);
+    wbuf_release(&why);
+    return n;
+}
+
+static int
 check_connection(struct rt_run *run, const struct pkg_executable *e,
                  const struct sqltask *t, struct wbuf *out)
 {
@@ -245,6 +265,8 @@ check_connection(struct rt_run *run, const struct pkg_executable *e,
                        "its ODBC connection string with --connection "
                        "'%s=...' or the parameter CM.%s.ConnectionString",
                        c->name, c->why_not, c->name, c->name);
+    if (check_driver(e, c, out))
+        return 1;
     if (t->source_type == SRC_FILE) {
         const struct rt_conn *f = rt_conns_find(run->conns, t->source);
         if (!f)

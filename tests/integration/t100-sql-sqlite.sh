@@ -169,14 +169,18 @@ check "saying the driver may not support output parameters" \
     has "$T/err" "may not support output parameters"
 run_pkg "$T/bad.dtsx"
 is "$RC" 1 "without an override, the stored OLE DB string is mapped to SQL Server's ODBC driver"
-check "which is not installed here: the connect error says so" \
-    has "$T/err" "cannot connect with connection manager 'Db': [01000] (native 0) [unixODBC][Driver Manager]Can't open lib 'ODBC Driver 18 for SQL Server'"
+check "which is not installed here: validation says so" \
+    has "$T/err" "\\Package\\Bad: connection manager 'Db' (its stored string, mapped to ODBC): the ODBC driver 'ODBC Driver 18 for SQL Server' is not installed"
 
 # ---- bad connection strings ----
-run_pkg "$T/bad.dtsx" --connection "Db=Driver=NoSuchDriver;Database=x"
-is "$RC" 1 "an unknown ODBC driver fails the task"
-check "the connect error names the connection manager" \
-    has "$T/err" "cannot connect with connection manager 'Db': [01000]"
+run_pkg "$T/bad.dtsx" --connection "Db=Driver={No Such Driver};Database=x"
+is "$RC" 1 "an unknown ODBC driver fails validation"
+check "naming the driver and the connection manager" \
+    has "$T/err" "connection manager 'Db': the ODBC driver 'No Such Driver' is not installed"
+run_pkg "$T/bad.dtsx" --connection "Db=DSN=nosuchdsn"
+is "$RC" 1 "an unknown DSN fails the task"
+check "the connect error names the connection manager and the driver manager's reason" \
+    has "$T/err" "cannot connect with connection manager 'Db': [IM002]"
 run_pkg "$T/bad.dtsx" --connection "Nope=Driver=SQLite3;Database=$DB"
 is "$RC" 6 "--connection with an unknown name is a bad command line"
 check "the message names it" has "$T/err" "there is no connection manager 'Nope'"

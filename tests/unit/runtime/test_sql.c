@@ -393,6 +393,13 @@ odbc_types_nulls_and_errors(void **state)
     wbuf_reset(&diag);
     assert_null(rt_odbc_connect("Driver=NoSuchDriver", 5, &diag));
     assert_non_null(strstr(diag.buf, "[01000]"));
+    wbuf_reset(&diag);
+    assert_int_equal(rt_odbc_check_driver(cs, &diag), 0);
+    assert_int_equal(rt_odbc_check_driver("Dsn=x;Uid=u", &diag), 0);
+    assert_int_equal(rt_odbc_check_driver("Uid=u;DRIVER={sqlite3}", &diag), 0);
+    assert_int_equal(rt_odbc_check_driver("Uid={a;b};Driver={No Such};", &diag),
+                     -1);
+    assert_non_null(strstr(diag.buf, "'No Such' is not installed"));
     for (int i = 0; i < 3; i++)
         rt_value_release(&params[i]);
     wbuf_release(&diag);
