@@ -89,6 +89,15 @@ static const char pkg_xml[] =
     " DTS:DTSID=\"{P}\" DTS:ExecutableType=\"Microsoft.Package\" "
     " DTS:ObjectName=\"P\">\n"
     "<DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
+    "<DTS:PackageParameters>\n"
+    " <DTS:PackageParameter DTS:ObjectName=\"Secret\" DTS:DataType=\"7\" "
+    "  DTS:Sensitive=\"True\"><DTS:Property "
+    "DTS:Name=\"ParameterValue\">hunter2</DTS:Property>"
+    "</DTS:PackageParameter>\n"
+    " <DTS:PackageParameter DTS:ObjectName=\"Batch\" DTS:DataType=\"3\">"
+    "<DTS:Property DTS:Name=\"ParameterValue\">7</DTS:Property>"
+    "</DTS:PackageParameter>\n"
+    "</DTS:PackageParameters>\n"
     "<DTS:ConnectionManagers>\n"
     " <DTS:ConnectionManager DTS:refId=\"Package.ConnectionManagers[Db]\" "
     "  DTS:CreationName=\"OLEDB\" DTS:DTSID=\"{C1}\" DTS:ObjectName=\"Db\">\n"
@@ -308,6 +317,22 @@ variables_scope_types_and_read_only(void **state)
     assert_int_equal(rt_vars_get(&vs, seq, "System::TaskName", &v, &err), 0);
     assert_string_equal(v.s, "Seq");
 
+    rt_vars_release(&vs);
+
+    /* Parameters read through the store; a sensitive value is never
+     * quoted. */
+    struct rt_params ps;
+    rt_params_init(&ps, p, NULL);
+    rt_vars_init(&vs, p, &ps);
+    assert_true(rt_vars_exists(&vs, seq, "$Package::Batch"));
+    assert_int_equal(rt_vars_get(&vs, seq, "$Package::Batch", &v, &err), 0);
+    assert_int_equal(v.n.i, 7);
+    assert_true(rt_vars_is_sensitive(&vs, "@[$Package::Secret]"));
+    assert_false(rt_vars_is_sensitive(&vs, "$Package::Batch"));
+    assert_int_equal(rt_vars_get(&vs, root, "$Package::Secret", &v, &err), -1);
+    assert_non_null(strstr(err.msg, "sensitive parameter"));
+    assert_null(strstr(err.msg, "hunter2"));
+
     rt_value_set_str(&in, "42", 2);
     assert_int_equal(rt_vars_set(&vs, root, "User::X", &in, &err), 0);
     assert_int_equal(rt_vars_get(&vs, root, "User::X", &v, &err), 0);
@@ -322,6 +347,7 @@ variables_scope_types_and_read_only(void **state)
     rt_value_release(&in);
     rt_value_release(&v);
     rt_vars_release(&vs);
+    rt_params_release(&ps);
     pkg_free(p);
 }
 
