@@ -103,7 +103,8 @@ static int eval_vec(struct bctx *bx, const struct expr_node *n,
 static void
 fill(struct bctx *bx, struct bvec *v, const struct expr_value *val)
 {
-    for (size_t i = v->filled; i < bx->nrows; i++)
+    size_t nr = bx->nrows;
+    for (size_t i = v->filled; i < nr; i++)
         expr_vec_store(v->data, v->owned_nulls, i, val);
     if (bx->nrows > v->filled)
         v->filled = bx->nrows;
@@ -150,86 +151,110 @@ eval_leaf(struct bctx *bx, const struct expr_node *n, struct bvec *v)
     }
 }
 
-/* Rows of `act` where vector c is non-NULL and (not) `want`. */
-static uint8_t *
-mask_where(struct bctx *bx, const uint8_t *act, const struct bvec *c, bool want)
+/* Rows of `act` where vector c is non-NULL and TRUE (mt) or FALSE (mf). */
+static void
+branch_masks(struct bctx *bx, const uint8_t *act, const struct bvec *c,
+             uint8_t **mt, uint8_t **mf)
 {
-    uint8_t *m = expr_scratch(&bx->cx, bx->nrows);
-    const uint8_t *b = c->data;
+    size_t nr = bx->nrows;
+    const uint8_t *b = c->data, *cn = c->nulls, *ac = all_active(bx, act);
+    uint8_t *t = expr_scratch(&bx->cx, nr ? nr : 1);
+    uint8_t *f = expr_scratch(&bx->cx, nr ? nr : 1);
 
-    act = all_active(bx, act);
-    for (size_t i = 0; i < bx->nrows; i++)
-        m[i] = act[i] & !c->nulls[i] & ((b[i] != 0) == want);
-    return m;
+    for (size_t i = 0; i < nr; i++) {
+        uint8_t live = ac[i] & !cn[i], yes = b[i] != 0;
+
+        t[i] = live & yes;
+        f[i] = live & !yes;
+    }
+    *mt = t;
+    *mf = f;
+}
+
+/* Whether evaluating a node can fail on some row: if not, it can run over
+ * rows whose result is not used, and needs no mask of its own. */
+static bool
+may_fail(const struct expr_node *n)
+{
+    switch (n->kind) {
+    case N_LIT:
+    case N_COL:
+    case N_VAR: /* read once per batch, whatever the mask */
+        return false;
+    case N_AND:
+    case N_OR:
+    case N_COND:
+        break;
+    case N_UNARY:
+        if (n->op != OP_NOT)
+            return true;
+        break;
+    case N_BINARY:
+        if (n->op < OP_LT || n->op > OP_NE)
+            return true;
+        break;
+    case N_CALL:
+        if (n->op != F_ISNULL)
+            return true;
+        break;
+    default:
+        return true;
+    }
+    for (int i = 0; i < n->nargs; i++)
+        if (may_fail(n->a[i]))
+            return true;
+    return false;
 }
 
 static int
 eval_logic(struct bctx *bx, const struct expr_node *n, const uint8_t *act,
            struct bvec *out)
 {
+    size_t nr = bx->nrows;
     struct bvec *a = &bx->cx.e->vecs[n->a[0]->slot], *b;
     uint8_t decide = n->kind == N_OR, *rest, *o, *on;
-    const uint8_t *x, *y;
+    const uint8_t *x, *y, *an, *bn, *ac = all_active(bx, act);
 
     if (eval_vec(bx, n->a[0], act) < 0)
         return -1;
     /* The right side runs only where the left one does not decide. */
-    rest = expr_scratch(&bx->cx, bx->nrows);
+    rest = expr_scratch(&bx->cx, nr ? nr : 1);
     x = a->data;
-    {
-        const uint8_t *ac = all_active(bx, act);
-
-        for (size_t i = 0; i < bx->nrows; i++)
-            rest[i] = ac[i] & (a->nulls[i] | (x[i] != decide));
-    }
-    if (eval_vec(bx, n->a[1], rest) < 0)
+    an = a->nulls;
+    for (size_t i = 0; i < nr; i++)
+        rest[i] = ac[i] & (an[i] | ((x[i] != 0) != decide));
+    if (eval_vec(bx, n->a[1], may_fail(n->a[1]) ? rest : act) < 0)
         return -1;
     b = &bx->cx.e->vecs[n->a[1]->slot];
     y = b->data;
+    bn = b->nulls;
     o = out->data;
     on = out->owned_nulls;
-    for (size_t i = 0; i < bx->nrows; i++) {
-        uint8_t ad = !a->nulls[i] & (x[i] == decide);
-        uint8_t bd = rest[i] & !b->nulls[i] & (y[i] == decide);
+    for (size_t i = 0; i < nr; i++) {
+        uint8_t ad = !an[i] & ((x[i] != 0) == decide);
+        uint8_t bd = rest[i] & !bn[i] & ((y[i] != 0) == decide);
 
         o[i] = (ad | bd) ? decide : !decide;
-        on[i] =
-            (uint8_t)((!(ad | bd)) & (a->nulls[i] | (rest[i] & b->nulls[i])));
+        on[i] = (uint8_t)((!(ad | bd)) & (an[i] | (rest[i] & bn[i])));
     }
     out->nulls = on;
     return 0;
 }
 
-static int
-eval_cond(struct bctx *bx, const struct expr_node *n, const uint8_t *act,
-          struct bvec *out)
+/* out[i] = c[i] ? t[i] : f[i] for elements of `size` bytes. */
+static void
+select_rows(size_t nr, size_t size, const uint8_t *cv, const void *t,
+            const void *f, void *out)
 {
-    struct expr *e = bx->cx.e;
-    struct bvec *c = &e->vecs[n->a[0]->slot], *t, *f;
-    uint8_t *mt, *mf;
-    size_t size = expr_dt_size(n->type.dt);
-    const uint8_t *cv;
-
-    if (eval_vec(bx, n->a[0], act) < 0)
-        return -1;
-    mt = mask_where(bx, act, c, true);
-    mf = mask_where(bx, act, c, false);
-    if (eval_vec(bx, n->a[1], mt) < 0 || eval_vec(bx, n->a[2], mf) < 0)
-        return -1;
-    t = &e->vecs[n->a[1]->slot];
-    f = &e->vecs[n->a[2]->slot];
-    cv = c->data;
-    for (size_t i = 0; i < bx->nrows; i++)
-        out->owned_nulls[i] = c->nulls[i] | (cv[i] ? t->nulls[i] : f->nulls[i]);
-    out->nulls = out->owned_nulls;
-    /* A select per element size, so the common widths become a plain
-     * (vectorizable) loop instead of a memcpy call per row. */
+    /* Masks instead of a branch, so the common widths vectorize. */
 #define SELECT(T)                                                              \
     do {                                                                       \
-        const T *x = t->data, *y = f->data;                                    \
-        T *o = out->data;                                                      \
-        for (size_t i = 0; i < bx->nrows; i++)                                 \
-            o[i] = cv[i] ? x[i] : y[i];                                        \
+        const T *x = t, *y = f;                                                \
+        T *o = out;                                                            \
+        for (size_t i = 0; i < nr; i++) {                                      \
+            T m = (T)((T)0 - (T)(cv[i] != 0));                                 \
+            o[i] = (T)((x[i] & m) | (y[i] & (T)~m));                           \
+        }                                                                      \
     } while (0)
     switch (size) {
     case 1:
@@ -244,16 +269,46 @@ eval_cond(struct bctx *bx, const struct expr_node *n, const uint8_t *act,
     case 8:
         SELECT(uint64_t);
         break;
-    case sizeof(struct expr_sv):
-        SELECT(struct expr_sv);
-        break;
     default:
-        for (size_t i = 0; i < bx->nrows; i++)
-            memcpy((char *)out->data + i * size,
-                   (const char *)(cv[i] ? t : f)->data + i * size, size);
+        for (size_t i = 0; i < nr; i++)
+            memcpy((char *)out + i * size,
+                   (const char *)(cv[i] ? t : f) + i * size, size);
         break;
     }
 #undef SELECT
+}
+
+static int
+eval_cond(struct bctx *bx, const struct expr_node *n, const uint8_t *act,
+          struct bvec *out)
+{
+    size_t nr = bx->nrows;
+    struct expr *e = bx->cx.e;
+    struct bvec *c = &e->vecs[n->a[0]->slot], *t, *f;
+    uint8_t *mt = NULL, *mf = NULL, *on = out->owned_nulls;
+    const uint8_t *cv, *cn, *tn, *fn;
+
+    if (eval_vec(bx, n->a[0], act) < 0)
+        return -1;
+    /* A branch that may fail runs only on the rows that choose it. */
+    if (may_fail(n->a[1]) || may_fail(n->a[2]))
+        branch_masks(bx, act, c, &mt, &mf);
+    if (eval_vec(bx, n->a[1], mt ? mt : act) < 0 ||
+        eval_vec(bx, n->a[2], mf ? mf : act) < 0)
+        return -1;
+    t = &e->vecs[n->a[1]->slot];
+    f = &e->vecs[n->a[2]->slot];
+    cv = c->data;
+    cn = c->nulls;
+    tn = t->nulls;
+    fn = f->nulls;
+    for (size_t i = 0; i < nr; i++) {
+        uint8_t m = (uint8_t)(0 - (cv[i] != 0));
+
+        on[i] = cn[i] | (tn[i] & m) | (fn[i] & (uint8_t)~m);
+    }
+    out->nulls = on;
+    select_rows(nr, expr_dt_size(n->type.dt), cv, t->data, f->data, out->data);
     return 0;
 }
 
@@ -263,10 +318,11 @@ expr_batch_generic(struct bctx *bx, const struct expr_node *n,
                    const uint8_t *act, struct bvec *const *args,
                    struct bvec *out)
 {
+    size_t nr = bx->nrows;
     struct expr_value a[EXPR_MAX_ARGS], r;
     const uint8_t *ac = all_active(bx, act);
 
-    for (size_t i = 0; i < bx->nrows; i++) {
+    for (size_t i = 0; i < nr; i++) {
         bool null = false;
 
         if (!ac[i]) {

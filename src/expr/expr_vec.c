@@ -4,7 +4,10 @@
  * notes whether any live row went wrong (overflow, division by zero), and
  * if one did hands the whole node to expr_batch_generic, whose scalar
  * kernels produce the exact results and error messages.  Errors are rare,
- * so the loops stay branch-free and vectorizable.
+ * so the loops stay branch-free and vectorizable.  Loop bounds and
+ * operators are copied into locals first: a store through a uint8_t
+ * pointer may alias anything, and the compiler would otherwise reload
+ * them every row and give up vectorizing.
  */
 #include <math.h>
 #include <string.h>
@@ -28,13 +31,14 @@ or_nulls(struct bctx *bx, const struct expr_node *n, struct bvec *const *args,
 {
     uint8_t *on = out->owned_nulls;
     const uint8_t *x = args[0]->nulls;
+    size_t nr = bx->nrows;
 
     if (n->nargs == 1) {
-        memcpy(on, x, bx->nrows);
+        memcpy(on, x, nr);
     } else {
         const uint8_t *y = args[1]->nulls;
 
-        for (size_t i = 0; i < bx->nrows; i++)
+        for (size_t i = 0; i < nr; i++)
             on[i] = x[i] | y[i];
     }
     out->nulls = on;
@@ -43,7 +47,37 @@ or_nulls(struct bctx *bx, const struct expr_node *n, struct bvec *const *args,
 
 /* ------------------------------------------------- integer arithmetic */
 
-#define INT_ARITH(NAME, T, TMIN, SIGNED)                                       \
+/* Division and modulo (`op` hoisted: stores to `o` could alias the node,
+ * so the compiler would reload n->op every row). */
+#define DIV_LOOP(T, TMIN, SIGNED)                                              \
+    for (size_t i = 0; i < nr; i++) {                                          \
+        T d = y[i];                                                            \
+        /* Zero and MIN / -1 would trap: flag, compute nothing. */             \
+        int z = d == 0 || (SIGNED && d == (T)-1 && x[i] == TMIN);              \
+        bad |= (uint8_t)(z & ac[i] & !on[i]);                                  \
+        o[i] = z ? 0 : op == OP_DIV ? (T)(x[i] / d) : (T)(x[i] % d);           \
+    }
+
+/* One loop of an operation whose result `r` and overflow flag `f` EXPR
+ * computes; kept free of branches so it vectorizes. */
+#define ARITH_LOOP(T, STMT)                                                    \
+    for (size_t i = 0; i < nr; i++) {                                          \
+        uint8_t f;                                                             \
+        T r;                                                                   \
+        STMT;                                                                  \
+        bad |= (uint8_t)(f & ac[i] & !on[i]);                                  \
+        o[i] = r;                                                              \
+    }
+
+/*
+ * Integers of 1 and 2 bytes: the operation in 32 bits (W int32_t or
+ * uint32_t, where it cannot overflow; unsigned differences wrap to huge
+ * values) and one unsigned range check.  32-bit lanes vectorize even with
+ * plain SSE2, unlike __builtin_*_overflow.
+ */
+#define IN_RANGE(W, TMIN, TMAX, w)                                             \
+    ((uint32_t)((w) - (W)TMIN) > (uint32_t)((W)TMAX - (W)TMIN))
+#define SMALL_ARITH(NAME, T, W, TMIN, TMAX, SIGNED)                            \
     static int NAME(BK_ARGS)                                                   \
     {                                                                          \
         const T *x = args[0]->data, *y = args[1]->data;                        \
@@ -51,56 +85,208 @@ or_nulls(struct bctx *bx, const struct expr_node *n, struct bvec *const *args,
         const uint8_t *ac = live_mask(bx, act);                                \
         uint8_t *on = or_nulls(bx, n, args, out);                              \
         size_t nr = bx->nrows;                                                 \
-        int bad = 0;                                                           \
+        int op = n->op;                                                        \
+        uint8_t bad = 0;                                                       \
                                                                                \
-        switch (n->op) {                                                       \
+        switch (op) {                                                          \
         case OP_ADD:                                                           \
-            for (size_t i = 0; i < nr; i++) {                                  \
-                T r;                                                           \
-                bad |=                                                         \
-                    __builtin_add_overflow(x[i], y[i], &r) & ac[i] & !on[i];   \
-                o[i] = r;                                                      \
-            }                                                                  \
+            ARITH_LOOP(T, W w = (W)x[i] + (W)y[i];                             \
+                       f = IN_RANGE(W, TMIN, TMAX, w); r = (T)w)               \
             break;                                                             \
         case OP_SUB:                                                           \
-            for (size_t i = 0; i < nr; i++) {                                  \
-                T r;                                                           \
-                bad |=                                                         \
-                    __builtin_sub_overflow(x[i], y[i], &r) & ac[i] & !on[i];   \
-                o[i] = r;                                                      \
-            }                                                                  \
+            ARITH_LOOP(T, W w = (W)x[i] - (W)y[i];                             \
+                       f = IN_RANGE(W, TMIN, TMAX, w); r = (T)w)               \
             break;                                                             \
         case OP_MUL:                                                           \
-            for (size_t i = 0; i < nr; i++) {                                  \
-                T r;                                                           \
-                bad |=                                                         \
-                    __builtin_mul_overflow(x[i], y[i], &r) & ac[i] & !on[i];   \
-                o[i] = r;                                                      \
-            }                                                                  \
+            ARITH_LOOP(T, W w = (W)x[i] * (W)y[i];                             \
+                       f = IN_RANGE(W, TMIN, TMAX, w); r = (T)w)               \
             break;                                                             \
         default:                                                               \
-            for (size_t i = 0; i < nr; i++) {                                  \
-                T d = y[i];                                                    \
-                /* Zero and MIN / -1 would trap: flag, compute nothing. */     \
-                int z = d == 0 || (SIGNED && d == (T)-1 && x[i] == TMIN);      \
-                bad |= z & ac[i] & !on[i];                                     \
-                o[i] = z                 ? 0                                   \
-                       : n->op == OP_DIV ? (T)(x[i] / d)                       \
-                                         : (T)(x[i] % d);                      \
-            }                                                                  \
+            DIV_LOOP(T, TMIN, SIGNED)                                          \
             break;                                                             \
         }                                                                      \
         return bad ? expr_batch_generic(bx, n, act, args, out) : 0;            \
     }
 
-INT_ARITH(arith_i1, int8_t, INT8_MIN, 1)
-INT_ARITH(arith_i2, int16_t, INT16_MIN, 1)
-INT_ARITH(arith_i4, int32_t, INT32_MIN, 1)
-INT_ARITH(arith_i8, int64_t, INT64_MIN, 1)
-INT_ARITH(arith_u1, uint8_t, 0, 0)
-INT_ARITH(arith_u2, uint16_t, 0, 0)
-INT_ARITH(arith_u4, uint32_t, 0, 0)
-INT_ARITH(arith_u8, uint64_t, 0, 0)
+/*
+ * 4-byte integers: add and subtract wrap in uint32_t and check the carry
+ * or the sign bits (vectorizable); multiplication goes through 64 bits.
+ */
+#define MID_ARITH(NAME, T, W, TMIN, TMAX, SIGNED)                              \
+    static int NAME(BK_ARGS)                                                   \
+    {                                                                          \
+        const T *x = args[0]->data, *y = args[1]->data;                        \
+        T *o = out->data;                                                      \
+        const uint8_t *ac = live_mask(bx, act);                                \
+        uint8_t *on = or_nulls(bx, n, args, out);                              \
+        size_t nr = bx->nrows;                                                 \
+        int op = n->op;                                                        \
+        uint8_t bad = 0;                                                       \
+                                                                               \
+        switch (op) {                                                          \
+        case OP_ADD:                                                           \
+            ARITH_LOOP(T, uint32_t u = (uint32_t)x[i] + (uint32_t)y[i];        \
+                       f = SIGNED ? (uint8_t)((((uint32_t)x[i] ^ u) &          \
+                                               ((uint32_t)y[i] ^ u)) >>        \
+                                              31)                              \
+                                  : u < (uint32_t)x[i];                        \
+                       r = (T)u)                                               \
+            break;                                                             \
+        case OP_SUB:                                                           \
+            ARITH_LOOP(                                                        \
+                T, uint32_t u = (uint32_t)x[i] - (uint32_t)y[i];               \
+                f = SIGNED ? (uint8_t)((((uint32_t)x[i] ^ (uint32_t)y[i]) &    \
+                                        ((uint32_t)x[i] ^ u)) >>               \
+                                       31)                                     \
+                           : (uint32_t)x[i] < (uint32_t)y[i];                  \
+                r = (T)u)                                                      \
+            break;                                                             \
+        case OP_MUL:                                                           \
+            ARITH_LOOP(T, W w = (W)x[i] * (W)y[i];                             \
+                       f = (uint64_t)(w - (W)TMIN) >                           \
+                           (uint64_t)((W)TMAX - (W)TMIN);                      \
+                       r = (T)w)                                               \
+            break;                                                             \
+        default:                                                               \
+            DIV_LOOP(T, TMIN, SIGNED)                                          \
+            break;                                                             \
+        }                                                                      \
+        return bad ? expr_batch_generic(bx, n, act, args, out) : 0;            \
+    }
+
+/* 64-bit integers: add and subtract wrap in unsigned arithmetic and check
+ * the sign bits; multiplication needs the builtin. */
+#define WIDE_ARITH(NAME, T, TMIN, SIGNED)                                      \
+    static int NAME(BK_ARGS)                                                   \
+    {                                                                          \
+        const T *x = args[0]->data, *y = args[1]->data;                        \
+        T *o = out->data;                                                      \
+        const uint8_t *ac = live_mask(bx, act);                                \
+        uint8_t *on = or_nulls(bx, n, args, out);                              \
+        size_t nr = bx->nrows;                                                 \
+        int op = n->op;                                                        \
+        uint8_t bad = 0;                                                       \
+                                                                               \
+        switch (op) {                                                          \
+        case OP_ADD:                                                           \
+            ARITH_LOOP(T, uint64_t u = (uint64_t)x[i] + (uint64_t)y[i];        \
+                       f = SIGNED ? (uint8_t)((((uint64_t)x[i] ^ u) &          \
+                                               ((uint64_t)y[i] ^ u)) >>        \
+                                              63)                              \
+                                  : u < (uint64_t)x[i];                        \
+                       r = (T)u)                                               \
+            break;                                                             \
+        case OP_SUB:                                                           \
+            ARITH_LOOP(                                                        \
+                T, uint64_t u = (uint64_t)x[i] - (uint64_t)y[i];               \
+                f = SIGNED ? (uint8_t)((((uint64_t)x[i] ^ (uint64_t)y[i]) &    \
+                                        ((uint64_t)x[i] ^ u)) >>               \
+                                       63)                                     \
+                           : (uint64_t)x[i] < (uint64_t)y[i];                  \
+                r = (T)u)                                                      \
+            break;                                                             \
+        case OP_MUL:                                                           \
+            ARITH_LOOP(T, f = __builtin_mul_overflow(x[i], y[i], &r))          \
+            break;                                                             \
+        default:                                                               \
+            DIV_LOOP(T, TMIN, SIGNED)                                          \
+            break;                                                             \
+        }                                                                      \
+        return bad ? expr_batch_generic(bx, n, act, args, out) : 0;            \
+    }
+
+SMALL_ARITH(arith_i1, int8_t, int32_t, INT8_MIN, INT8_MAX, 1)
+SMALL_ARITH(arith_i2, int16_t, int32_t, INT16_MIN, INT16_MAX, 1)
+SMALL_ARITH(arith_u1, uint8_t, uint32_t, 0, UINT8_MAX, 0)
+SMALL_ARITH(arith_u2, uint16_t, uint32_t, 0, UINT16_MAX, 0)
+MID_ARITH(arith_i4_rows, int32_t, int64_t, INT32_MIN, INT32_MAX, 1)
+
+/* The literal operand of a DT_I4 node (index k), if there is one. */
+static bool
+i4_literal(const struct expr_node *n, int k, int32_t *v)
+{
+    const struct expr_node *a = n->a[k];
+
+    if (a->kind != N_LIT || a->lit.null)
+        return false;
+    *v = (int32_t)a->lit.v.i;
+    return true;
+}
+
+/* x * c for a literal c: overflow is a comparison with precomputed bounds
+ * and the product a wrapping 32-bit multiplication, both vectorizable. */
+static int
+i4_mul_const(BK_ARGS, int k, int32_t c)
+{
+    const int32_t *x = args[k]->data;
+    int32_t *o = out->data;
+    const uint8_t *ac = live_mask(bx, act);
+    uint8_t *on = or_nulls(bx, n, args, out);
+    size_t nr = bx->nrows;
+    int32_t lo = INT32_MIN, hi = INT32_MAX;
+    uint8_t bad = 0;
+
+    if (c > 0) {
+        lo = INT32_MIN / c;
+        hi = INT32_MAX / c;
+    } else if (c == -1) {
+        lo = -INT32_MAX;
+    } else if (c < 0) {
+        lo = INT32_MAX / c;
+        hi = INT32_MIN / c;
+    }
+    for (size_t i = 0; i < nr; i++) {
+        bad |= (uint8_t)((x[i] < lo || x[i] > hi) & ac[i] & !on[i]);
+        o[i] = (int32_t)((uint32_t)x[i] * (uint32_t)c);
+    }
+    return bad ? expr_batch_generic(bx, n, act, args, out) : 0;
+}
+
+/*
+ * x / d and x % d for a literal d (|d| >= 2), in doubles: for 32-bit
+ * values the correctly rounded quotient x / d never crosses an integer
+ * (its error is below 2^-21 / |d|, while a non-integer x / d is at least
+ * 1 / |d| from one), so truncating it is C's integer division, and
+ * x - q * d is exact.  Packed double division beats a scalar idiv per row.
+ */
+static int
+i4_div_const(BK_ARGS, int32_t d)
+{
+    const int32_t *x = args[0]->data;
+    int32_t *o = out->data;
+    size_t nr = bx->nrows;
+    double dd = d;
+
+    or_nulls(bx, n, args, out);
+    if (n->op == OP_DIV) {
+        for (size_t i = 0; i < nr; i++)
+            o[i] = (int32_t)((double)x[i] / dd);
+    } else {
+        for (size_t i = 0; i < nr; i++) {
+            double q = (double)(int32_t)((double)x[i] / dd);
+
+            o[i] = (int32_t)((double)x[i] - q * dd);
+        }
+    }
+    return 0;
+}
+
+static int
+arith_i4(BK_ARGS)
+{
+    int32_t c;
+
+    if (n->op == OP_MUL && (i4_literal(n, 1, &c) || i4_literal(n, 0, &c)))
+        return i4_mul_const(bx, n, args, act, out,
+                            n->a[1]->kind == N_LIT ? 0 : 1, c);
+    if ((n->op == OP_DIV || n->op == OP_MOD) && i4_literal(n, 1, &c) &&
+        c != 0 && c != 1 && c != -1)
+        return i4_div_const(bx, n, args, act, out, c);
+    return arith_i4_rows(bx, n, args, act, out);
+}
+MID_ARITH(arith_u4, uint32_t, uint64_t, 0, UINT32_MAX, 0)
+WIDE_ARITH(arith_i8, int64_t, INT64_MIN, 1)
+WIDE_ARITH(arith_u8, uint64_t, 0, 0)
 
 /* ---------------------------------------------------- real arithmetic */
 
@@ -112,27 +298,28 @@ INT_ARITH(arith_u8, uint64_t, 0, 0)
         const uint8_t *ac = live_mask(bx, act);                                \
         uint8_t *on = or_nulls(bx, n, args, out);                              \
         size_t nr = bx->nrows;                                                 \
-        int bad = 0;                                                           \
+        int op = n->op;                                                        \
+        uint8_t bad = 0;                                                       \
                                                                                \
-        for (size_t i = 0; i < nr; i++) {                                      \
-            double a = x[i], b = y[i], r;                                      \
-            switch (n->op) {                                                   \
-            case OP_ADD:                                                       \
-                r = a + b;                                                     \
-                break;                                                         \
-            case OP_SUB:                                                       \
-                r = a - b;                                                     \
-                break;                                                         \
-            case OP_MUL:                                                       \
-                r = a * b;                                                     \
-                break;                                                         \
-            default:                                                           \
-                bad |= (b == 0) & ac[i] & !on[i];                              \
-                r = b == 0 ? 0 : a / b;                                        \
-                break;                                                         \
-            }                                                                  \
-            o[i] = (T)r;                                                       \
-            bad |= (!isfinite(o[i])) & ac[i] & !on[i];                         \
+        switch (op) {                                                          \
+        case OP_ADD:                                                           \
+            ARITH_LOOP(T, r = (T)((double)x[i] + (double)y[i]);                \
+                       f = !isfinite(r))                                       \
+            break;                                                             \
+        case OP_SUB:                                                           \
+            ARITH_LOOP(T, r = (T)((double)x[i] - (double)y[i]);                \
+                       f = !isfinite(r))                                       \
+            break;                                                             \
+        case OP_MUL:                                                           \
+            ARITH_LOOP(T, r = (T)((double)x[i] * (double)y[i]);                \
+                       f = !isfinite(r))                                       \
+            break;                                                             \
+        default:                                                               \
+            /* Division by zero is an error, not an infinity. */               \
+            ARITH_LOOP(T, double b = y[i] == 0 ? 1 : (double)y[i];             \
+                       r = (T)((double)x[i] / b);                              \
+                       f = y[i] == 0 || !isfinite(r))                          \
+            break;                                                             \
         }                                                                      \
         return bad ? expr_batch_generic(bx, n, act, args, out) : 0;            \
     }
@@ -188,15 +375,32 @@ NUM_CMP(cmp_u8, uint64_t)
 NUM_CMP(cmp_r4, float)
 NUM_CMP(cmp_r8, double)
 
+/* Booleans compare as truth values: a host byte that is neither 0 nor 1
+ * still counts as TRUE. */
+static int
+cmp_bool(BK_ARGS)
+{
+    size_t nr = bx->nrows;
+    const uint8_t *x = args[0]->data, *y = args[1]->data;
+    uint8_t *o = out->data;
+    bool eq = n->op == OP_EQ;
+
+    or_nulls(bx, n, args, out);
+    for (size_t i = 0; i < nr; i++)
+        o[i] = ((x[i] != 0) == (y[i] != 0)) == eq;
+    return 0;
+}
+
 static int
 cmp_str(BK_ARGS)
 {
+    size_t nr = bx->nrows;
     const struct expr_sv *x = args[0]->data, *y = args[1]->data;
     uint8_t *o = out->data;
     bool eq = n->op == OP_EQ || n->op == OP_NE;
 
     or_nulls(bx, n, args, out);
-    for (size_t i = 0; i < bx->nrows; i++) {
+    for (size_t i = 0; i < nr; i++) {
         if (eq) {
             bool same =
                 x[i].len == y[i].len &&
@@ -216,11 +420,12 @@ cmp_str(BK_ARGS)
 static int
 not_bool(BK_ARGS)
 {
+    size_t nr = bx->nrows;
     const uint8_t *x = args[0]->data;
     uint8_t *o = out->data;
 
     or_nulls(bx, n, args, out);
-    for (size_t i = 0; i < bx->nrows; i++)
+    for (size_t i = 0; i < nr; i++)
         o[i] = !x[i];
     return 0;
 }
@@ -324,11 +529,12 @@ cast_int(BK_ARGS)
 static int
 cast_r4_r8(BK_ARGS)
 {
+    size_t nr = bx->nrows;
     const float *x = args[0]->data;
     double *o = out->data;
 
     or_nulls(bx, n, args, out);
-    for (size_t i = 0; i < bx->nrows; i++)
+    for (size_t i = 0; i < nr; i++)
         o[i] = x[i];
     return 0;
 }
@@ -349,13 +555,14 @@ f_isnull(BK_ARGS)
 static int
 f_len(BK_ARGS)
 {
+    size_t nr = bx->nrows;
     const struct expr_sv *x = args[0]->data;
     int32_t *o = out->data;
     const uint8_t *ac = live_mask(bx, act);
     uint8_t *on = or_nulls(bx, n, args, out);
     int bad = 0;
 
-    for (size_t i = 0; i < bx->nrows; i++) {
+    for (size_t i = 0; i < nr; i++) {
         size_t len = on[i] ? 0 : expr_utf16_len(x[i].p, x[i].len);
 
         bad |= (len > INT32_MAX) & ac[i] & !on[i];
@@ -370,10 +577,11 @@ static size_t
 total_len(struct bctx *bx, const struct expr_sv *x, const uint8_t *ac,
           const uint8_t *on, size_t each_extra, bool *too_big)
 {
+    size_t nr = bx->nrows;
     size_t total = 0;
 
     *too_big = false;
-    for (size_t i = 0; i < bx->nrows; i++) {
+    for (size_t i = 0; i < nr; i++) {
         if (!ac[i] || on[i])
             continue;
         if (x[i].len + each_extra > bx->cx.e->max_string)
@@ -386,6 +594,7 @@ total_len(struct bctx *bx, const struct expr_sv *x, const uint8_t *ac,
 static int
 f_case(BK_ARGS)
 {
+    size_t nr = bx->nrows;
     const struct expr_sv *x = args[0]->data;
     struct expr_sv *o = out->data;
     const uint8_t *ac = live_mask(bx, act);
@@ -397,7 +606,7 @@ f_case(BK_ARGS)
     if (big)
         return expr_batch_generic(bx, n, act, args, out);
     buf = expr_scratch(&bx->cx, total + 1);
-    for (size_t i = 0; i < bx->nrows; i++) {
+    for (size_t i = 0; i < nr; i++) {
         const char *s = x[i].p;
         size_t len = x[i].len;
 
@@ -420,7 +629,7 @@ f_case(BK_ARGS)
         k += len;
     }
     /* Non-ASCII rows take the scalar kernel (full Unicode case). */
-    for (size_t i = 0; i < bx->nrows; i++) {
+    for (size_t i = 0; i < nr; i++) {
         struct expr_value a, r;
 
         if (!ac[i] || on[i] || expr_is_ascii(x[i].p, x[i].len))
@@ -442,11 +651,12 @@ f_case(BK_ARGS)
 static int
 f_trim(BK_ARGS)
 {
+    size_t nr = bx->nrows;
     const struct expr_sv *x = args[0]->data;
     struct expr_sv *o = out->data;
 
     or_nulls(bx, n, args, out);
-    for (size_t i = 0; i < bx->nrows; i++) {
+    for (size_t i = 0; i < nr; i++) {
         const char *s = x[i].p;
         size_t b = 0, e = x[i].len;
 
@@ -465,6 +675,7 @@ f_trim(BK_ARGS)
 static int
 f_left(BK_ARGS)
 {
+    size_t nr = bx->nrows;
     const struct expr_sv *x = args[0]->data;
     const int64_t *k = args[1]->data;
     struct expr_sv *o = out->data;
@@ -472,7 +683,7 @@ f_left(BK_ARGS)
     uint8_t *on = or_nulls(bx, n, args, out);
     int bad = 0;
 
-    for (size_t i = 0; i < bx->nrows; i++) {
+    for (size_t i = 0; i < nr; i++) {
         size_t take = k[i] < 0 ? 0 : (size_t)k[i];
 
         bad |= (k[i] < 0) & ac[i] & !on[i];
@@ -486,6 +697,7 @@ f_left(BK_ARGS)
 static int
 f_concat(BK_ARGS)
 {
+    size_t nr = bx->nrows;
     const struct expr_sv *x = args[0]->data, *y = args[1]->data;
     struct expr_sv *o = out->data;
     const uint8_t *ac = live_mask(bx, act);
@@ -493,7 +705,7 @@ f_concat(BK_ARGS)
     size_t total = 0, k = 0;
     char *buf;
 
-    for (size_t i = 0; i < bx->nrows; i++) {
+    for (size_t i = 0; i < nr; i++) {
         size_t len = x[i].len + y[i].len;
 
         if (!ac[i] || on[i])
@@ -503,7 +715,7 @@ f_concat(BK_ARGS)
         total += len;
     }
     buf = expr_scratch(&bx->cx, total + 1);
-    for (size_t i = 0; i < bx->nrows; i++) {
+    for (size_t i = 0; i < nr; i++) {
         if (!ac[i] || on[i]) {
             o[i].p = "";
             o[i].len = 0;
@@ -583,8 +795,8 @@ binary_kernel(const struct expr_node *n)
             return cmp_i8;
         if (at == EXPR_DT_CY)
             return cmp_i8;
-        if (at == EXPR_DT_BOOL && (n->op == OP_EQ || n->op == OP_NE))
-            return cmp_u1;
+        if (at == EXPR_DT_BOOL)
+            return cmp_bool;
         return int_kernel(at, cmp);
     default:
         return NULL;
