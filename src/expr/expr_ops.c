@@ -149,6 +149,11 @@ arith_real(struct ectx *cx, const struct expr_node *n, double a, double b,
         r = a / b;
         break;
     }
+    /* Out of float's range the conversion would be undefined behaviour:
+     * check first. */
+    if (!isfinite(r) ||
+        (n->type.dt == EXPR_DT_R4 && fabs(r) > 3.4028234663852886e38))
+        return overflow(cx, n);
     if (n->type.dt == EXPR_DT_R4)
         r = (double)(float)r;
     if (!isfinite(r))

@@ -290,7 +290,14 @@ WIDE_ARITH(arith_u8, uint64_t, 0, 0)
 
 /* ---------------------------------------------------- real arithmetic */
 
-#define REAL_ARITH(NAME, T)                                                    \
+/* The result in double, then checked against the type's range before it
+ * is narrowed: a double out of float's range converted to float is
+ * undefined behaviour in C, and an infinite result is an overflow. */
+#define REAL_RESULT(T, TMAX, EXPR)                                             \
+    double w = (EXPR);                                                         \
+    f = !(w <= (TMAX) && w >= -(TMAX));                                        \
+    r = f ? 0 : (T)w
+#define REAL_ARITH(NAME, T, TMAX)                                              \
     static int NAME(BK_ARGS)                                                   \
     {                                                                          \
         const T *x = args[0]->data, *y = args[1]->data;                        \
@@ -303,29 +310,25 @@ WIDE_ARITH(arith_u8, uint64_t, 0, 0)
                                                                                \
         switch (op) {                                                          \
         case OP_ADD:                                                           \
-            ARITH_LOOP(T, r = (T)((double)x[i] + (double)y[i]);                \
-                       f = !isfinite(r))                                       \
+            ARITH_LOOP(T, REAL_RESULT(T, TMAX, (double)x[i] + (double)y[i]))   \
             break;                                                             \
         case OP_SUB:                                                           \
-            ARITH_LOOP(T, r = (T)((double)x[i] - (double)y[i]);                \
-                       f = !isfinite(r))                                       \
+            ARITH_LOOP(T, REAL_RESULT(T, TMAX, (double)x[i] - (double)y[i]))   \
             break;                                                             \
         case OP_MUL:                                                           \
-            ARITH_LOOP(T, r = (T)((double)x[i] * (double)y[i]);                \
-                       f = !isfinite(r))                                       \
+            ARITH_LOOP(T, REAL_RESULT(T, TMAX, (double)x[i] * (double)y[i]))   \
             break;                                                             \
         default:                                                               \
             /* Division by zero is an error, not an infinity. */               \
             ARITH_LOOP(T, double b = y[i] == 0 ? 1 : (double)y[i];             \
-                       r = (T)((double)x[i] / b);                              \
-                       f = y[i] == 0 || !isfinite(r))                          \
+                       REAL_RESULT(T, TMAX, (double)x[i] / b); f |= y[i] == 0) \
             break;                                                             \
         }                                                                      \
         return bad ? expr_batch_generic(bx, n, act, args, out) : 0;            \
     }
 
-REAL_ARITH(arith_r4, float)
-REAL_ARITH(arith_r8, double)
+REAL_ARITH(arith_r4, float, 3.4028234663852886e38)
+REAL_ARITH(arith_r8, double, 1.7976931348623157e308)
 
 /* --------------------------------------------------------- comparisons */
 
