@@ -62,10 +62,12 @@ expr_compile(const char *text, size_t len, const struct expr_opts *opts,
     }
     if (expr_lex(&c) < 0 || expr_parse(&c) < 0 || expr_check(&c) < 0)
         goto fail;
+    free(c.toks);
     return e;
 fail:
     if (c.nerr == 0) /* cannot happen: every failure records a diagnostic */
         werr_set(err, WERR_INTERNAL, "expression failed to compile");
+    free(c.toks);
     expr_free(e);
     return NULL;
 }

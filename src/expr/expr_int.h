@@ -100,8 +100,8 @@ struct expr_compiler {
     struct expr *e;
     const char *text;
     size_t len;
-    struct token *toks;
-    size_t ntoks, pos;
+    struct token *toks; /* malloc'd; freed when compiling ends */
+    size_t ntoks, tokcap, pos;
     int depth;
     int nerr;
     struct expr_diags *diags;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/banned.h"
+#include "base/xalloc.h"
 #include "expr/expr_int.h"
 
 static bool
@@ -56,14 +57,8 @@ emit(struct lexer *lx, enum tok_kind k, size_t start, size_t vstart,
     struct expr_compiler *c = lx->c;
     struct token *t;
 
-    if (c->ntoks % 64 == 0) {
-        struct token *nt =
-            expr_arena_alloc(&c->e->arena, (c->ntoks + 64) * sizeof(*nt));
-
-        if (c->ntoks)
-            memcpy(nt, c->toks, c->ntoks * sizeof(*nt));
-        c->toks = nt;
-    }
+    /* Doubling: a megabyte of one-character tokens stays linear. */
+    XGROW(c->toks, c->ntoks + 1, c->tokcap);
     t = &c->toks[c->ntoks++];
     t->kind = k;
     t->off = (uint32_t)start;

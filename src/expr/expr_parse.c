@@ -63,7 +63,7 @@ grow(struct expr_compiler *c, struct expr_node *n)
         if (n->a[i]->height > h)
             h = n->a[i]->height;
     n->height = h + 1;
-    return n->height > EXPR_MAX_DEPTH ? too_deep(c, n->off) : 0;
+    return n->height > EXPR_MAX_DEPTH ? too_deep(c, n->pos) : 0;
 }
 
 static const char *
