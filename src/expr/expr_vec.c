@@ -529,6 +529,41 @@ cast_int(BK_ARGS)
     return 0;
 }
 
+/* Integers to DT_WSTR or DT_STR: decimal digits written straight into the
+ * batch's buffer (snprintf per row would cost more than everything
+ * else).  A value longer than the target's length goes to the generic
+ * path, which truncates or fails as the flags say. */
+static int
+cast_int_text(BK_ARGS)
+{
+    const int64_t *x = as_i64(bx, n->a[0]->type.dt, args[0]->data);
+    struct expr_sv *o = out->data;
+    const uint8_t *ac = live_mask(bx, act);
+    uint8_t *on = or_nulls(bx, n, args, out);
+    size_t nr = bx->nrows, max = n->type.length ? (size_t)n->type.length : 20;
+    char *buf = expr_scratch(&bx->cx, nr * 20 + 1), *p = buf;
+
+    for (size_t i = 0; i < nr; i++) {
+        char tmp[24];
+        uint64_t v = x[i] < 0 ? 0 - (uint64_t)x[i] : (uint64_t)x[i];
+        size_t k = sizeof(tmp);
+
+        do {
+            tmp[--k] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        if (x[i] < 0)
+            tmp[--k] = '-';
+        if (sizeof(tmp) - k > max && ac[i] && !on[i])
+            return expr_batch_generic(bx, n, act, args, out);
+        memcpy(p, tmp + k, sizeof(tmp) - k);
+        o[i].p = p;
+        o[i].len = sizeof(tmp) - k;
+        p += o[i].len;
+    }
+    return 0;
+}
+
 static int
 cast_r4_r8(BK_ARGS)
 {
@@ -817,6 +852,8 @@ cast_kernel(const struct expr_node *n)
         return NULL;
     if (expr_dt_is_int(to) || to == EXPR_DT_R8 || to == EXPR_DT_R4)
         return cast_int;
+    if (to == EXPR_DT_WSTR || to == EXPR_DT_STR)
+        return cast_int_text;
     return NULL;
 }
 

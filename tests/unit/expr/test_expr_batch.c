@@ -407,6 +407,11 @@ static const char *const exprs[] = {
     "flag ? name : \"x\"",
     "a > 0 ? a * 2 : b * 3",
     "a > 0 ? 1 : 0",
+    "(DT_WSTR,12)a",
+    "(DT_STR,12,1252)a",
+    "(DT_WSTR,20)big",
+    "(DT_WSTR,3)u1",
+    "(DT_WSTR,2)s2 + \"|\"",
 };
 
 /* "VALUE" or "NULL", or "ERROR" for a row that failed. */
