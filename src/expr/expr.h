@@ -71,7 +71,8 @@ enum expr_dt {
 };
 
 /* A type with its parameters.  `length` is in characters (UTF-16 code
- * units) for DT_WSTR, in bytes for DT_STR and DT_BYTES; `precision` and
+ * units) for DT_WSTR, in bytes for DT_STR and DT_BYTES, and 0 when there
+ * is no limit (string variables); `precision` and
  * `scale` belong to DT_NUMERIC and DT_DECIMAL (scale only), `scale` also
  * to DT_DBTIME2, DT_DBTIMESTAMP2 and DT_DBTIMESTAMPOFFSET (fractional
  * second digits, 0-7); `codepage` to DT_STR and DT_TEXT.  Unused fields
