@@ -128,8 +128,9 @@ c_numeric(size_t at, size_t n, int32_t *out, uint8_t *onull)
         int32_t t, u;
         uint8_t nul = nulls[COL_A][i] | nulls[COL_B][i] | nulls[COL_C][i];
 
-        bad += __builtin_mul_overflow(a[i], 2, &t) |
-               __builtin_add_overflow(t, b[i], &u);
+        /* Both checks run on every row, as the evaluator's do. */
+        bad += (size_t)__builtin_mul_overflow(a[i], 2, &t) +
+               (size_t)__builtin_add_overflow(t, b[i], &u);
         out[i - at] = u / 3 > c[i] ? a[i] : b[i];
         /* The condition is NULL if any operand is; then so is the result
          * (a NULL branch only matters when chosen). */
