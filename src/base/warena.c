@@ -44,14 +44,22 @@ warena_release(struct warena *a)
 void
 warena_reset(struct warena *a)
 {
-    struct warena_chunk *keep = a->head;
+    struct warena_chunk *c, *next, *keep = NULL;
 
-    if (!keep)
-        return;
-    a->head = keep->next;
-    warena_release(a);
-    keep->next = NULL;
-    keep->used = 0;
+    /* Keep one ordinary chunk, so that a steady loop of fill and reset
+     * (an evaluation's scratch space) does not call malloc at all. */
+    for (c = a->head; c; c = next) {
+        next = c->next;
+        if (!keep && c->size == CHUNK_SIZE) {
+            keep = c;
+            continue;
+        }
+        free(c);
+    }
+    if (keep) {
+        keep->next = NULL;
+        keep->used = 0;
+    }
     a->head = keep;
 }
 
@@ -82,7 +90,7 @@ chunk_new(size_t size)
 }
 
 void *
-warena_alloc(struct warena *a, size_t n)
+warena_alloc_uninit(struct warena *a, size_t n)
 {
     struct warena_chunk *c;
     size_t need;
@@ -101,7 +109,6 @@ warena_alloc(struct warena *a, size_t n)
         } else {
             a->head = c;
         }
-        memset(c->data, 0, need);
         return c->data;
     }
     c = a->head;
@@ -110,9 +117,16 @@ warena_alloc(struct warena *a, size_t n)
         c->next = a->head;
         a->head = c;
     }
-    void *p = c->data + c->used;
     c->used += need;
-    memset(p, 0, need);
+    return c->data + c->used - need;
+}
+
+void *
+warena_alloc(struct warena *a, size_t n)
+{
+    void *p = warena_alloc_uninit(a, n);
+
+    memset(p, 0, n);
     return p;
 }
 
@@ -123,8 +137,9 @@ warena_strndup(struct warena *a, const char *s, size_t n)
 
     if (!s)
         return NULL;
-    p = warena_alloc(a, n + 1);
-    memcpy(p, s, n);
+    p = warena_alloc_uninit(a, n + 1);
+    if (n)
+        memcpy(p, s, n);
     p[n] = '\0';
     return p;
 }
@@ -144,7 +159,7 @@ warena_memdup(struct warena *a, const void *p, size_t n, size_t size)
         return NULL;
     if (size && n > SIZE_MAX / size)
         W_BUG("arena copy of %zu x %zu bytes", n, size);
-    q = warena_alloc(a, n * size);
+    q = warena_alloc_uninit(a, n * size);
     memcpy(q, p, n * size);
     return q;
 }

@@ -387,7 +387,7 @@ expr_eval_batch(struct expr *e, const struct expr_col *cols, size_t ncols,
     if (row_errs && nrows)
         memset(row_errs, 0, nrows);
     size_vectors(e, nrows ? nrows : 1);
-    expr_arena_reset(&e->scratch);
+    warena_reset(&e->scratch);
     memset(&bx, 0, sizeof(bx));
     bx.cx.e = e;
     bx.cx.cols = cols;

@@ -640,13 +640,13 @@ fold(struct expr_compiler *c, struct expr_node *n)
     if (expr_eval_node(&cx, n, &v) < 0) {
         int rc = expr_diag(c, n->pos, false, "%s", err.msg);
 
-        expr_arena_reset(&e->scratch);
+        warena_reset(&e->scratch);
         return rc;
     }
     if (cx.have_now) {
         /* It read the clock (a time converted to a date takes today's
          * date): not a constant after all. */
-        expr_arena_reset(&e->scratch);
+        warena_reset(&e->scratch);
         n->constant = false;
         return 0;
     }
@@ -655,13 +655,13 @@ fold(struct expr_compiler *c, struct expr_node *n)
                   (int)n->type.length);
     if (!v.null &&
         (expr_dt_is_text(v.type.dt) || expr_dt_is_binary(v.type.dt))) {
-        char *p = expr_arena_alloc(&e->arena, v.v.s.len + 1);
+        char *p = warena_alloc_uninit(&e->arena, v.v.s.len + 1);
 
         if (v.v.s.len)
             memcpy(p, v.v.s.p, v.v.s.len);
         v.v.s.p = p;
     }
-    expr_arena_reset(&e->scratch);
+    warena_reset(&e->scratch);
     n->kind = N_LIT;
     n->lit = v;
     n->nargs = 0;

@@ -851,7 +851,7 @@ expr_value_parse(const char *text, size_t len, const struct expr_type *t,
     memset(&e, 0, sizeof(e));
     memset(&cx, 0, sizeof(cx));
     memset(&in, 0, sizeof(in));
-    expr_arena_init(&e.scratch);
+    warena_init(&e.scratch);
     e.max_string = EXPR_DEFAULT_MAX_STRING;
     cx.e = &e;
     cx.err = err;
@@ -869,11 +869,11 @@ expr_value_parse(const char *text, size_t len, const struct expr_type *t,
                         "text",
                         expr_dt_name(t->dt));
     if (expr_convert(&cx, NULL, &in, t, out) < 0) {
-        expr_arena_release(&e.scratch);
+        warena_release(&e.scratch);
         return werr_set(err, WERR_INVALID, "\"%.*s\" is not a valid %s value",
                         (int)(len > 60 ? 60 : len), text, expr_dt_name(t->dt));
     }
-    expr_arena_release(&e.scratch);
+    warena_release(&e.scratch);
     return 0;
 }
 

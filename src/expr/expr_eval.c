@@ -38,8 +38,8 @@ expr_compile(const char *text, size_t len, const struct expr_opts *opts,
     e = xcalloc(1, sizeof(*e));
     e->text = xstrndup(text, len);
     e->len = len;
-    expr_arena_init(&e->arena);
-    expr_arena_init(&e->scratch);
+    warena_init(&e->arena);
+    warena_init(&e->scratch);
     if (opts) {
         e->flags = opts->flags;
         if (opts->host)
@@ -85,8 +85,8 @@ expr_free(struct expr *e)
     free(e->vecs);
     free(e->zeros);
     free(e->ones);
-    expr_arena_release(&e->arena);
-    expr_arena_release(&e->scratch);
+    warena_release(&e->arena);
+    warena_release(&e->scratch);
     free(e->text);
     free(e);
 }
@@ -152,7 +152,7 @@ expr_now(struct ectx *cx, int64_t *utc, int64_t *local)
 void *
 expr_scratch(struct ectx *cx, size_t n)
 {
-    return expr_arena_alloc(&cx->e->scratch, n);
+    return warena_alloc_uninit(&cx->e->scratch, n);
 }
 
 char *
@@ -165,7 +165,7 @@ expr_scratch_str(struct ectx *cx, const struct expr_node *n, size_t bytes)
                   bytes, cx->e->max_string);
         return NULL;
     }
-    return expr_arena_alloc(&cx->e->scratch, bytes ? bytes : 1);
+    return warena_alloc_uninit(&cx->e->scratch, bytes ? bytes : 1);
 }
 
 /* ------------------------------------------------------------ vectors */
@@ -441,6 +441,6 @@ expr_eval(struct expr *e, const struct expr_col *cols, size_t ncols, size_t row,
     cx.row = row;
     cx.err = err;
     werr_clear(err);
-    expr_arena_reset(&e->scratch);
+    warena_reset(&e->scratch);
     return expr_eval_node(&cx, e->root, out);
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/warena.h"
 #include "expr/expr.h"
 
 /* Limits on what input can make us allocate or recurse into. */
@@ -26,25 +27,6 @@
 #define EXPR_MAX_DEPTH 256       /* nesting of the parse tree */
 #define EXPR_DEFAULT_MAX_STRING ((size_t)16 << 20)
 #define EXPR_MAX_DIAGS 100
-
-/* ---------------------------------------------------------------- arena */
-
-/* A bump allocator (SQLite lookaside, git mem-pool): everything of one
- * lifetime is freed at once.  Allocation cannot fail (xmalloc aborts);
- * callers bound sizes that come from input first. */
-struct expr_chunk;
-struct expr_arena {
-    struct expr_chunk *head;
-};
-
-void expr_arena_init(struct expr_arena *a);
-void expr_arena_release(struct expr_arena *a);
-/* Forgets every allocation but keeps the first chunk for reuse. */
-void expr_arena_reset(struct expr_arena *a);
-/* `n` bytes aligned for any type, not zeroed. */
-void *expr_arena_alloc(struct expr_arena *a, size_t n);
-void *expr_arena_zalloc(struct expr_arena *a, size_t n);
-char *expr_arena_strndup(struct expr_arena *a, const char *s, size_t n);
 
 /* --------------------------------------------------------------- tokens */
 
@@ -255,8 +237,8 @@ struct expr_node *expr_node_new(struct expr_compiler *c, enum node_kind k,
 struct expr {
     char *text;
     size_t len;
-    struct expr_arena arena;   /* tree, literals, names: compile lifetime */
-    struct expr_arena scratch; /* evaluation results: one evaluation */
+    struct warena arena;   /* tree, literals, names: compile lifetime */
+    struct warena scratch; /* evaluation results: one evaluation */
     struct expr_node *root;
     struct expr_host host;
     unsigned flags;

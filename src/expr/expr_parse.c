@@ -300,7 +300,7 @@ string_literal(struct expr_compiler *c, struct expr_node *n,
 {
     const char *s = c->text + t->voff;
     size_t len = t->vlen, i = 0, o = 0;
-    char *out = expr_arena_alloc(&c->e->arena, len + 1);
+    char *out = warena_alloc_uninit(&c->e->arena, len + 1);
     uint32_t pending = 0; /* a high surrogate waiting for its pair */
 
     while (i < len) {
@@ -502,7 +502,7 @@ variable_ref(struct expr_compiler *c, struct expr_node *n,
     n->ref.kind = EXPR_REF_VARIABLE;
     sep = len >= 2 ? memmem(s, len, "::", 2) : NULL;
     if (sep) {
-        n->ref.ns = expr_arena_strndup(&c->e->arena, s, (size_t)(sep - s));
+        n->ref.ns = warena_strndup(&c->e->arena, s, (size_t)(sep - s));
         len -= (size_t)(sep - s) + 2;
         s = sep + 2;
         if (!*n->ref.ns || len == 0)
@@ -510,7 +510,7 @@ variable_ref(struct expr_compiler *c, struct expr_node *n,
                              "variable name '%.*s' is incomplete", (int)t->vlen,
                              c->text + t->voff);
     }
-    n->ref.name = expr_arena_strndup(&c->e->arena, s, len);
+    n->ref.name = warena_strndup(&c->e->arena, s, len);
     return 0;
 }
 
@@ -525,12 +525,12 @@ column_ref(struct expr_compiler *c, struct token *t)
     if (dot->kind == T_DOT &&
         (col->kind == T_IDENT || col->kind == T_BRACKET)) {
         n->ref.component =
-            expr_arena_strndup(&c->e->arena, c->text + t->voff, t->vlen);
+            warena_strndup(&c->e->arena, c->text + t->voff, t->vlen);
         t = col;
         c->pos += 2;
         span_to(n, col);
     }
-    n->ref.name = expr_arena_strndup(&c->e->arena, c->text + t->voff, t->vlen);
+    n->ref.name = warena_strndup(&c->e->arena, c->text + t->voff, t->vlen);
     return n;
 }
 
@@ -541,7 +541,7 @@ parse_call(struct expr_compiler *c, struct token *t)
 {
     struct expr_node *n = node_for(c, N_CALL, t);
 
-    n->name = expr_arena_strndup(&c->e->arena, c->text + t->voff, t->vlen);
+    n->name = warena_strndup(&c->e->arena, c->text + t->voff, t->vlen);
     c->pos += 2; /* name and '(' */
     if (!accept(c, T_RPAREN)) {
         do {
@@ -624,7 +624,7 @@ parse_primary(struct expr_compiler *c)
         n = node_for(c, N_COL, t);
         n->ref.kind = EXPR_REF_COLUMN;
         n->ref.lineage =
-            expr_arena_strndup(&c->e->arena, c->text + t->voff, t->vlen);
+            warena_strndup(&c->e->arena, c->text + t->voff, t->vlen);
         c->pos++;
         return n;
     case T_IDENT:

@@ -1,8 +1,7 @@
 /*
- * Small shared pieces: the arena, diagnostics and positions, and the
+ * Small shared pieces: diagnostics and positions, and the
  * type helpers (names, classes, vector element sizes).
  */
-#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,121 +10,6 @@
 #include "base/banned.h"
 #include "base/xalloc.h"
 #include "expr/expr_int.h"
-
-/* ---------------------------------------------------------------- arena */
-
-#define CHUNK_SIZE (8u << 10)
-#define ALIGN alignof(max_align_t)
-
-struct expr_chunk {
-    struct expr_chunk *next;
-    size_t used, size;
-    alignas(max_align_t) unsigned char data[];
-};
-
-void
-expr_arena_init(struct expr_arena *a)
-{
-    a->head = NULL;
-}
-
-void
-expr_arena_release(struct expr_arena *a)
-{
-    struct expr_chunk *c, *next;
-
-    for (c = a->head; c; c = next) {
-        next = c->next;
-        free(c);
-    }
-    a->head = NULL;
-}
-
-void
-expr_arena_reset(struct expr_arena *a)
-{
-    struct expr_chunk *c, *next, *keep = NULL;
-
-    /* Keep one ordinary chunk (the last one allocated of the standard
-     * size) so a steady evaluation loop does not call malloc at all. */
-    for (c = a->head; c; c = next) {
-        next = c->next;
-        if (!keep && c->size == CHUNK_SIZE) {
-            keep = c;
-            continue;
-        }
-        free(c);
-    }
-    if (keep) {
-        keep->next = NULL;
-        keep->used = 0;
-    }
-    a->head = keep;
-}
-
-static struct expr_chunk *
-chunk_new(size_t size)
-{
-    struct expr_chunk *c = xmalloc(sizeof(*c) + size);
-
-    c->next = NULL;
-    c->used = 0;
-    c->size = size;
-    return c;
-}
-
-void *
-expr_arena_alloc(struct expr_arena *a, size_t n)
-{
-    struct expr_chunk *c;
-    size_t need;
-
-    if (n > SIZE_MAX / 2)
-        W_BUG("arena request of %zu bytes", n);
-    need = (n + ALIGN - 1) & ~(ALIGN - 1);
-    if (need == 0)
-        need = ALIGN;
-    if (need > CHUNK_SIZE / 4) {
-        /* A chunk of its own behind the head, which keeps its space. */
-        c = chunk_new(need);
-        c->used = need;
-        if (a->head) {
-            c->next = a->head->next;
-            a->head->next = c;
-        } else {
-            a->head = c;
-        }
-        return c->data;
-    }
-    c = a->head;
-    if (!c || c->size - c->used < need) {
-        c = chunk_new(CHUNK_SIZE);
-        c->next = a->head;
-        a->head = c;
-    }
-    c->used += need;
-    return c->data + c->used - need;
-}
-
-void *
-expr_arena_zalloc(struct expr_arena *a, size_t n)
-{
-    void *p = expr_arena_alloc(a, n);
-
-    memset(p, 0, n);
-    return p;
-}
-
-char *
-expr_arena_strndup(struct expr_arena *a, const char *s, size_t n)
-{
-    char *p = expr_arena_alloc(a, n + 1);
-
-    if (n)
-        memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
 
 /* ---------------------------------------------------------- diagnostics */
 
@@ -187,7 +71,7 @@ struct expr_node *
 expr_node_new(struct expr_compiler *c, enum node_kind k, uint32_t off,
               uint32_t len)
 {
-    struct expr_node *n = expr_arena_zalloc(&c->e->arena, sizeof(*n));
+    struct expr_node *n = warena_alloc(&c->e->arena, sizeof(*n));
 
     n->kind = k;
     n->off = off;
