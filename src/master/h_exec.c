@@ -3,9 +3,13 @@
  * and its statistics.  Creating or starting an execution makes a task
  * pending, so those wake the parked claims.
  */
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "base/wbuf.h"
 #include "base/wjson.h"
 #include "base/wtime.h"
 #include "base/xalloc.h"
@@ -182,6 +186,66 @@ out:
     return rc;
 }
 
+/* Copies connection-string text, replacing the value of every Password or
+ * PWD key ("PWD=x;" becomes "PWD=*****;"). */
+static char *
+mask_connection_string(const char *cs)
+{
+    struct wbuf b;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    while (*cs) {
+        size_t len = strcspn(cs, ";"), key = strcspn(cs, "=");
+        const char *k = cs;
+
+        while (k < cs + key && isspace((unsigned char)*k))
+            k++;
+        size_t klen = (size_t)(cs + key - k);
+        while (klen && isspace((unsigned char)k[klen - 1]))
+            klen--;
+        bool secret = key < len &&
+                      ((klen == 3 && !strncasecmp(k, "pwd", 3)) ||
+                       (klen == 8 && !strncasecmp(k, "password", 8)));
+        if (secret) {
+            wbuf_add(&b, cs, key + 1, NULL);
+            wbuf_adds(&b, "*****", NULL);
+        } else {
+            wbuf_add(&b, cs, len, NULL);
+        }
+        cs += len;
+        if (*cs == ';')
+            wbuf_addch(&b, *cs++, NULL);
+    }
+    return wbuf_detach(&b, NULL);
+}
+
+/*
+ * Connection managers' properties arrive as parameters named as SSISDB
+ * names them, CM.<Name>.<Property>: a Password is never shown, and neither
+ * is a password inside a ConnectionString.  The worker's claim carries the
+ * real values; only what people read is masked.
+ */
+static void
+mask_parameters(json_t *exec)
+{
+    json_t *params = json_object_get(exec, "parameters"), *v;
+    const char *name;
+
+    json_object_foreach(params, name, v) {
+        size_t n = strlen(name);
+        if (strncmp(name, "CM.", 3) || !json_is_string(v))
+            continue;
+        if (n > 9 && !strcasecmp(name + n - 9, ".Password")) {
+            json_object_set_new(params, name, json_string("*****"));
+        } else if (n > 17 && !strcasecmp(name + n - 17,
+                                          ".ConnectionString")) {
+            char *m = mask_connection_string(json_string_value(v));
+            json_object_set_new(params, name, json_string(m));
+            free(m);
+        }
+    }
+}
+
 /* Answers 200 with execution `id` as it is now. */
 static int
 answer_exec(struct mreq *r, int64_t id, struct werr *err)
@@ -190,6 +254,7 @@ answer_exec(struct mreq *r, int64_t id, struct werr *err)
 
     if (!j)
         return -1;
+    mask_parameters(j);
     mreq_answer(r, MHD_HTTP_OK, j);
     return 0;
 }
@@ -245,6 +310,10 @@ h_exec_list(struct mreq *r, struct werr *err)
     j = cat_exec_list(r->m->cat, (int)status, after, (int)limit, err);
     if (!j)
         return -1;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(j, "executions"), i, e)
+        mask_parameters(e);
     mreq_answer(r, MHD_HTTP_OK, j);
     return 0;
 }

@@ -66,6 +66,21 @@ cat_id=$(api POST /api/v1/executions '{"folder":"t","project":"isp","package":"C
 wait_until 30 all_final "$cat_id" || not_ok "the .ispac's package ends"
 is "$(exec_status "$cat_id")" 7 "its package reads the file from the task folder"
 
+# Connection managers' passwords are never shown (CM.<Name>.<Property>
+# parameters, as SSISDB names them), inside a connection string or alone.
+sec=$(api POST /api/v1/executions '{"folder":"t","project":"p","package":"Quick.dtsx","start":false,
+      "parameters":{"CM.Db.ConnectionString":"Driver=PostgreSQL;Server=h; PWD =s3cr3t;Uid=u",
+                    "CM.Db.Password":"s3cr3t","Rows":"5"}}' | jq -r .id)
+api GET "/api/v1/executions/$sec" >/dev/null
+check "a password in a connection string parameter is not shown" \
+    bash -c "! grep -q s3cr3t '$T/body'"
+is "$(jq -r '.parameters["CM.Db.ConnectionString"]' "$T/body")" \
+    "Driver=PostgreSQL;Server=h; PWD =*****;Uid=u" \
+    "the rest of the connection string is"
+is "$(jq -r '.parameters.Rows' "$T/body")" 5 "other parameters are shown"
+api GET "/api/v1/executions?limit=1000" >/dev/null
+check "nor in the list of executions" bash -c "! grep -q s3cr3t '$T/body'"
+
 stop_daemon "$WORKER_PID" "worker"
 stop_daemon "$MASTER_PID" "master"
 done_testing
