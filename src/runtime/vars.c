@@ -63,6 +63,7 @@ rt_vars_init(struct rt_vars *vs, const struct pkg *p,
 void
 rt_vars_release(struct rt_vars *vs)
 {
+    rt_vars_free_exprs(vs);
     for (size_t i = 0; i < vs->n; i++) {
         rt_value_release(&vs->v[i].v);
         free(vs->v[i].bad);
@@ -217,10 +218,7 @@ rt_vars_get(struct rt_vars *vs, const struct pkg_executable *scope,
                         "there is no variable '%s' visible from '%s'", n,
                         scope->path);
     if (v->def->evaluate_as_expression)
-        return werr_set(err, WERR_INVALID,
-                        "variable '%s' is evaluated as an expression, which "
-                        "needs the expression language (not yet available)",
-                        n);
+        return rt_vars_eval_var(vs, v, out, err);
     if (v->bad)
         return werr_set(err, WERR_INVALID, "%s", v->bad);
     rt_value_copy(out, &v->v);

@@ -23,8 +23,10 @@
  * outer one.  Names are "Namespace::Name" or a bare "Name" (namespace
  * User first, then any), optionally written "@[User::Name]".  Parameters
  * ($Package::Name, $Project::Name) read through the same calls and are
- * read-only.  Variables with EvaluateAsExpression need the expression
- * language; reading them is an error until it exists.
+ * read-only.  A variable with EvaluateAsExpression evaluates its
+ * expression (src/expr) on every read; the expression is compiled on the
+ * first read and kept for the run.  A cycle between expression variables
+ * is an error naming them.
  */
 #ifndef WEIR_RUNTIME_VARS_H
 #define WEIR_RUNTIME_VARS_H
@@ -118,6 +120,8 @@ struct rt_rowset *rt_rowset_ref(struct rt_rowset *rs);
 void rt_rowset_unref(struct rt_rowset *rs);
 
 struct rt_params;
+struct rt_xref;
+struct expr;
 
 struct rt_var {
     const struct pkg_executable *owner;
@@ -126,6 +130,8 @@ struct rt_var {
     /* The design value did not parse as the declared type: reads fail
      * with this message (from the package, so no secret). */
     char *bad;
+    struct expr *expr; /* EvaluateAsExpression: compiled on first read */
+    bool evaluating;   /* its expression is being evaluated (cycles) */
 };
 
 struct rt_vars {
@@ -133,6 +139,10 @@ struct rt_vars {
     size_t n;
     const struct pkg *pkg;
     const struct rt_params *params; /* may be NULL */
+    /* References resolved by compiled expressions (vexpr.c), freed with
+     * the store; and the scope the expression being compiled sees. */
+    struct rt_xref *xrefs;
+    const struct pkg_executable *compiling;
 };
 
 /* Collects every variable of the package's executables (event handlers
@@ -160,5 +170,29 @@ bool rt_vars_is_sensitive(struct rt_vars *vs, const char *name);
  * convert is WERR_INVALID naming the variable and both types. */
 int rt_vars_set(struct rt_vars *vs, const struct pkg_executable *scope,
                 const char *name, const struct rt_value *v, struct werr *err);
+
+/*
+ * Expressions over the store (vexpr.c).  rt_expr_compile compiles `text`
+ * as seen from `scope`: variables and parameters resolve through the
+ * store with their VARIANT types mapped to DT_ types (strings DT_WSTR
+ * without a limit, dates DT_DATE, currency DT_CY, decimal DT_NUMERIC(38,
+ * 10)); Object and Empty variables cannot be referenced.  `flags` are
+ * enum expr_flags.  Errors are WERR_INVALID "LINE:COL: message"; the
+ * caller adds what the expression belongs to.  The result is freed with
+ * expr_free, before rt_vars_release.
+ */
+struct expr *rt_expr_compile(struct rt_vars *vs,
+                             const struct pkg_executable *scope,
+                             const char *text, unsigned flags,
+                             struct werr *err);
+/* Evaluates `e` into `out` (released first, a copy the caller owns); for
+ * an assignment, stores the value into the assigned variable as well. */
+int rt_expr_eval(struct rt_vars *vs, const struct pkg_executable *scope,
+                 struct expr *e, struct rt_value *out, struct werr *err);
+/* Internal to vars.c and vexpr.c: reads an expression variable (its
+ * expression evaluated now) and frees the store's compiled expressions. */
+int rt_vars_eval_var(struct rt_vars *vs, struct rt_var *v,
+                     struct rt_value *out, struct werr *err);
+void rt_vars_free_exprs(struct rt_vars *vs);
 
 #endif
