@@ -183,6 +183,13 @@ void pkg_free(struct pkg *p);
  * "\Package\Seq\Task: message\n", to `problems`; returns the number found. */
 int pkg_validate(const struct pkg *p, struct wbuf *problems);
 
+/* The expression type (src/expr) a VARIANT data type reads as: strings
+ * DT_WSTR without a length limit, DateTime DT_DATE, Decimal
+ * DT_NUMERIC(38, 10); -1 for Empty and Object, which expressions cannot
+ * use. */
+struct expr_type;
+int pkg_vt_expr_type(int vt, struct expr_type *t);
+
 /* Accessors; strings and arrays are borrowed from the package. */
 const char *pkg_file(const struct pkg *p);   /* "Extract.dtsx" */
 const char *pkg_name(const struct pkg *p);   /* DTS:ObjectName of the root */

@@ -17,6 +17,7 @@
 
 #include "base/xalloc.h"
 #include "base/banned.h"
+#include "expr/expr.h"
 #include "package/package_int.h"
 
 struct validator {
@@ -171,6 +172,128 @@ check_end(struct validator *v, const struct pkg_executable *owner,
                 c->name, ref);
 }
 
+int
+pkg_vt_expr_type(int vt, struct expr_type *t)
+{
+    memset(t, 0, sizeof(*t));
+    switch (vt) {
+    case 2: case 3: case 4: case 5: case 6: case 11: /* I2..CY, BOOL */
+    case 16: case 17: case 18: case 19: case 20: case 21: /* I1..UI8 */
+        t->dt = (enum expr_dt)vt;
+        return 0;
+    case 7: /* DateTime */
+        t->dt = EXPR_DT_DATE;
+        return 0;
+    case 8: /* String: no length limit */
+        t->dt = EXPR_DT_WSTR;
+        return 0;
+    case 14: /* Decimal: exact, with room on both sides of the point */
+        t->dt = EXPR_DT_NUMERIC;
+        t->precision = 38;
+        t->scale = 10;
+        return 0;
+    default: /* Empty, Object */
+        return -1;
+    }
+}
+
+/* Compiling an expression against the package alone: variables in scope
+ * and package parameters.  Project parameters and System variables are
+ * known only to the runtime, which compiles again with them; an
+ * expression that names one is left to it (`deferred`). */
+struct vhost {
+    const struct pkg *p;
+    const struct pkg_executable *scope;
+    bool deferred;
+};
+
+static const struct pkg_variable *
+scope_variable(const struct pkg_executable *scope, const char *ns,
+               const char *name)
+{
+    for (const struct pkg_executable *e = scope; e; e = e->parent) {
+        const struct pkg_variable *any = NULL;
+        for (size_t i = 0; i < e->nvariables; i++) {
+            const struct pkg_variable *d = &e->variables[i];
+            const char *dns = d->ns ? d->ns : "User";
+            if (strcmp(d->name, name) || (ns && strcmp(dns, ns)))
+                continue;
+            if (ns || !strcmp(dns, "User"))
+                return d;
+            if (!any)
+                any = d;
+        }
+        if (any)
+            return any;
+    }
+    return NULL;
+}
+
+static int
+vhost_resolve(void *ctx, const struct expr_ref *ref, struct expr_binding *out,
+              struct werr *err)
+{
+    struct vhost *h = ctx;
+    const struct pkg_variable *d;
+    int vt = -1;
+
+    if (ref->kind != EXPR_REF_VARIABLE || !ref->name)
+        return werr_set(err, WERR_INVALID,
+                        "columns cannot be used in the control flow");
+    if (ref->ns && (!strcmp(ref->ns, "$Project") || !strcmp(ref->ns, "System"))) {
+        h->deferred = true;
+        return werr_set(err, WERR_INVALID, "resolved at run time");
+    }
+    if (ref->ns && !strcmp(ref->ns, "$Package")) {
+        for (size_t i = 0; i < h->p->nparameters; i++)
+            if (!strcmp(h->p->parameters[i].name, ref->name))
+                vt = h->p->parameters[i].data_type;
+    } else if ((d = scope_variable(h->scope, ref->ns, ref->name))) {
+        vt = d->data_type;
+        out->read_only = d->read_only;
+    }
+    if (vt < 0)
+        return werr_set(err, WERR_NOTFOUND,
+                        "there is no variable or parameter '%s%s%s' "
+                        "visible from '%s'",
+                        ref->ns ? ref->ns : "", ref->ns ? "::" : "",
+                        ref->name, h->scope->path);
+    if (pkg_vt_expr_type(vt, &out->type) < 0)
+        return werr_set(err, WERR_INVALID,
+                        "'%s' is of a type expressions cannot use (%d)",
+                        ref->name, vt);
+    out->index = -1;
+    return 0;
+}
+
+static void
+check_constraint_expr(struct validator *v, const struct pkg_executable *owner,
+                      const struct pkg_constraint *c)
+{
+    struct vhost h = {.p = v->p, .scope = owner};
+    struct expr_host host = {.resolve = vhost_resolve, .ctx = &h};
+    struct expr_opts o = {.host = &host};
+    const char *text = c->expression ? c->expression : "";
+    struct expr *e;
+    struct werr err;
+
+    if (!(e = expr_compile(text, strlen(text), &o, NULL, &err))) {
+        if (!h.deferred)
+            problem(v, owner,
+                    "precedence constraint '%s' (%s -> %s): bad "
+                    "expression \"%s\" at %s",
+                    c->name, c->from->name, c->to->name, text, err.msg);
+        return;
+    }
+    if (expr_result_type(e)->dt != EXPR_DT_BOOL)
+        problem(v, owner,
+                "precedence constraint '%s' (%s -> %s): expression "
+                "\"%s\" is %s, not Boolean (DT_BOOL)",
+                c->name, c->from->name, c->to->name, text,
+                expr_dt_name(expr_result_type(e)->dt));
+    expr_free(e);
+}
+
 static void
 check_constraint(struct validator *v, const struct pkg_executable *owner,
                  const struct pkg_constraint *c)
@@ -180,11 +303,7 @@ check_constraint(struct validator *v, const struct pkg_executable *owner,
         return;
     }
     if (c->eval_op != PKG_EVAL_CONSTRAINT)
-        problem(v, owner,
-                "precedence constraint '%s' (%s -> %s) uses an "
-                "expression: precedence constraint expressions "
-                "are not supported yet",
-                c->name, c->from->name, c->to->name);
+        check_constraint_expr(v, owner, c);
 }
 
 static size_t

@@ -28,7 +28,9 @@
 #include "base/wtime.h"
 #include "base/xalloc.h"
 #include "base/banned.h"
+#include "expr/expr.h"
 #include "runtime/runtime_int.h"
+#include "runtime/vars.h"
 
 static const struct rt_task_ops *const all_ops[] = {
     &rt_package_ops,
@@ -156,6 +158,38 @@ report_problems(struct rt_run *run, const char *lines)
     }
 }
 
+/* Compiles the constraint expressions of container `c` for this run,
+ * now that project parameters and System variables are known.  What
+ * pkg_validate reported already is not reported twice. */
+static int
+validate_constraints(struct rt_run *run, const struct pkg_executable *c,
+                     struct wbuf *problems)
+{
+    int n = 0;
+
+    for (size_t k = 0; run->vars && k < c->nconstraints; k++) {
+        const struct pkg_constraint *pc = &c->constraints[k];
+        struct werr err;
+        struct expr *e;
+        char *head;
+        if (pc->eval_op == PKG_EVAL_CONSTRAINT || !pc->from || !pc->to)
+            continue;
+        e = rt_vars_expr(run->vars, pc, c, pc->expression ? pc->expression : "",
+                         0, &err);
+        if (e && expr_result_type(e)->dt == EXPR_DT_BOOL)
+            continue;
+        head = xasprintf("%s: precedence constraint '%s' (%s -> %s):", c->path,
+                         pc->name, pc->from->name, pc->to->name);
+        if (!problems->buf || !strstr(problems->buf, head)) {
+            wbuf_addf(problems, NULL, "%s %s\n", head,
+                      e ? "the expression is not Boolean" : err.msg);
+            n++;
+        }
+        free(head);
+    }
+    return n;
+}
+
 static int
 validate_tree(struct rt_run *run, const struct pkg_executable *e,
               struct wbuf *problems)
@@ -165,6 +199,7 @@ validate_tree(struct rt_run *run, const struct pkg_executable *e,
 
     if (e->disabled)
         return 0;
+    n += validate_constraints(run, e, problems);
     if (ops && ops->validate && !e->delay_validation)
         n += ops->validate(run, e, problems);
     for (size_t i = 0; i < e->nchildren; i++)
@@ -255,6 +290,7 @@ struct container_run {
     const struct pkg_executable *c;
     enum child_status *status;
     enum rt_result *result;
+    bool *pc_ok; /* by constraint: satisfied once its source finished */
 };
 
 static size_t
@@ -299,8 +335,7 @@ readiness(const struct container_run *cr, size_t i)
         all_and = all_and && pc->logical_and;
         if (cr->status[j] == DEAD)
             no++;
-        else if (cr->status[j] == DONE &&
-                 outcome_matches(pc->value, cr->result[j]))
+        else if (cr->status[j] == DONE && cr->pc_ok[k])
             yes++;
         else if (cr->status[j] == DONE)
             no++;
@@ -336,6 +371,68 @@ next_child(struct container_run *cr)
     return n;
 }
 
+/* The value of a constraint's expression; an error or NULL is false. */
+static bool
+constraint_expr(struct rt_run *run, const struct pkg_executable *c,
+                const struct pkg_constraint *pc)
+{
+    const char *text = pc->expression ? pc->expression : "";
+    struct rt_value v = {0};
+    struct werr err;
+    struct expr *e;
+    bool ok = false;
+
+    if (!run->vars) {
+        werr_set(&err, WERR_INVALID, "no variables in this run");
+        goto fail;
+    }
+    if (!(e = rt_vars_expr(run->vars, pc, c, text, 0, &err)) ||
+        rt_expr_eval(run->vars, c, e, &v, &err) < 0)
+        goto fail;
+    if (v.null)
+        rt_emit(run, c, RT_EV_WARNING,
+                "precedence constraint '%s': expression \"%s\" is NULL, "
+                "which counts as false",
+                pc->name, text);
+    else
+        ok = v.vt == RT_VT_BOOL && v.n.b;
+    rt_value_release(&v);
+    return ok;
+fail:
+    rt_error(run, c, RT_E_EXPRESSION,
+             "precedence constraint '%s': expression \"%s\": %s", pc->name,
+             text, err.msg);
+    return false;
+}
+
+/* Evaluates the constraints leaving child i, which has just finished. */
+static void
+eval_constraints(struct rt_run *run, struct container_run *cr, size_t i)
+{
+    const struct pkg_executable *c = cr->c;
+
+    for (size_t k = 0; k < c->nconstraints; k++) {
+        const struct pkg_constraint *pc = &c->constraints[k];
+        bool outcome;
+        if (pc->from != c->children[i])
+            continue;
+        outcome = outcome_matches(pc->value, cr->result[i]);
+        switch (pc->eval_op) {
+        case PKG_EVAL_EXPRESSION:
+            cr->pc_ok[k] = constraint_expr(run, c, pc);
+            break;
+        case PKG_EVAL_EXPR_AND_CONSTRAINT:
+            cr->pc_ok[k] = outcome && constraint_expr(run, c, pc);
+            break;
+        case PKG_EVAL_EXPR_OR_CONSTRAINT:
+            cr->pc_ok[k] = outcome || constraint_expr(run, c, pc);
+            break;
+        default:
+            cr->pc_ok[k] = outcome;
+        }
+    }
+}
+
 /* Runs child i; returns false when the container must stop. */
 static bool
 run_child(struct rt_run *run, struct container_run *cr, size_t i, bool *failed)
@@ -346,11 +443,13 @@ run_child(struct rt_run *run, struct container_run *cr, size_t i, bool *failed)
     cr->status[i] = DONE;
     if (x->disabled) {
         cr->result[i] = RT_SUCCESS;
+        eval_constraints(run, cr, i);
         return true;
     }
     r = cr->result[i] = rt_execute(run, x);
     if (r == RT_CANCELED)
         return false;
+    eval_constraints(run, cr, i);
     if (r == RT_FAILURE && x->fail_package_on_failure) {
         rt_emit(run, x, RT_EV_WARNING,
                 "FailPackageOnFailure is set: the "
@@ -396,6 +495,7 @@ container_execute(struct rt_run *run, const struct pkg_executable *c)
 
     cr.status = xcalloc(c->nchildren + 1, sizeof(*cr.status));
     cr.result = xcalloc(c->nchildren + 1, sizeof(*cr.result));
+    cr.pc_ok = xcalloc(c->nconstraints + 1, sizeof(*cr.pc_ok));
     for (;;) {
         if (rt_canceled(run)) {
             canceled = true;
@@ -410,6 +510,7 @@ container_execute(struct rt_run *run, const struct pkg_executable *c)
     }
     free(cr.status);
     free(cr.result);
+    free(cr.pc_ok);
     return canceled ? RT_CANCELED : container_result(run, c, failed);
 }
 

@@ -59,6 +59,7 @@ enum rt_error_code {
     RT_E_SQL_CONNECT = 20,     /* a database connection failed */
     RT_E_SQL = 21,             /* a statement failed */
     RT_E_SQL_RESULT = 22,      /* a result or parameter binding failed */
+    RT_E_EXPRESSION = 30,      /* an expression failed when evaluated */
 };
 
 struct rt_event {

@@ -121,6 +121,7 @@ void rt_rowset_unref(struct rt_rowset *rs);
 
 struct rt_params;
 struct rt_xref;
+struct rt_xcache;
 struct expr;
 
 struct rt_var {
@@ -143,6 +144,9 @@ struct rt_vars {
      * the store; and the scope the expression being compiled sees. */
     struct rt_xref *xrefs;
     const struct pkg_executable *compiling;
+    /* Expressions of the package compiled once per run (rt_vars_expr). */
+    struct rt_xcache *cache;
+    size_t ncache, cache_cap;
 };
 
 /* Collects every variable of the package's executables (event handlers
@@ -185,6 +189,12 @@ struct expr *rt_expr_compile(struct rt_vars *vs,
                              const struct pkg_executable *scope,
                              const char *text, unsigned flags,
                              struct werr *err);
+/* The expression compiled for `key` (a constraint, a property expression:
+ * anything of the package that has one) in this run, compiled now from
+ * `text` if it is the first time.  It belongs to the store. */
+struct expr *rt_vars_expr(struct rt_vars *vs, const void *key,
+                          const struct pkg_executable *scope,
+                          const char *text, unsigned flags, struct werr *err);
 /* Evaluates `e` into `out` (released first, a copy the caller owns); for
  * an assignment, stores the value into the assigned variable as well. */
 int rt_expr_eval(struct rt_vars *vs, const struct pkg_executable *scope,

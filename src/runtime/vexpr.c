@@ -34,39 +34,12 @@ struct rt_xref {
 static int
 vt_to_type(int vt, struct expr_type *t)
 {
-    memset(t, 0, sizeof(*t));
-    switch (vt) {
-    case RT_VT_I2:
-    case RT_VT_I4:
-    case RT_VT_R4:
-    case RT_VT_R8:
-    case RT_VT_CY:
-    case RT_VT_BOOL:
-    case RT_VT_I1:
-    case RT_VT_UI1:
-    case RT_VT_UI2:
-    case RT_VT_UI4:
-    case RT_VT_I8:
-    case RT_VT_UI8:
-        t->dt = (enum expr_dt)vt;
-        return 0;
-    case RT_VT_DATE:
-        t->dt = EXPR_DT_DATE;
-        return 0;
-    case RT_VT_STR:
-        t->dt = EXPR_DT_WSTR;
-        return 0;
-    case RT_VT_DECIMAL:
-        t->dt = EXPR_DT_NUMERIC;
-        t->precision = 38;
-        t->scale = 10;
-        return 0;
-    case RT_VT_BINARY:
+    if (vt == RT_VT_BINARY) {
+        memset(t, 0, sizeof(*t));
         t->dt = EXPR_DT_BYTES;
         return 0;
-    default:
-        return -1;
     }
+    return pkg_vt_expr_type(vt, t);
 }
 
 /* The VARIANT type of a name seen from `scope`, and whether it can be
@@ -345,10 +318,39 @@ out:
     return rc;
 }
 
+struct rt_xcache {
+    const void *key;
+    struct expr *e;
+};
+
+struct expr *
+rt_vars_expr(struct rt_vars *vs, const void *key,
+             const struct pkg_executable *scope, const char *text,
+             unsigned flags, struct werr *err)
+{
+    struct expr *e;
+
+    for (size_t i = 0; i < vs->ncache; i++)
+        if (vs->cache[i].key == key)
+            return vs->cache[i].e;
+    if (!(e = rt_expr_compile(vs, scope, text, flags, err)))
+        return NULL;
+    XGROW(vs->cache, vs->ncache + 1, vs->cache_cap);
+    vs->cache[vs->ncache].key = key;
+    vs->cache[vs->ncache++].e = e;
+    return e;
+}
+
 void
 rt_vars_free_exprs(struct rt_vars *vs)
 {
     struct rt_xref *x, *next;
+
+    for (size_t i = 0; i < vs->ncache; i++)
+        expr_free(vs->cache[i].e);
+    free(vs->cache);
+    vs->cache = NULL;
+    vs->ncache = vs->cache_cap = 0;
 
     for (size_t i = 0; i < vs->n; i++) {
         expr_free(vs->v[i].expr);

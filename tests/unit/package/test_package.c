@@ -496,8 +496,9 @@ validation_reports_every_problem(void **state)
                                 "program"));
     assert_non_null(strstr(out, "\\Package: precedence constraint 'A-Nope' "
                                 "names 'Package\\Nope'"));
-    assert_non_null(strstr(out, "precedence constraint expressions are not "
-                                "supported yet"));
+    assert_non_null(strstr(out, "\\Package: precedence constraint 'A-B' "
+                                "(A -> B): bad expression \"@x\" at 1:"));
+    assert_non_null(strstr(out, "there is no variable or parameter 'x'"));
     assert_null(strstr(out, "Off"));
     free(out);
 }

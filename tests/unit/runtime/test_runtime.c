@@ -320,6 +320,72 @@ and_versus_or(void **state)
     run_free(&r);
 }
 
+/* EvalOp 1 (Expression), 3 (ExpressionAndConstraint) and 4
+ * (ExpressionOrConstraint), evaluated when the source finishes; a NULL
+ * result is false with a warning. */
+#define EXPR_PC(from, to, op, value, expr)                                    \
+    PC(from, to, AND " DTS:EvalOp=\"" op "\" DTS:Value=\"" value "\" "        \
+       "DTS:Expression=\"" expr "\"")
+
+static void
+constraint_expressions(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"0\"")
+                "<DTS:Variables><DTS:Variable DTS:Namespace=\"User\" "
+                "DTS:ObjectName=\"N\"><DTS:VariableValue DTS:DataType=\"3\">"
+                "5</DTS:VariableValue></DTS:Variable></DTS:Variables>"
+                EXES(OK("A") BAD("B") OK("E1") OK("E2") OK("E3") OK("E4")
+                     OK("E5") OK("E6") OK("E7"))
+                PCS(EXPR_PC("A", "E1", "1", "0", "@N == 5")
+                    EXPR_PC("A", "E2", "1", "0", "@[User::N] &gt; 5")
+                    EXPR_PC("A", "E3", "3", "0", "@N == 5")
+                    EXPR_PC("B", "E4", "3", "0", "@N == 5")
+                    EXPR_PC("B", "E5", "4", "0", "@N == 5")
+                    EXPR_PC("A", "E6", "4", "1", "@N == 0")
+                    EXPR_PC("A", "E7", "1", "0", "NULL(DT_BOOL)")) TAIL,
+            NULL);
+    assert_true(ran(&r, "\\Package\\E1"));
+    assert_false(ran(&r, "\\Package\\E2"));
+    assert_true(ran(&r, "\\Package\\E3"));
+    assert_false(ran(&r, "\\Package\\E4"));
+    assert_true(ran(&r, "\\Package\\E5"));
+    assert_false(ran(&r, "\\Package\\E6"));
+    assert_false(ran(&r, "\\Package\\E7"));
+    assert_true(message_has(&r, "OnWarning", "is NULL, which counts as false"));
+    assert_int_equal(r.rc, 0);
+    run_free(&r);
+
+    /* A bad expression or a non-Boolean one fails validation, naming the
+     * constraint and the position. */
+    run_xml(&r, HEAD EXES(OK("A") OK("B"))
+                PCS(EXPR_PC("A", "B", "1", "0", "@N + ")) TAIL, NULL);
+    assert_int_not_equal(r.rc, 0);
+    assert_false(ran(&r, "\\Package\\A"));
+    assert_true(message_has(&r, "OnError", "precedence constraint 'A-B'"));
+    assert_true(message_has(&r, "OnError", "at 1:"));
+    run_free(&r);
+    run_xml(&r, HEAD EXES(OK("A") OK("B"))
+                PCS(EXPR_PC("A", "B", "1", "0", "1 + 1")) TAIL, NULL);
+    assert_int_not_equal(r.rc, 0);
+    assert_true(message_has(&r, "OnError", "not Boolean"));
+    run_free(&r);
+    /* Project parameters and System variables are known to the runtime. */
+    run_xml(&r, HEAD EXES(OK("A") OK("B"))
+                PCS(EXPR_PC("A", "B", "1", "0",
+                            "@[System::PackageName] == &quot;T&quot;")) TAIL,
+            NULL);
+    assert_true(ran(&r, "\\Package\\B"));
+    run_free(&r);
+    run_xml(&r, HEAD EXES(OK("A") OK("B"))
+                PCS(EXPR_PC("A", "B", "1", "0", "@[System::Nope] == 1")) TAIL,
+            NULL);
+    assert_int_not_equal(r.rc, 0);
+    assert_true(message_has(&r, "OnError", "System::Nope"));
+    run_free(&r);
+}
+
 static void
 disabled_counts_as_success(void **state)
 {
@@ -900,6 +966,7 @@ main(void)
         cmocka_unit_test(every_runnable_type_has_an_implementation),
         cmocka_unit_test(success_failure_and_completion),
         cmocka_unit_test(and_versus_or),
+        cmocka_unit_test(constraint_expressions),
         cmocka_unit_test(disabled_counts_as_success),
         cmocka_unit_test(dead_branches_never_run),
         cmocka_unit_test(order_is_topological_and_deterministic),
