@@ -37,6 +37,7 @@ static const struct rt_task_ops *const all_ops[] = {
     &rt_sequence_ops,
     &rt_process_ops,
     &rt_sql_ops,
+    &rt_expr_task_ops,
 };
 
 const struct rt_task_ops *

@@ -184,6 +184,7 @@ extern const struct rt_task_ops rt_package_ops;
 extern const struct rt_task_ops rt_sequence_ops;
 extern const struct rt_task_ops rt_process_ops;
 extern const struct rt_task_ops rt_sql_ops;
+extern const struct rt_task_ops rt_expr_task_ops;
 
 /* The implementation of a canonical type, or NULL. */
 const struct rt_task_ops *rt_ops_for(const char *type);

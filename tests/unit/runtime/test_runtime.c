@@ -386,6 +386,56 @@ constraint_expressions(void **state)
     run_free(&r);
 }
 
+/* An Expression Task assigning EXPR (XML-escaped). */
+#define EXPR_TASK(name, expr)                                                 \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\""       \
+    name "\" DTS:ExecutableType=\"Microsoft.ExpressionTask\">"                \
+    "<DTS:ObjectData><ExpressionTask Expression=\"" expr "\"/>"               \
+    "</DTS:ObjectData></DTS:Executable>\n"
+#define INT_VAR(name, attrs, value)                                           \
+    "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"" name "\" "       \
+    attrs "><DTS:VariableValue DTS:DataType=\"3\">" value                    \
+    "</DTS:VariableValue></DTS:Variable>"
+
+static void
+expression_tasks_assign(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("Total", "", "1")
+                "</DTS:Variables>"
+                EXES(EXPR_TASK("Add", "@[User::Total] = @[User::Total] + 40")
+                     EXPR_TASK("Again", "@[User::Total] := @Total + 1")
+                     OK("Check"))
+                PCS(PC("Add", "Again", AND)
+                    EXPR_PC("Again", "Check", "1", "0", "@Total == 42")) TAIL,
+            NULL);
+    assert_int_equal(r.rc, 0);
+    assert_true(ran(&r, "\\Package\\Check"));
+    run_free(&r);
+
+    /* A read-only target and a non-assignment fail validation, named. */
+    run_xml(&r, HEAD "<DTS:Variables>"
+                INT_VAR("Ro", "DTS:ReadOnly=\"True\"", "1") "</DTS:Variables>"
+                EXES(EXPR_TASK("Set", "@[User::Ro] = 2")
+                     EXPR_TASK("NoAssign", "1 + 1")) TAIL, NULL);
+    assert_int_not_equal(r.rc, 0);
+    assert_false(ran(&r, "\\Package\\Set"));
+    assert_true(message_has(&r, "OnError", "Ro"));
+    assert_true(message_has(&r, "OnError", "read-only"));
+    assert_true(message_has(&r, "OnError", "does not assign a variable"));
+    run_free(&r);
+
+    /* An error while evaluating fails the task (code 30). */
+    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("Z", "", "0")
+                "</DTS:Variables>" EXES(EXPR_TASK("Div", "@Z = 1 / @Z")) TAIL,
+            NULL);
+    assert_int_equal(r.rc, 1);
+    assert_int_equal(result_of(&r, "\\Package\\Div"), 1);
+    assert_true(message_has(&r, "OnError", "@Z = 1 / @Z"));
+    run_free(&r);
+}
+
 static void
 disabled_counts_as_success(void **state)
 {
@@ -967,6 +1017,7 @@ main(void)
         cmocka_unit_test(success_failure_and_completion),
         cmocka_unit_test(and_versus_or),
         cmocka_unit_test(constraint_expressions),
+        cmocka_unit_test(expression_tasks_assign),
         cmocka_unit_test(disabled_counts_as_success),
         cmocka_unit_test(dead_branches_never_run),
         cmocka_unit_test(order_is_topological_and_deterministic),
