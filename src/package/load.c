@@ -505,6 +505,9 @@ read_flags(struct loader *l, const xmlNode *n, struct pkg_executable *e)
         get_int(l, n, ns, "ForceExecutionResult", -1, -1, 2,
                 &e->force_execution_result) < 0)
         return -1;
+    e->init_expression = dts(l, n, "InitExpression");
+    e->eval_expression = dts(l, n, "EvalExpression");
+    e->assign_expression = dts(l, n, "AssignExpression");
     return 0;
 }
 

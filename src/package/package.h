@@ -163,6 +163,9 @@ struct pkg_executable {
     const struct _xmlNode *object_data;
     /* Parsed payload of Execute Process tasks; NULL for other types. */
     const struct pkg_process *process;
+    /* A For Loop's DTS:InitExpression, EvalExpression and
+     * AssignExpression as written (NULL when absent, as on other types). */
+    const char *init_expression, *eval_expression, *assign_expression;
 };
 
 /* Parses a .dtsx held in memory; `name` (e.g. "Extract.dtsx") is used in

@@ -16,9 +16,7 @@ static const struct pkg_type_info types[] = {
     {"Microsoft.Package", "package", true, true, NULL},
     {"STOCK:SEQUENCE", "Sequence container", true, true, NULL},
     {"Microsoft.ExecuteProcess", "Execute Process task", false, true, NULL},
-    {"STOCK:FORLOOP", "For Loop container", true, false,
-     "For Loop containers are not supported yet: they need the expression "
-     "language"},
+    {"STOCK:FORLOOP", "For Loop container", true, true, NULL},
     {"STOCK:FOREACHLOOP", "Foreach Loop container", true, false,
      "Foreach Loop containers are not supported yet"},
     {"Microsoft.Pipeline", "Data Flow task", false, false,

@@ -38,6 +38,7 @@ static const struct rt_task_ops *const all_ops[] = {
     &rt_process_ops,
     &rt_sql_ops,
     &rt_expr_task_ops,
+    &rt_forloop_ops,
 };
 
 const struct rt_task_ops *
@@ -487,8 +488,8 @@ container_result(struct rt_run *run, const struct pkg_executable *c,
     return run->package_failed ? RT_FAILURE : RT_SUCCESS;
 }
 
-static enum rt_result
-container_execute(struct rt_run *run, const struct pkg_executable *c)
+enum rt_result
+rt_container_run(struct rt_run *run, const struct pkg_executable *c)
 {
     struct container_run cr = {.c = c};
     bool failed = false, canceled = false;
@@ -517,10 +518,10 @@ container_execute(struct rt_run *run, const struct pkg_executable *c)
 
 const struct rt_task_ops rt_package_ops = {
     .type = "Microsoft.Package",
-    .execute = container_execute,
+    .execute = rt_container_run,
 };
 
 const struct rt_task_ops rt_sequence_ops = {
     .type = "STOCK:SEQUENCE",
-    .execute = container_execute,
+    .execute = rt_container_run,
 };

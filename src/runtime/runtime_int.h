@@ -185,6 +185,7 @@ extern const struct rt_task_ops rt_sequence_ops;
 extern const struct rt_task_ops rt_process_ops;
 extern const struct rt_task_ops rt_sql_ops;
 extern const struct rt_task_ops rt_expr_task_ops;
+extern const struct rt_task_ops rt_forloop_ops;
 
 /* The implementation of a canonical type, or NULL. */
 const struct rt_task_ops *rt_ops_for(const char *type);
@@ -213,6 +214,11 @@ int rt_validate(struct rt_run *run);
 /* Runs one executable with its OnPreExecute/OnPostExecute events; the
  * caller has checked that it is enabled. */
 enum rt_result rt_execute(struct rt_run *run, const struct pkg_executable *e);
+/* Runs the children of container `c` once, as a Sequence does (the
+ * constraints between them, MaximumErrorCount, FailParentOnFailure);
+ * returns the container's result. */
+enum rt_result rt_container_run(struct rt_run *run,
+                                const struct pkg_executable *c);
 /* Runs the whole package; returns its result. */
 enum rt_result rt_run_package(struct rt_run *run);
 

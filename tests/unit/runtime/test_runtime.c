@@ -436,6 +436,77 @@ expression_tasks_assign(void **state)
     run_free(&r);
 }
 
+/* A For Loop container around BODY (whose children use the path
+ * Package\Loop). */
+#define FORLOOP(init, eval, assign, body)                                     \
+    "<DTS:Executable DTS:refId=\"Package\\Loop\" DTS:ObjectName=\"Loop\" "    \
+    "DTS:ExecutableType=\"STOCK:FORLOOP\" DTS:InitExpression=\"" init "\" "   \
+    "DTS:EvalExpression=\"" eval "\" DTS:AssignExpression=\"" assign "\">"    \
+    EXES(body) "</DTS:Executable>\n"
+
+static void
+for_loop_counts_to_n(void **state)
+{
+    struct run r;
+    char *path;
+    struct wbuf b;
+    struct werr e;
+
+    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "99")
+                INT_VAR("N", "", "5") "</DTS:Variables>"
+                EXES(FORLOOP("@I = 0", "@I &lt; @[User::N]", "@I = @I + 1",
+                             SH("Package\\Loop", "Tick", "",
+                                "echo x &gt;&gt; ticks"))
+                     OK("Done"))
+                PCS(EXPR_PC("Loop", "Done", "3", "0", "@I == @N")) TAIL,
+            NULL);
+    assert_int_equal(r.rc, 0);
+    assert_true(ran(&r, "\\Package\\Done"));
+    path = xasprintf("%s/ticks", r.dir);
+    wbuf_init(&b, WBUF_NOLIMIT);
+    assert_int_equal(wfile_read(path, &b, &e), 0);
+    assert_string_equal(b.buf, "x\nx\nx\nx\nx\n");
+    wbuf_release(&b);
+    unlink(path);
+    free(path);
+    run_free(&r);
+
+    /* A false condition from the start runs nothing; a failing child
+     * stops the loop and fails it, as a Sequence. */
+    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "0")
+                "</DTS:Variables>"
+                EXES(FORLOOP("", "@I &gt; 0", "", BAD("Never"))) TAIL, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_false(ran(&r, "\\Package\\Loop\\Never"));
+    run_free(&r);
+    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "0")
+                "</DTS:Variables>"
+                EXES(FORLOOP("@I = 0", "@I &lt; 3", "@I = @I + 1",
+                             SH("Package\\Loop", "Bad", "",
+                                "echo y &gt;&gt; fails; exit 1"))) TAIL,
+            NULL);
+    assert_int_equal(r.rc, 1);
+    assert_int_equal(result_of(&r, "\\Package\\Loop"), 1);
+    path = xasprintf("%s/fails", r.dir);
+    wbuf_init(&b, WBUF_NOLIMIT);
+    assert_int_equal(wfile_read(path, &b, &e), 0);
+    assert_string_equal(b.buf, "y\n");
+    wbuf_release(&b);
+    unlink(path);
+    free(path);
+    run_free(&r);
+
+    /* The condition must be Boolean, and assignments name variables that
+     * exist. */
+    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "0")
+                "</DTS:Variables>"
+                EXES(FORLOOP("@Nope = 1", "@I + 1", "", OK("T"))) TAIL, NULL);
+    assert_int_not_equal(r.rc, 0);
+    assert_true(message_has(&r, "OnError", "it must be Boolean"));
+    assert_true(message_has(&r, "OnError", "InitExpression \"@Nope = 1\""));
+    run_free(&r);
+}
+
 static void
 disabled_counts_as_success(void **state)
 {
@@ -1007,6 +1078,43 @@ sigterm_cancels_with_exit_code_3(void **state)
     free(sleep30);
 }
 
+/* SSIS puts no bound on a For Loop's iterations: SIGTERM must stop an
+ * endless one. */
+static void
+sigterm_stops_an_endless_for_loop(void **state)
+{
+    struct run r;
+    int status;
+    pid_t pid;
+
+    if (!weir_binary())
+        skip();
+    setup_dir(&r);
+    write_package(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "0")
+                      "</DTS:Variables>"
+                      EXES(FORLOOP("@I = 0", "true", "@I = @I + 1",
+                                   EXPR_TASK("Loop\\Add", "@I = @I % 1000")))
+                      TAIL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(weir_binary(), weir_binary(), "exec", r.package, (char *)NULL);
+        _exit(127);
+    }
+    usleep(300 * 1000);
+    int64_t t0 = wtime_mono_ns();
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(wtime_mono_ns() - t0 < 4 * INT64_C(1000000000));
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 3);
+    r.events = json_array();
+    run_free(&r);
+}
+
 int
 main(void)
 {
@@ -1018,6 +1126,7 @@ main(void)
         cmocka_unit_test(and_versus_or),
         cmocka_unit_test(constraint_expressions),
         cmocka_unit_test(expression_tasks_assign),
+        cmocka_unit_test(for_loop_counts_to_n),
         cmocka_unit_test(disabled_counts_as_success),
         cmocka_unit_test(dead_branches_never_run),
         cmocka_unit_test(order_is_topological_and_deterministic),
@@ -1035,6 +1144,7 @@ main(void)
         cmocka_unit_test(parameters_from_a_file),
         cmocka_unit_test(exit_codes_of_weir_exec),
         cmocka_unit_test(sigterm_cancels_with_exit_code_3),
+        cmocka_unit_test(sigterm_stops_an_endless_for_loop),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+
+#include <signal.h>
 
 #include "base/xalloc.h"
 #include "expr/expr.h"
@@ -200,6 +203,96 @@ expressions_assign_and_refuse_read_only(void **state)
     rt_value_release(&v);
 }
 
+/* ---- the shared fixtures, run to their documented results ---- */
+
+struct frun {
+    struct pkg *p;
+    struct pkg_project *pr;
+    struct rt_params ps;
+    struct rt_vars vs;
+    struct rt_events ev;
+    struct rt_run run;
+    enum rt_result result;
+};
+
+/* Loads FIXTURES/rel (skipping when the fixtures are not there), sets
+ * `params` (NAME=VALUE, NULL-terminated) and runs it in process. */
+static void
+frun_start(struct frun *f, const char *rel, const char *const *params)
+{
+    const char *dir = getenv("WEIR_DTSX_FIXTURES");
+    char *path, *folder;
+    struct werr err;
+
+    memset(f, 0, sizeof(*f));
+    path = xasprintf("%s/%s", dir ? dir : "", rel);
+    if (!dir || access(path, R_OK) != 0) {
+        free(path);
+        skip();
+    }
+    if (!(f->p = pkg_load_file(path, &err)))
+        fail_msg("%s", err.msg);
+    folder = xstrdup(path);
+    *strrchr(folder, '/') = '\0';
+    if (!(f->pr = pkg_project_load_dir(folder, &err)))
+        fail_msg("%s", err.msg);
+    rt_params_init(&f->ps, f->p, f->pr);
+    for (; params && *params; params++)
+        if (rt_params_set_arg(&f->ps, *params, &err) < 0)
+            fail_msg("%s", err.msg);
+    rt_vars_init(&f->vs, f->p, &f->ps);
+    f->ev = (struct rt_events){.fd = -1, .errs = stderr};
+    f->run = (struct rt_run){.pkg = f->p, .package_dir = folder,
+                             .project_dir = folder, .events = &f->ev,
+                             .params = &f->ps, .vars = &f->vs,
+                             .kill_grace_s = 5};
+    f->run.state = xcalloc(pkg_executable_count(f->p) + 1,
+                           sizeof(*f->run.state));
+    sigemptyset(&f->run.wait_mask);
+    assert_int_equal(rt_validate(&f->run), 0);
+    f->result = rt_run_package(&f->run);
+    free(path);
+}
+
+static void
+frun_end(struct frun *f)
+{
+    free(f->run.state);
+    free((char *)f->run.package_dir);
+    rt_vars_release(&f->vs);
+    rt_params_release(&f->ps);
+    pkg_project_free(f->pr);
+    pkg_free(f->p);
+}
+
+static int64_t
+int_of(struct frun *f, const struct pkg_executable *scope, const char *name)
+{
+    struct rt_value v = {0};
+    struct werr err;
+    int64_t i;
+
+    if (rt_vars_get(&f->vs, scope, name, &v, &err) < 0)
+        fail_msg("%s: %s", name, err.msg);
+    i = v.n.i;
+    rt_value_release(&v);
+    return i;
+}
+
+static void
+fixture_for_loop(void **state)
+{
+    struct frun f;
+
+    (void)state;
+    frun_start(&f, "bartekr-60-for-loop/ssisUnitLearning/60_Loops.dtsx", NULL);
+    assert_int_equal(f.result, RT_SUCCESS);
+    /* Seven iterations of +6; the counter ends one past the bound. */
+    assert_int_equal(int_of(&f, pkg_root(f.p), "User::v"), 42);
+    assert_int_equal(int_of(&f, pkg_root(f.p), "User::i"), 8);
+    frun_end(&f);
+}
+
 int
 main(void)
 {
@@ -211,6 +304,7 @@ main(void)
             fx_teardown),
         cmocka_unit_test_setup_teardown(expressions_assign_and_refuse_read_only,
                                         fx_setup, fx_teardown),
+        cmocka_unit_test(fixture_for_loop),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
