@@ -293,6 +293,64 @@ fixture_for_loop(void **state)
     frun_end(&f);
 }
 
+static char *
+str_of(struct frun *f, const struct pkg_executable *scope, const char *name)
+{
+    struct rt_value v = {0};
+    struct werr err;
+    char *s;
+
+    if (rt_vars_get(&f->vs, scope, name, &v, &err) < 0)
+        fail_msg("%s: %s", name, err.msg);
+    s = rt_value_text(&v);
+    rt_value_release(&v);
+    return s;
+}
+
+static void
+fixture_params_and_vars(void **state)
+{
+    static const char *const params[] = {
+        "pPackageSensitiveParameter=123qwe!@#", NULL};
+    const struct pkg_executable *root, *seq;
+    struct frun f;
+    struct rt_value v = {0};
+    struct werr err;
+    char *s;
+
+    (void)state;
+    frun_start(&f,
+               "bartekr-01-params-vars/ssisUnitLearning/"
+               "01_OnlyParametersAndVariables.dtsx",
+               params);
+    assert_int_equal(f.result, RT_SUCCESS);
+    root = pkg_root(f.p);
+    seq = pkg_find(f.p, "Package\\SEQC Some container");
+    assert_non_null(seq);
+    assert_int_equal(int_of(&f, root, "$Package::pPackageParameter"), 10);
+    s = str_of(&f, root, "User::GlobalVariable");
+    assert_string_equal(s, "G10");
+    free(s);
+    s = str_of(&f, root, "User::GlobalVariableWithExpression");
+    assert_string_equal(s, "E10");
+    free(s);
+    assert_int_equal(int_of(&f, seq, "User::ContainerVariable"), 42);
+    /* Not visible at package scope. */
+    assert_int_equal(
+        rt_vars_get(&f.vs, root, "User::ContainerVariable", &v, &err), -1);
+    s = str_of(&f, root, "$Package::pPackageSensitiveParameter");
+    assert_string_equal(s, "123qwe!@#");
+    free(s);
+    /* The expression follows the parameter. */
+    rt_vars_release(&f.vs);
+    assert_int_equal(rt_params_set_arg(&f.ps, "pPackageParameter=7", &err), 0);
+    rt_vars_init(&f.vs, f.p, &f.ps);
+    s = str_of(&f, root, "GlobalVariableWithExpression");
+    assert_string_equal(s, "E7");
+    free(s);
+    frun_end(&f);
+}
+
 int
 main(void)
 {
@@ -305,6 +363,7 @@ main(void)
         cmocka_unit_test_setup_teardown(expressions_assign_and_refuse_read_only,
                                         fx_setup, fx_teardown),
         cmocka_unit_test(fixture_for_loop),
+        cmocka_unit_test(fixture_params_and_vars),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
