@@ -131,16 +131,6 @@ check_type(struct validator *v, const struct pkg_executable *e)
 }
 
 static void
-check_expressions(struct validator *v, const struct pkg_executable *e)
-{
-    for (size_t i = 0; i < e->nexpressions; i++)
-        problem(v, e,
-                "the property expression on %s is not supported yet: "
-                "the expression language is a later module",
-                e->expressions[i].property);
-}
-
-static void
 check_names(struct validator *v, const struct pkg_executable *e)
 {
     for (size_t i = 0; i < e->nchildren; i++)
@@ -292,6 +282,27 @@ check_constraint_expr(struct validator *v, const struct pkg_executable *owner,
                 c->name, c->from->name, c->to->name, text,
                 expr_dt_name(expr_result_type(e)->dt));
     expr_free(e);
+}
+
+/* Property expressions compile (which properties weir applies is the
+ * runtime's business: it warns about the others). */
+static void
+check_expressions(struct validator *v, const struct pkg_executable *e)
+{
+    for (size_t i = 0; i < e->nexpressions; i++) {
+        const struct pkg_property_expression *pe = &e->expressions[i];
+        const char *text = pe->expression ? pe->expression : "";
+        struct vhost h = {.p = v->p, .scope = e};
+        struct expr_host host = {.resolve = vhost_resolve, .ctx = &h};
+        struct expr_opts o = {.host = &host};
+        struct werr err;
+        struct expr *x = expr_compile(text, strlen(text), &o, NULL, &err);
+
+        if (!x && !h.deferred)
+            problem(v, e, "the property expression on %s (\"%s\"): %s",
+                    pe->property, text, err.msg);
+        expr_free(x);
+    }
 }
 
 static void

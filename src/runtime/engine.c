@@ -202,6 +202,7 @@ validate_tree(struct rt_run *run, const struct pkg_executable *e,
     if (e->disabled)
         return 0;
     n += validate_constraints(run, e, problems);
+    n += rt_props_validate(run, e, problems);
     if (ops && ops->validate && !e->delay_validation)
         n += ops->validate(run, e, problems);
     for (size_t i = 0; i < e->nchildren; i++)
@@ -441,9 +442,15 @@ run_child(struct rt_run *run, struct container_run *cr, size_t i, bool *failed)
 {
     const struct pkg_executable *x = cr->c->children[i];
     enum rt_result r;
+    bool disabled;
 
     cr->status[i] = DONE;
-    if (x->disabled) {
+    if (rt_prop_disabled(run, x, &disabled) < 0) {
+        cr->result[i] = RT_FAILURE;
+        eval_constraints(run, cr, i);
+        return true;
+    }
+    if (disabled) {
         cr->result[i] = RT_SUCCESS;
         eval_constraints(run, cr, i);
         return true;

@@ -404,10 +404,33 @@ outcome(struct proc *p, const char *prog)
     return RT_SUCCESS;
 }
 
+/* The task's settings with its property expressions applied; false
+ * after an error (raised). */
+static bool
+apply_props(struct rt_run *run, const struct pkg_executable *e,
+            struct pkg_process *pr, char **owned)
+{
+    static const char *const props[] = {"Executable", "Arguments",
+                                        "WorkingDirectory"};
+    const char **fields[] = {&pr->executable, &pr->arguments,
+                             &pr->working_directory};
+
+    for (size_t i = 0; i < 3; i++) {
+        int rc = rt_prop_text(run, e, props[i], &owned[i]);
+        if (rc < 0)
+            return false;
+        if (rc > 0)
+            *fields[i] = owned[i];
+    }
+    return true;
+}
+
 static enum rt_result
 process_execute(struct rt_run *run, const struct pkg_executable *e)
 {
-    const struct pkg_process *pr = e->process;
+    struct pkg_process prs = *e->process;
+    char *owned[3] = {NULL, NULL, NULL};
+    const struct pkg_process *pr = &prs;
     struct proc *p = xcalloc(1, sizeof(*p));
     char *prog = NULL, *dir = NULL, **argv = NULL;
     enum rt_result r = RT_FAILURE;
@@ -417,6 +440,8 @@ process_execute(struct rt_run *run, const struct pkg_executable *e)
     p->e = e;
     p->out.fd = p->err.fd = -1;
     p->err.is_err = true;
+    if (!apply_props(run, e, &prs, owned))
+        goto out;
     if (pkg_program_is_windows(pr->executable)) {
         rt_error(run, e, RT_E_PROCESS_START,
                  "'%s' is a Windows program: "
@@ -448,6 +473,8 @@ out:
     free(prog);
     free(dir);
     free(p);
+    for (size_t i = 0; i < 3; i++)
+        free(owned[i]);
     return r;
 }
 

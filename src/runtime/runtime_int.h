@@ -214,6 +214,22 @@ int rt_validate(struct rt_run *run);
 /* Runs one executable with its OnPreExecute/OnPostExecute events; the
  * caller has checked that it is enabled. */
 enum rt_result rt_execute(struct rt_run *run, const struct pkg_executable *e);
+/* Property expressions (propexpr.c).  rt_props_validate compiles those of
+ * `e`, appending problems (and warning about properties weir does not
+ * apply); returns how many.  rt_prop_text evaluates the expression on
+ * `property` into text (caller frees): 1 when there is one, 0 when none,
+ * -1 after raising the error from `e`.  rt_prop_disabled gives whether
+ * `e` is disabled, its Disable expression applied; -1 after an error. */
+struct rt_value;
+int rt_props_validate(struct rt_run *run, const struct pkg_executable *e,
+                      struct wbuf *problems);
+int rt_prop_value(struct rt_run *run, const struct pkg_executable *e,
+                  const char *property, struct rt_value *out);
+int rt_prop_text(struct rt_run *run, const struct pkg_executable *e,
+                 const char *property, char **out);
+int rt_prop_disabled(struct rt_run *run, const struct pkg_executable *e,
+                     bool *disabled);
+
 /* Runs the children of container `c` once, as a Sequence does (the
  * constraints between them, MaximumErrorCount, FailParentOnFailure);
  * returns the container's result. */

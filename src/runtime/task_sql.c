@@ -158,6 +158,15 @@ read_settings(struct sqltask *t, const xmlNode *d)
     free(to);
 }
 
+static bool
+has_property(const struct pkg_executable *e, const char *property)
+{
+    for (size_t i = 0; i < e->nexpressions; i++)
+        if (!strcasecmp(e->expressions[i].property, property))
+            return true;
+    return false;
+}
+
 static void
 sqltask_read(struct sqltask *t, const struct pkg_executable *e)
 {
@@ -380,7 +389,8 @@ sql_validate(struct rt_run *run, const struct pkg_executable *e,
         n += check_connection(run, e, &t, out);
         if (t.source_type == SRC_VARIABLE)
             n += check_var(run, e, "SqlStatementSource", t.source, out);
-        else if (t.source_type == SRC_DIRECT && !*t.source)
+        else if (t.source_type == SRC_DIRECT && !*t.source &&
+                 !has_property(e, "SqlStatementSource"))
             n += problem(out, e, "the task has no SQL statement");
         n += check_params(run, e, &t, out);
         n += check_results(run, e, &t, out);
@@ -925,9 +935,19 @@ sql_execute(struct rt_run *run, const struct pkg_executable *e)
     char *sql;
 
     sqltask_read(&t, e);
-    /* Validation has run unless DelayValidation: check again here. */
     struct wbuf probs;
     wbuf_init(&probs, 1 << 16);
+    /* A property expression replaces the statement (or the variable or
+     * file connection that holds it), evaluated now. */
+    char *from_expr = NULL;
+    int prc = rt_prop_text(run, e, "SqlStatementSource", &from_expr);
+    if (prc < 0)
+        goto out;
+    if (prc > 0) {
+        free(t.source);
+        t.source = from_expr;
+    }
+    /* Validation has run unless DelayValidation: check again here. */
     if (sql_validate(run, e, &probs)) {
         rt_error(run, e, RT_E_VALIDATION, "%.*s", (int)strcspn(probs.buf, "\n"),
                  probs.buf + strlen(e->path) + 2);

@@ -507,6 +507,82 @@ for_loop_counts_to_n(void **state)
     run_free(&r);
 }
 
+/* An Execute Process task running /bin/sh with property expressions
+ * PROPS (DTS:PropertyExpression elements). */
+#define SH_PROPS(name, props, script)                                         \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\""       \
+    name "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">" props          \
+    "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" Arguments=\"" \
+    "-c &quot;" script "&quot;\" /></DTS:ObjectData></DTS:Executable>\n"
+#define PROP(name, expr)                                                      \
+    "<DTS:PropertyExpression DTS:Name=\"" name "\">" expr                     \
+    "</DTS:PropertyExpression>"
+
+static void
+property_expressions(void **state)
+{
+    struct run r;
+    char *path;
+    struct wbuf b;
+    struct werr e;
+
+    /* Arguments come from an expression over a variable, evaluated
+     * before each execution (the loop changes the variable); Disable
+     * skips a task; an unknown property is only a warning. */
+    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "0")
+                "</DTS:Variables>"
+                EXES(FORLOOP("@I = 1", "@I &lt;= 3", "@I = @I + 1",
+                             "<DTS:Executable DTS:refId=\"Package\\Loop\\Echo\""
+                             " DTS:ObjectName=\"Echo\" DTS:ExecutableType="
+                             "\"Microsoft.ExecuteProcess\">"
+                             PROP("Arguments", "&quot;-c \\&quot;echo n"
+                                  "&quot; + (DT_WSTR, 5) @I + &quot; "
+                                  "&gt;&gt; out\\&quot;&quot;")
+                             PROP("Description", "&quot;x&quot;")
+                             "<DTS:ObjectData><ExecuteProcessData Executable"
+                             "=\"/bin/sh\" Arguments=\"-c false\" />"
+                             "</DTS:ObjectData></DTS:Executable>")
+                     SH_PROPS("Off", PROP("Disable", "@I &gt; 3"),
+                              "touch off"))
+                PCS(PC("Loop", "Off", AND)) TAIL,
+            NULL);
+    assert_int_equal(r.rc, 0);
+    assert_true(message_has(&r, "OnWarning",
+                            "property expression on Description is ignored"));
+    path = xasprintf("%s/out", r.dir);
+    wbuf_init(&b, WBUF_NOLIMIT);
+    assert_int_equal(wfile_read(path, &b, &e), 0);
+    assert_string_equal(b.buf, "n1\nn2\nn3\n");
+    wbuf_release(&b);
+    free(path);
+    path = xasprintf("%s/off", r.dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_false(ran(&r, "\\Package\\Off"));
+    free(path);
+    run_free(&r);
+
+    /* A bad expression is a validation error naming the property. */
+    run_xml(&r, HEAD EXES(SH_PROPS("T", PROP("Arguments", "@[User::Nope]"),
+                                   "exit 0")) TAIL, NULL);
+    assert_int_not_equal(r.rc, 0);
+    assert_false(ran(&r, "\\Package\\T"));
+    assert_true(message_has(&r, "OnError",
+                            "the property expression on Arguments"));
+    assert_true(message_has(&r, "OnError", "User::Nope"));
+    run_free(&r);
+
+    /* An error while evaluating fails the task before it starts. */
+    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("Z", "", "0")
+                "</DTS:Variables>"
+                EXES(SH_PROPS("T", PROP("WorkingDirectory",
+                                        "(DT_WSTR, 5) (1 / @Z)"),
+                              "touch ran")) TAIL, NULL);
+    assert_int_equal(r.rc, 1);
+    assert_int_equal(result_of(&r, "\\Package\\T"), 1);
+    assert_true(message_has(&r, "OnError", "WorkingDirectory"));
+    run_free(&r);
+}
+
 static void
 disabled_counts_as_success(void **state)
 {
@@ -1127,6 +1203,7 @@ main(void)
         cmocka_unit_test(constraint_expressions),
         cmocka_unit_test(expression_tasks_assign),
         cmocka_unit_test(for_loop_counts_to_n),
+        cmocka_unit_test(property_expressions),
         cmocka_unit_test(disabled_counts_as_success),
         cmocka_unit_test(dead_branches_never_run),
         cmocka_unit_test(order_is_topological_and_deterministic),
