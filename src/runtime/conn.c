@@ -251,11 +251,16 @@ resolve(struct rt_conn *c)
     free(c->why_not);
     c->odbc = NULL;
     c->why_not = NULL;
-    if (c->expression_property) {
+    if (c->expression_property && !c->expression) {
         c->why_not = xasprintf("its %s is set by a property expression, "
-                               "which needs the expression language (not "
-                               "yet available)",
+                               "which weir does not apply to connection "
+                               "managers",
                                c->expression_property);
+        return;
+    }
+    if (c->expression) {
+        c->why_not = xstrdup("its ConnectionString expression has not "
+                             "been evaluated");
         return;
     }
     c->odbc = rt_conn_map(c->creation_name, c->written, &c->why_not);
@@ -299,6 +304,7 @@ read_conmgr_root(const xmlNode *root, struct rt_conns *cs, size_t *cap,
                  const char *file, struct werr *err)
 {
     char *name = NULL, *id = NULL, *type = NULL, *str = NULL, *prop = NULL;
+    char *expr = NULL;
     struct rt_conn *c;
 
     if (!root || !is_dts(root, "ConnectionManager") ||
@@ -310,8 +316,14 @@ read_conmgr_root(const xmlNode *root, struct rt_conns *cs, size_t *cap,
     id = (char *)xml_dts(root, "DTSID");
     type = (char *)xml_dts(root, "CreationName");
     for (const xmlNode *k = root->children; k; k = k->next) {
-        if (is_dts(k, "PropertyExpression") && !prop)
+        if (is_dts(k, "PropertyExpression") && !prop) {
             prop = (char *)xml_dts(k, "Name");
+            if (prop && !strcasecmp(prop, "ConnectionString")) {
+                xmlChar *t = xmlNodeGetContent(k);
+                expr = xstrdup(t ? (const char *)t : "");
+                xmlFree(t);
+            }
+        }
         for (const xmlNode *in = k->children; is_dts(k, "ObjectData") && in;
              in = in->next)
             if (is_dts(in, "ConnectionManager") && !str)
@@ -321,6 +333,7 @@ read_conmgr_root(const xmlNode *root, struct rt_conns *cs, size_t *cap,
     c->project = true;
     if (prop)
         c->expression_property = "ConnectionString";
+    c->expression = expr;
     xmlFree(name);
     xmlFree(id);
     xmlFree(type);
@@ -396,6 +409,13 @@ rt_conns_init(struct rt_conns *cs, const struct pkg *p, const char *project_dir,
         struct rt_conn *c = add(cs, &cap, pcs[i].name, pcs[i].dtsid,
                                 pcs[i].creation_name, pcs[i].connection_string);
         c->expression_property = connection_expression(&pcs[i]);
+        for (size_t k = 0; k < pcs[i].nexpressions; k++)
+            if (!strcasecmp(pcs[i].expressions[k].property,
+                            "ConnectionString") &&
+                !c->expression)
+                c->expression = xstrdup(pcs[i].expressions[k].expression
+                                            ? pcs[i].expressions[k].expression
+                                            : "");
     }
     if (project_dir && load_project(cs, &cap, project_dir, err) < 0)
         return -1;
@@ -415,6 +435,7 @@ rt_conns_release(struct rt_conns *cs)
         free(c->written);
         free(c->odbc);
         free(c->why_not);
+        free(c->expression);
     }
     free(cs->v);
     memset(cs, 0, sizeof(*cs));
@@ -545,4 +566,31 @@ rt_conns_set_param(struct rt_conns *cs, const char *param, const char *value,
     rc = rt_conns_override(cs, name, value, err);
     free(name);
     return rc;
+}
+
+int
+rt_conn_eval_expression(struct rt_conn *c, struct rt_vars *vs,
+                        const struct pkg_executable *scope, struct werr *err)
+{
+    struct rt_value v = {0};
+    struct expr *e;
+
+    if (!c->expression || c->overridden)
+        return 0;
+    if (!(e = rt_vars_expr(vs, c, scope, c->expression, 0, err)) ||
+        rt_expr_eval(vs, scope, e, &v, err) < 0) {
+        rt_value_release(&v);
+        return werr_prefix(err,
+                           "connection manager '%s': its ConnectionString "
+                           "expression \"%s\"",
+                           c->name, c->expression);
+    }
+    free(c->written);
+    c->written = v.null ? xstrdup("") : rt_value_text(&v);
+    rt_value_release(&v);
+    free(c->odbc);
+    free(c->why_not);
+    c->why_not = NULL;
+    c->odbc = rt_conn_map(c->creation_name, c->written, &c->why_not);
+    return 0;
 }

@@ -35,6 +35,8 @@ struct rt_conn {
     /* A property expression sets a property: the string cannot be known
      * without the expression language, unless it is overridden. */
     const char *expression_property;
+    /* The ConnectionString expression's text, or NULL (owned). */
+    char *expression;
 };
 
 struct rt_conns {
@@ -65,6 +67,14 @@ int rt_conns_override_arg(struct rt_conns *cs, const char *arg,
 bool rt_conns_is_param(const char *param);
 int rt_conns_set_param(struct rt_conns *cs, const char *param,
                        const char *value, struct werr *err);
+
+/* Evaluates the ConnectionString expression of `c`, when it has one and
+ * no override replaced the string, in the package's scope, and maps the
+ * result as a stored string (a FILE manager's becomes its path).  Returns
+ * -1 with `err` naming the manager when the expression fails. */
+int rt_conn_eval_expression(struct rt_conn *c, struct rt_vars *vs,
+                            const struct pkg_executable *scope,
+                            struct werr *err);
 
 /* Maps a stored connection string of type `creation_name` to an ODBC
  * string; NULL with `why` set (caller frees both). */

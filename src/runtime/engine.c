@@ -29,6 +29,7 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 #include "expr/expr.h"
+#include "runtime/conn.h"
 #include "runtime/runtime_int.h"
 #include "runtime/vars.h"
 
@@ -192,6 +193,24 @@ validate_constraints(struct rt_run *run, const struct pkg_executable *c,
     return n;
 }
 
+/* Connection strings set by expressions, evaluated for the tasks'
+ * checks (and again before each task that uses one). */
+static int
+eval_connections(struct rt_run *run, struct wbuf *problems)
+{
+    struct werr err;
+    int n = 0;
+
+    for (size_t i = 0; run->conns && run->vars && i < run->conns->n; i++)
+        if (rt_conn_eval_expression(&run->conns->v[i], run->vars,
+                                    pkg_root(run->pkg), &err) < 0) {
+            wbuf_addf(problems, NULL, "%s: %s\n", pkg_root(run->pkg)->path,
+                      err.msg);
+            n++;
+        }
+    return n;
+}
+
 static int
 validate_tree(struct rt_run *run, const struct pkg_executable *e,
               struct wbuf *problems)
@@ -237,6 +256,7 @@ rt_validate(struct rt_run *run)
     wbuf_init(&problems, 1 << 20);
     rt_emit(run, root, RT_EV_PRE_VALIDATE, NULL);
     n = pkg_validate(run->pkg, &problems);
+    n += eval_connections(run, &problems);
     n += validate_tree(run, root, &problems);
     if (run->params)
         n += rt_params_check(run->params, &problems);

@@ -947,6 +947,15 @@ sql_execute(struct rt_run *run, const struct pkg_executable *e)
         free(t.source);
         t.source = from_expr;
     }
+    /* The connection string may come from an expression over variables
+     * that changed since validation. */
+    struct rt_conn *cx = rt_conns_find(run->conns, t.connection);
+    struct werr cerr;
+    if (cx && run->vars &&
+        rt_conn_eval_expression(cx, run->vars, pkg_root(run->pkg), &cerr) < 0) {
+        rt_error(run, e, RT_E_EXPRESSION, "%s", cerr.msg);
+        goto out;
+    }
     /* Validation has run unless DelayValidation: check again here. */
     if (sql_validate(run, e, &probs)) {
         rt_error(run, e, RT_E_VALIDATION, "%.*s", (int)strcspn(probs.buf, "\n"),

@@ -111,6 +111,13 @@ static const char pkg_xml[] =
     "  <DTS:ObjectData><DTS:ConnectionManager "
     "   DTS:ConnectionString=\"Data Source=h\"/>"
     "  </DTS:ObjectData></DTS:ConnectionManager>\n"
+    " <DTS:ConnectionManager DTS:refId=\"Package.ConnectionManagers[Ex2]\" "
+    "  DTS:CreationName=\"ODBC\" DTS:DTSID=\"{C3}\" DTS:ObjectName=\"Ex2\">\n"
+    "  <DTS:PropertyExpression DTS:Name=\"ConnectionString\">"
+    "&quot;Dsn=&quot; + @[User::Ro]</DTS:PropertyExpression>\n"
+    "  <DTS:ObjectData><DTS:ConnectionManager "
+    "   DTS:ConnectionString=\"Dsn=design\"/>"
+    "  </DTS:ObjectData></DTS:ConnectionManager>\n"
     "</DTS:ConnectionManagers>\n"
     "<DTS:Variables>\n"
     " <DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"X\">"
@@ -161,7 +168,7 @@ connection_managers_are_found_and_overridden(void **state)
     struct rt_conn *c;
 
     assert_int_equal(rt_conns_init(&cs, p, NULL, &err), 0);
-    assert_int_equal(cs.n, 2);
+    assert_int_equal(cs.n, 3);
     c = rt_conns_find(&cs, "{C1}");
     assert_non_null(c);
     assert_ptr_equal(rt_conns_find(&cs, "Package.ConnectionManagers[Db]"), c);
@@ -172,8 +179,22 @@ connection_managers_are_found_and_overridden(void **state)
                                  "Server=h;");
     c = rt_conns_find(&cs, "Expr");
     assert_null(c->odbc);
-    assert_non_null(strstr(c->why_not, "needs the expression language (not "
-                                       "yet available)"));
+    assert_non_null(strstr(c->why_not, "has not been evaluated"));
+    /* Evaluated through the variable store: an unknown parameter names
+     * the manager; a variable gives the string. */
+    struct rt_vars vs;
+    rt_vars_init(&vs, p, NULL);
+    assert_int_equal(rt_conn_eval_expression(c, &vs, pkg_root(p), &err), -1);
+    assert_non_null(strstr(err.msg, "connection manager 'Expr'"));
+    assert_non_null(strstr(err.msg, "$Project::Cs"));
+    struct rt_conn *c2 = rt_conns_find(&cs, "Ex2");
+    assert_int_equal(rt_conn_eval_expression(c2, &vs, pkg_root(p), &err), 0);
+    assert_string_equal(c2->odbc, "Dsn=fixed");
+    /* An override wins over the expression. */
+    assert_int_equal(rt_conns_override_arg(&cs, "Ex2=Dsn=given", &err), 0);
+    assert_int_equal(rt_conn_eval_expression(c2, &vs, pkg_root(p), &err), 0);
+    assert_string_equal(c2->odbc, "Dsn=given");
+    rt_vars_release(&vs);
     assert_true(rt_conns_is_param("CM.Expr.ConnectionString"));
     assert_false(rt_conns_is_param("CM.ConnectionString"));
     assert_int_equal(
