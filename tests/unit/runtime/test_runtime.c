@@ -1191,6 +1191,39 @@ sigterm_stops_an_endless_for_loop(void **state)
     run_free(&r);
 }
 
+/* The shared For Loop fixture through `weir exec`: seven executions of
+ * its Expression Task, success. */
+static void
+weir_exec_runs_the_for_loop_fixture(void **state)
+{
+    const char *dir = getenv("WEIR_DTSX_FIXTURES");
+    struct run r;
+    size_t i, runs = 0;
+    json_t *o;
+
+    if (!dir)
+        skip();
+    setup_dir(&r);
+    r.package = xasprintf("%s/bartekr-60-for-loop/ssisUnitLearning/"
+                          "60_Loops.dtsx", dir);
+    if (access(r.package, R_OK) != 0) {
+        r.events = json_array();
+        run_free(&r);
+        skip();
+    }
+    assert_int_equal(exec_in_process(&r, NULL), 0);
+    json_array_foreach(r.events, i, o) {
+        if (!strcmp(json_string_value(json_object_get(o, "event")),
+                    "OnPostExecute") &&
+            !strcmp(json_string_value(json_object_get(o, "source")),
+                    "EXPR Add 6"))
+            runs++;
+    }
+    assert_int_equal(runs, 7);
+    assert_int_equal(result_of(&r, "\\Package"), 0);
+    run_free(&r);
+}
+
 int
 main(void)
 {
@@ -1222,6 +1255,7 @@ main(void)
         cmocka_unit_test(exit_codes_of_weir_exec),
         cmocka_unit_test(sigterm_cancels_with_exit_code_3),
         cmocka_unit_test(sigterm_stops_an_endless_for_loop),
+        cmocka_unit_test(weir_exec_runs_the_for_loop_fixture),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
