@@ -47,8 +47,7 @@ part_expr(struct rt_run *run, const struct pkg_executable *e,
     err->code = 0;
     if (!text) {
         if (part == EVAL)
-            werr_set(err, WERR_INVALID,
-                     "the For Loop has no EvalExpression");
+            werr_set(err, WERR_INVALID, "the For Loop has no EvalExpression");
         return NULL;
     }
     if (!run->vars) {

@@ -50,11 +50,11 @@ compiled(struct rt_run *run, const struct pkg_executable *e,
         werr_set(err, WERR_INVALID, "no variables in this run");
         return NULL;
     }
-    x = rt_vars_expr(run->vars, pe, e, pe->expression ? pe->expression : "",
-                     0, err);
+    x = rt_vars_expr(run->vars, pe, e, pe->expression ? pe->expression : "", 0,
+                     err);
     if (!x)
-        werr_prefix(err, "the property expression on %s (\"%s\")",
-                    pe->property, pe->expression ? pe->expression : "");
+        werr_prefix(err, "the property expression on %s (\"%s\")", pe->property,
+                    pe->expression ? pe->expression : "");
     return x;
 }
 
@@ -103,8 +103,8 @@ rt_prop_value(struct rt_run *run, const struct pkg_executable *e,
     }
     if (out->null) {
         werr_set(&err, WERR_INVALID,
-                 "the property expression on %s (\"%s\") is NULL",
-                 pe->property, pe->expression);
+                 "the property expression on %s (\"%s\") is NULL", pe->property,
+                 pe->expression);
         goto fail;
     }
     return 1;

@@ -68,8 +68,8 @@ compiled(struct rt_run *run, const struct pkg_executable *e, struct werr *err)
         x = NULL;
     } else if (b->read_only) {
         werr_set(err, WERR_CONFLICT,
-                 "expression \"%s\" assigns '%s%s%s', which is read-only",
-                 text, ref->ns ? ref->ns : "", ref->ns ? "::" : "", ref->name);
+                 "expression \"%s\" assigns '%s%s%s', which is read-only", text,
+                 ref->ns ? ref->ns : "", ref->ns ? "::" : "", ref->name);
         x = NULL;
     }
 out:
