@@ -247,6 +247,20 @@ warn_handlers(struct rt_run *run, const struct pkg_executable *e)
 }
 
 int
+rt_problem(struct wbuf *out, const struct pkg_executable *e, const char *fmt,
+           ...)
+{
+    va_list ap;
+
+    wbuf_addf(out, NULL, "%s: ", e->path);
+    va_start(ap, fmt);
+    wbuf_vaddf(out, NULL, fmt, ap);
+    va_end(ap);
+    wbuf_addch(out, '\n', NULL);
+    return 1;
+}
+
+int
 rt_validate(struct rt_run *run)
 {
     const struct pkg_executable *root = pkg_root(run->pkg);

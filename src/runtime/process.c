@@ -105,19 +105,6 @@ in_path(const char *name)
     return found;
 }
 
-static int __attribute__((format(printf, 3, 4)))
-problem(struct wbuf *out, const struct pkg_executable *e, const char *fmt, ...)
-{
-    va_list ap;
-
-    wbuf_addf(out, NULL, "%s: ", e->path);
-    va_start(ap, fmt);
-    wbuf_vaddf(out, NULL, fmt, ap);
-    va_end(ap);
-    wbuf_addch(out, '\n', NULL);
-    return 1;
-}
-
 static int
 process_validate(struct rt_run *run, const struct pkg_executable *e,
                  struct wbuf *problems)
@@ -132,12 +119,12 @@ process_validate(struct rt_run *run, const struct pkg_executable *e,
         return 0; /* pkg_validate has said why */
     prog = resolve_program(run, pr->executable);
     if (!strchr(prog, '/') && !in_path(prog))
-        n += problem(problems, e, "program '%s' is not found in PATH", prog);
+        n += rt_problem(problems, e, "program '%s' is not found in PATH", prog);
     else if (strchr(prog, '/') && access(prog, X_OK) < 0)
-        n += problem(problems, e, "cannot run '%s': %s", prog, strerror(errno));
+        n += rt_problem(problems, e, "cannot run '%s': %s", prog, strerror(errno));
     dir = resolve_dir(run, pr->working_directory);
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-        n += problem(problems, e,
+        n += rt_problem(problems, e,
                      "working directory '%s' does not exist "
                      "(set DelayValidation if an earlier step "
                      "creates it)",

@@ -211,6 +211,10 @@ bool rt_canceled(struct rt_run *run);
  * checks, required parameters.  Each problem becomes an OnError from the
  * package between OnPreValidate and OnPostValidate; returns how many. */
 int rt_validate(struct rt_run *run);
+/* Appends the validation problem "PATH: message\n" about `e` to `out`;
+ * returns 1, the number of problems it adds, for `n += rt_problem(...)`. */
+int rt_problem(struct wbuf *out, const struct pkg_executable *e,
+               const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Runs one executable with its OnPreExecute/OnPostExecute events; the
  * caller has checked that it is enabled. */
 enum rt_result rt_execute(struct rt_run *run, const struct pkg_executable *e);

@@ -216,19 +216,6 @@ sqltask_release(struct sqltask *t)
 
 /* ---- validation ---- */
 
-static int __attribute__((format(printf, 3, 4)))
-problem(struct wbuf *out, const struct pkg_executable *e, const char *fmt, ...)
-{
-    va_list ap;
-
-    wbuf_addf(out, NULL, "%s: ", e->path);
-    va_start(ap, fmt);
-    wbuf_vaddf(out, NULL, fmt, ap);
-    va_end(ap);
-    wbuf_addch(out, '\n', NULL);
-    return 1;
-}
-
 static bool
 is_adonet(const struct rt_conn *c)
 {
@@ -244,7 +231,7 @@ check_driver(const struct pkg_executable *e, const struct rt_conn *c,
 
     wbuf_init(&why, 1024);
     if (rt_odbc_check_driver(c->odbc, &why) < 0)
-        n = problem(out, e,
+        n = rt_problem(out, e,
                     "connection manager '%s'%s: %s; install it or give "
                     "another connection string with --connection '%s=...' "
                     "or the parameter CM.%s.ConnectionString",
@@ -262,14 +249,14 @@ check_connection(struct rt_run *run, const struct pkg_executable *e,
     const struct rt_conn *c;
 
     if (!*t->connection)
-        return problem(out, e, "the task has no connection manager");
+        return rt_problem(out, e, "the task has no connection manager");
     if (!(c = rt_conns_find(run->conns, t->connection)))
-        return problem(out, e,
+        return rt_problem(out, e,
                        "connection manager '%s' is not in the package or "
                        "the project",
                        t->connection);
     if (!c->odbc)
-        return problem(out, e,
+        return rt_problem(out, e,
                        "connection manager '%s' cannot be used: %s; give "
                        "its ODBC connection string with --connection "
                        "'%s=...' or the parameter CM.%s.ConnectionString",
@@ -279,17 +266,17 @@ check_connection(struct rt_run *run, const struct pkg_executable *e,
     if (t->source_type == SRC_FILE) {
         const struct rt_conn *f = rt_conns_find(run->conns, t->source);
         if (!f)
-            return problem(out, e,
+            return rt_problem(out, e,
                            "the SQL file connection manager '%s' is not in "
                            "the package or the project",
                            t->source);
         if (strcasecmp(f->creation_name, "FILE"))
-            return problem(out, e,
+            return rt_problem(out, e,
                            "connection manager '%s' is a %s connection "
                            "manager, not a FILE one naming a .sql file",
                            f->name, f->creation_name);
         if (pkg_path_is_windows(f->written))
-            return problem(out, e,
+            return rt_problem(out, e,
                            "the SQL file '%s' of connection manager '%s' is "
                            "a Windows path: give a Linux path with "
                            "--connection '%s=PATH'",
@@ -303,9 +290,9 @@ check_var(struct rt_run *run, const struct pkg_executable *e, const char *what,
           const char *var, struct wbuf *out)
 {
     if (!*var)
-        return problem(out, e, "%s names no variable", what);
+        return rt_problem(out, e, "%s names no variable", what);
     if (!rt_vars_exists(run->vars, e, var))
-        return problem(out, e, "%s: there is no variable '%s' in scope", what,
+        return rt_problem(out, e, "%s: there is no variable '%s' in scope", what,
                        var);
     return 0;
 }
@@ -322,7 +309,7 @@ check_params(struct rt_run *run, const struct pkg_executable *e,
         snprintf(what, sizeof(what), "parameter binding '%s'", b->name);
         const struct rt_var *v;
         if ((int)b->dir < 0)
-            n += problem(out, e,
+            n += rt_problem(out, e,
                          "%s: ParameterDirection is not Input, Output or "
                          "ReturnValue",
                          what);
@@ -332,7 +319,7 @@ check_params(struct rt_run *run, const struct pkg_executable *e,
         }
         v = rt_vars_find(run->vars, e, b->var);
         if (b->dir != DIR_INPUT && (!v || v->def->read_only))
-            n += problem(out, e,
+            n += rt_problem(out, e,
                          "%s: the output goes to '%s', which is not a "
                          "writable variable",
                          what, b->var);
@@ -347,9 +334,9 @@ check_results(struct rt_run *run, const struct pkg_executable *e,
     int n = 0;
 
     if (t->result_type == RES_XML)
-        return problem(out, e, "the XML result type is not supported");
+        return rt_problem(out, e, "the XML result type is not supported");
     if (t->result_type != RES_NONE && !t->nresults)
-        return problem(out, e,
+        return rt_problem(out, e,
                        "the result type is %s but there is no result "
                        "binding",
                        t->result_type == RES_SINGLE ? "single row"
@@ -365,7 +352,7 @@ check_results(struct rt_run *run, const struct pkg_executable *e,
         const struct rt_var *v = rt_vars_find(run->vars, e, b->var);
         if (t->result_type == RES_ROWSET &&
             (strcmp(b->name, "0") || (v && v->def->data_type != RT_VT_OBJECT)))
-            n += problem(out, e,
+            n += rt_problem(out, e,
                          "a full result set is bound with ResultName \"0\" "
                          "to an Object variable, not '%s' to '%s'",
                          b->name, b->var);
@@ -381,17 +368,17 @@ sql_validate(struct rt_run *run, const struct pkg_executable *e,
     int n = 0;
 
     if (!run->conns || !run->vars)
-        return problem(out, e, "this run has no connections set up");
+        return rt_problem(out, e, "this run has no connections set up");
     sqltask_read(&t, e);
     if (t.problem)
-        n += problem(out, e, "%s", t.problem);
+        n += rt_problem(out, e, "%s", t.problem);
     else {
         n += check_connection(run, e, &t, out);
         if (t.source_type == SRC_VARIABLE)
             n += check_var(run, e, "SqlStatementSource", t.source, out);
         else if (t.source_type == SRC_DIRECT && !*t.source &&
                  !has_property(e, "SqlStatementSource"))
-            n += problem(out, e, "the task has no SQL statement");
+            n += rt_problem(out, e, "the task has no SQL statement");
         n += check_params(run, e, &t, out);
         n += check_results(run, e, &t, out);
     }
