@@ -407,20 +407,7 @@ static int
 exec_task(struct cat_sqlite *s, int64_t id, int64_t *task_id,
           struct werr *err)
 {
-    sqlite3_stmt *st = sq_stmt(s, SQ_EXEC_TASK, err);
-    int rc;
-
-    if (!st)
-        return -1;
-    sq_bind_int(st, 1, id);
-    *task_id = 0;
-    if ((rc = sq_row(s, st, err)) < 0)
-        return -1;
-    if (rc > 0) {
-        *task_id = sqlite3_column_int64(st, 0);
-        sq_reset(st);
-    }
-    return 0;
+    return sq_int_query(s, SQ_EXEC_TASK, id, 0, task_id, err);
 }
 
 static int
