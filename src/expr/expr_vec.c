@@ -70,14 +70,12 @@ or_nulls(struct bctx *bx, const struct expr_node *n, struct bvec *const *args,
     }
 
 /*
- * Integers of 1 and 2 bytes: the operation in 32 bits (W int32_t or
- * uint32_t, where it cannot overflow; unsigned differences wrap to huge
- * values) and one unsigned range check.  32-bit lanes vectorize even with
- * plain SSE2, unlike __builtin_*_overflow.
+ * One kernel for integer + - * / %: the prologue, the switch and the
+ * fall-back are shared; ADD, SUB and MUL are ARITH_LOOP statements that
+ * compute `r` and the overflow flag `f` for row i, so each width picks the
+ * cheapest check that still vectorizes.
  */
-#define IN_RANGE(W, TMIN, TMAX, w)                                             \
-    ((uint32_t)((w) - (W)TMIN) > (uint32_t)((W)TMAX - (W)TMIN))
-#define SMALL_ARITH(NAME, T, W, TMIN, TMAX, SIGNED)                            \
+#define INT_ARITH(NAME, T, TMIN, SIGNED, ADD, SUB, MUL)                        \
     static int NAME(BK_ARGS)                                                   \
     {                                                                          \
         const T *x = args[0]->data, *y = args[1]->data;                        \
@@ -90,16 +88,13 @@ or_nulls(struct bctx *bx, const struct expr_node *n, struct bvec *const *args,
                                                                                \
         switch (op) {                                                          \
         case OP_ADD:                                                           \
-            ARITH_LOOP(T, W w = (W)x[i] + (W)y[i];                             \
-                       f = IN_RANGE(W, TMIN, TMAX, w); r = (T)w)               \
+            ARITH_LOOP(T, ADD)                                                 \
             break;                                                             \
         case OP_SUB:                                                           \
-            ARITH_LOOP(T, W w = (W)x[i] - (W)y[i];                             \
-                       f = IN_RANGE(W, TMIN, TMAX, w); r = (T)w)               \
+            ARITH_LOOP(T, SUB)                                                 \
             break;                                                             \
         case OP_MUL:                                                           \
-            ARITH_LOOP(T, W w = (W)x[i] * (W)y[i];                             \
-                       f = IN_RANGE(W, TMIN, TMAX, w); r = (T)w)               \
+            ARITH_LOOP(T, MUL)                                                 \
             break;                                                             \
         default:                                                               \
             DIV_LOOP(T, TMIN, SIGNED)                                          \
@@ -109,91 +104,45 @@ or_nulls(struct bctx *bx, const struct expr_node *n, struct bvec *const *args,
     }
 
 /*
- * 4-byte integers: add and subtract wrap in uint32_t and check the carry
- * or the sign bits (vectorizable); multiplication goes through 64 bits.
+ * Integers of 1 and 2 bytes: the operation in 32 bits (W int32_t or
+ * uint32_t, where it cannot overflow; unsigned differences wrap to huge
+ * values) and one unsigned range check.  32-bit lanes vectorize even with
+ * plain SSE2, unlike __builtin_*_overflow.  4-byte integers multiply the
+ * same way through 64 bits (W).
  */
-#define MID_ARITH(NAME, T, W, TMIN, TMAX, SIGNED)                              \
-    static int NAME(BK_ARGS)                                                   \
-    {                                                                          \
-        const T *x = args[0]->data, *y = args[1]->data;                        \
-        T *o = out->data;                                                      \
-        const uint8_t *ac = live_mask(bx, act);                                \
-        uint8_t *on = or_nulls(bx, n, args, out);                              \
-        size_t nr = bx->nrows;                                                 \
-        int op = n->op;                                                        \
-        uint8_t bad = 0;                                                       \
-                                                                               \
-        switch (op) {                                                          \
-        case OP_ADD:                                                           \
-            ARITH_LOOP(T, uint32_t u = (uint32_t)x[i] + (uint32_t)y[i];        \
-                       f = SIGNED ? (uint8_t)((((uint32_t)x[i] ^ u) &          \
-                                               ((uint32_t)y[i] ^ u)) >>        \
-                                              31)                              \
-                                  : u < (uint32_t)x[i];                        \
-                       r = (T)u)                                               \
-            break;                                                             \
-        case OP_SUB:                                                           \
-            ARITH_LOOP(                                                        \
-                T, uint32_t u = (uint32_t)x[i] - (uint32_t)y[i];               \
-                f = SIGNED ? (uint8_t)((((uint32_t)x[i] ^ (uint32_t)y[i]) &    \
-                                        ((uint32_t)x[i] ^ u)) >>               \
-                                       31)                                     \
-                           : (uint32_t)x[i] < (uint32_t)y[i];                  \
-                r = (T)u)                                                      \
-            break;                                                             \
-        case OP_MUL:                                                           \
-            ARITH_LOOP(T, W w = (W)x[i] * (W)y[i];                             \
-                       f = (uint64_t)(w - (W)TMIN) >                           \
-                           (uint64_t)((W)TMAX - (W)TMIN);                      \
-                       r = (T)w)                                               \
-            break;                                                             \
-        default:                                                               \
-            DIV_LOOP(T, TMIN, SIGNED)                                          \
-            break;                                                             \
-        }                                                                      \
-        return bad ? expr_batch_generic(bx, n, act, args, out) : 0;            \
-    }
+#define IN_WIDER(OPR, T, W, CK, TMIN, TMAX)                                       \
+    W w = (W)x[i] OPR(W) y[i];                                                 \
+    f = (CK)(w - (W)TMIN) > (CK)((W)TMAX - (W)TMIN);                           \
+    r = (T)w
+#define SMALL_ARITH(NAME, T, W, TMIN, TMAX, SIGNED)                            \
+    INT_ARITH(NAME, T, TMIN, SIGNED, IN_WIDER(+, T, W, uint32_t, TMIN, TMAX),     \
+              IN_WIDER(-, T, W, uint32_t, TMIN, TMAX),                            \
+              IN_WIDER(*, T, W, uint32_t, TMIN, TMAX))
 
-/* 64-bit integers: add and subtract wrap in unsigned arithmetic and check
- * the sign bits; multiplication needs the builtin. */
+/*
+ * 4- and 8-byte integers: add and subtract wrap in the unsigned type U of
+ * BITS bits and check the carry or the sign bits (vectorizable).
+ */
+#define WRAP_ADD(T, U, BITS, SIGNED)                                           \
+    U u = (U)x[i] + (U)y[i];                                                   \
+    f = SIGNED ? (uint8_t)((((U)x[i] ^ u) & ((U)y[i] ^ u)) >> (BITS - 1))      \
+               : u < (U)x[i];                                                  \
+    r = (T)u
+#define WRAP_SUB(T, U, BITS, SIGNED)                                           \
+    U u = (U)x[i] - (U)y[i];                                                   \
+    f = SIGNED ? (uint8_t)((((U)x[i] ^ (U)y[i]) & ((U)x[i] ^ u)) >>            \
+                           (BITS - 1))                                         \
+               : (U)x[i] < (U)y[i];                                            \
+    r = (T)u
+#define MID_ARITH(NAME, T, W, TMIN, TMAX, SIGNED)                              \
+    INT_ARITH(NAME, T, TMIN, SIGNED, WRAP_ADD(T, uint32_t, 32, SIGNED),        \
+              WRAP_SUB(T, uint32_t, 32, SIGNED),                               \
+              IN_WIDER(*, T, W, uint64_t, TMIN, TMAX))
+/* 64-bit multiplication needs the builtin. */
 #define WIDE_ARITH(NAME, T, TMIN, SIGNED)                                      \
-    static int NAME(BK_ARGS)                                                   \
-    {                                                                          \
-        const T *x = args[0]->data, *y = args[1]->data;                        \
-        T *o = out->data;                                                      \
-        const uint8_t *ac = live_mask(bx, act);                                \
-        uint8_t *on = or_nulls(bx, n, args, out);                              \
-        size_t nr = bx->nrows;                                                 \
-        int op = n->op;                                                        \
-        uint8_t bad = 0;                                                       \
-                                                                               \
-        switch (op) {                                                          \
-        case OP_ADD:                                                           \
-            ARITH_LOOP(T, uint64_t u = (uint64_t)x[i] + (uint64_t)y[i];        \
-                       f = SIGNED ? (uint8_t)((((uint64_t)x[i] ^ u) &          \
-                                               ((uint64_t)y[i] ^ u)) >>        \
-                                              63)                              \
-                                  : u < (uint64_t)x[i];                        \
-                       r = (T)u)                                               \
-            break;                                                             \
-        case OP_SUB:                                                           \
-            ARITH_LOOP(                                                        \
-                T, uint64_t u = (uint64_t)x[i] - (uint64_t)y[i];               \
-                f = SIGNED ? (uint8_t)((((uint64_t)x[i] ^ (uint64_t)y[i]) &    \
-                                        ((uint64_t)x[i] ^ u)) >>               \
-                                       63)                                     \
-                           : (uint64_t)x[i] < (uint64_t)y[i];                  \
-                r = (T)u)                                                      \
-            break;                                                             \
-        case OP_MUL:                                                           \
-            ARITH_LOOP(T, f = __builtin_mul_overflow(x[i], y[i], &r))          \
-            break;                                                             \
-        default:                                                               \
-            DIV_LOOP(T, TMIN, SIGNED)                                          \
-            break;                                                             \
-        }                                                                      \
-        return bad ? expr_batch_generic(bx, n, act, args, out) : 0;            \
-    }
+    INT_ARITH(NAME, T, TMIN, SIGNED, WRAP_ADD(T, uint64_t, 64, SIGNED),        \
+              WRAP_SUB(T, uint64_t, 64, SIGNED),                               \
+              f = __builtin_mul_overflow(x[i], y[i], &r))
 
 SMALL_ARITH(arith_i1, int8_t, int32_t, INT8_MIN, INT8_MAX, 1)
 SMALL_ARITH(arith_i2, int16_t, int32_t, INT16_MIN, INT16_MAX, 1)
