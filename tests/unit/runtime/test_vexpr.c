@@ -41,21 +41,26 @@ static const char pkg_xml[] =
     "<DTS:Property DTS:Name=\"ParameterValue\">7</DTS:Property>"
     "</DTS:PackageParameter>\n"
     "</DTS:PackageParameters>\n"
-    "<DTS:Variables>\n" VAR("N", "", "3", "5") VAR("Name", "", "8", "world")
-        VAR("Ro", "DTS:ReadOnly=\"True\"", "3", "1") VAR(
-            "When", "", "7", "2/28/2014 12:29:00 PM") VAR("Obj", "", "13", "")
-            EXPRVAR("Twice", "3", "@[User::N] * 2") EXPRVAR(
-                "Greet", "8",
-                "&quot;hello &quot; + @Name + (DT_WSTR, 10) @Twice")
-                EXPRVAR("WithParam", "20", "@[$Package::Batch] + @N")
-                    EXPRVAR("Year", "3", "YEAR(@[User::When])")
-                        EXPRVAR("Pkg", "8", "@[System::PackageName]") EXPRVAR(
-                            "A", "3", "@B + 1") EXPRVAR("B", "3", "@A + 1")
-                            EXPRVAR("Self", "3", "@Self") EXPRVAR("Broken", "3",
-                                                                  "1 +")
-                                EXPRVAR("Div", "3",
-                                        "@N / (@N - 5)") "</DTS:Variables>\n"
-                                                         "</DTS:Executable>\n";
+    "<DTS:Variables>\n"
+    /* clang-format off */
+    VAR("N", "", "3", "5")
+    VAR("Name", "", "8", "world")
+    VAR("Ro", "DTS:ReadOnly=\"True\"", "3", "1")
+    VAR("When", "", "7", "2/28/2014 12:29:00 PM")
+    VAR("Obj", "", "13", "")
+    EXPRVAR("Twice", "3", "@[User::N] * 2")
+    EXPRVAR("Greet", "8", "&quot;hello &quot; + @Name + (DT_WSTR, 10) @Twice")
+    EXPRVAR("WithParam", "20", "@[$Package::Batch] + @N")
+    EXPRVAR("Year", "3", "YEAR(@[User::When])")
+    EXPRVAR("Pkg", "8", "@[System::PackageName]")
+    EXPRVAR("A", "3", "@B + 1")
+    EXPRVAR("B", "3", "@A + 1")
+    EXPRVAR("Self", "3", "@Self")
+    EXPRVAR("Broken", "3", "1 +")
+    EXPRVAR("Div", "3", "@N / (@N - 5)")
+    /* clang-format on */
+    "</DTS:Variables>\n"
+    "</DTS:Executable>\n";
 
 static struct pkg *
 load_pkg(void)
