@@ -71,11 +71,9 @@ until [ "$(sqlite3 "$dir/c.db" "SELECT COUNT(*) FROM executions WHERE status IN 
     sleep 0.05
 done
 t1=$(sqlite3 "$dir/c.db" "SELECT MAX(ended_ms) FROM executions")
-failed=$(sqlite3 "$dir/c.db" "SELECT COUNT(*) FROM executions WHERE status != 7")
 lat=$(sqlite3 "$dir/c.db" "SELECT started_ms - created_ms FROM executions ORDER BY 1")
 p50=$(echo "$lat" | sed -n "$(( N / 2 + 1 ))p")
 p99=$(echo "$lat" | sed -n "$(( N * 99 / 100 + 1 ))p")
-secs=$(echo "scale=3; ($t1 - $t0) / 1000" | bc -l 2>/dev/null || awk "BEGIN{print ($t1-$t0)/1000}")
 rate=$(awk "BEGIN{printf \"%.0f\", $N / (($t1 - $t0) / 1000)}")
 
 # Idle phase: one at a time; the catalog's created/started stamps give the
