@@ -28,7 +28,7 @@ static const struct pkg_type_info types[] = {
     {"Microsoft.ExecutePackageTask", "Execute Package task", false, false,
      NULL},
     {"Microsoft.ExpressionTask", "Expression task", false, true, NULL},
-    {"Microsoft.FileSystemTask", "File System task", false, false, NULL},
+    {"Microsoft.FileSystemTask", "File System task", false, true, NULL},
     {"Microsoft.SendMailTask", "Send Mail task", false, false, NULL},
     {"Microsoft.BulkInsertTask", "Bulk Insert task", false, false, NULL},
     {"Microsoft.FtpTask", "FTP task", false, false, NULL},

@@ -40,6 +40,7 @@ static const struct rt_task_ops *const all_ops[] = {
     &rt_sql_ops,
     &rt_expr_task_ops,
     &rt_forloop_ops,
+    &rt_fs_ops,
 };
 
 const struct rt_task_ops *

@@ -2,7 +2,8 @@
  * Property expressions on executables (DTS:PropertyExpression), evaluated
  * before each execution of their owner, in its scope: Disable on any
  * executable, Executable, Arguments and WorkingDirectory on Execute
- * Process tasks, SqlStatementSource on Execute SQL tasks.  Expressions
+ * Process tasks, SqlStatementSource on Execute SQL tasks, Source,
+ * Destination and OverwriteDestination on File System tasks.  Expressions
  * are compiled once per run (at validation); an expression on a property
  * weir does not apply is a warning at validation, not an error.
  */
@@ -28,6 +29,10 @@ applied(const struct pkg_executable *e, const char *property)
                !strcasecmp(property, "WorkingDirectory");
     if (!strcmp(e->type, "Microsoft.ExecuteSQLTask"))
         return !strcasecmp(property, "SqlStatementSource");
+    if (!strcmp(e->type, "Microsoft.FileSystemTask"))
+        return !strcasecmp(property, "Source") ||
+               !strcasecmp(property, "Destination") ||
+               !strcasecmp(property, "OverwriteDestination");
     return false;
 }
 

@@ -60,6 +60,8 @@ enum rt_error_code {
     RT_E_SQL = 21,             /* a statement failed */
     RT_E_SQL_RESULT = 22,      /* a result or parameter binding failed */
     RT_E_EXPRESSION = 30,      /* an expression failed when evaluated */
+    RT_E_FILE = 40,            /* a File System task operation failed */
+    RT_E_MAIL = 50,            /* a Send Mail task could not send */
 };
 
 struct rt_event {
@@ -186,6 +188,7 @@ extern const struct rt_task_ops rt_process_ops;
 extern const struct rt_task_ops rt_sql_ops;
 extern const struct rt_task_ops rt_expr_task_ops;
 extern const struct rt_task_ops rt_forloop_ops;
+extern const struct rt_task_ops rt_fs_ops;
 
 /* The implementation of a canonical type, or NULL. */
 const struct rt_task_ops *rt_ops_for(const char *type);
