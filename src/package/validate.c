@@ -94,10 +94,6 @@ check_process(struct validator *v, const struct pkg_executable *e)
                 "working directory '%s' is a Windows path: use a "
                 "Linux path, relative to the package's folder",
                 pr->working_directory);
-    if (*pr->stdin_variable || *pr->stdout_variable || *pr->stderr_variable)
-        problem(v, e,
-                "standard input, output and error variables are not "
-                "supported yet");
 }
 
 static void

@@ -15,6 +15,15 @@
  * (stderr) events, bounded: a line is cut at 4 KiB and after 1,000 lines
  * the rest is read and dropped, with one note saying so.
  *
+ * StandardInputVariable: the variable's value is written to a pipe on the
+ * child's standard input from the same ppoll loop (so a child that does
+ * not read cannot block weir), which is closed once all is written; a
+ * child that exits without reading it all is not an error.
+ * StandardOutputVariable and StandardErrorVariable receive the whole
+ * stream, up to CAPTURE_MAX bytes each (past it, one OnWarning says the
+ * rest is not stored), when the process has ended; the events are
+ * emitted as without them.
+ *
  * Stopping (cancel or TimeOut) sends SIGTERM, then SIGKILL after the
  * grace period.  Once the child has exited, what is already in the pipes
  * is read; a grandchild that keeps them open is not waited for.
@@ -36,10 +45,12 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 #include "runtime/runtime_int.h"
+#include "runtime/vars.h"
 
 #define LINE_BYTES 4096
 #define MAX_LINES 1000
 #define DRAIN_READS 64
+#define CAPTURE_MAX (1u << 20)
 
 extern char **environ;
 
@@ -47,6 +58,9 @@ struct stream {
     int fd; /* -1 once at end of file */
     bool is_err;
     bool skipping; /* dropping the rest of a line that was cut */
+    bool capture;  /* kept whole in `all` for a variable */
+    bool capped;   /* `all` reached CAPTURE_MAX */
+    struct wbuf all;
     size_t len;
     char buf[LINE_BYTES];
 };
@@ -61,6 +75,9 @@ struct proc {
     int64_t kill_ns;     /* when to send SIGKILL, once stopping */
     bool stopping, killed, timed_out;
     struct stream out, err;
+    int in_fd; /* the child's standard input, -1 when not a pipe */
+    const char *in_data;
+    size_t in_len, in_off;
 };
 
 /* A folder relative to the package's folder, or absolute; the caller
@@ -106,6 +123,26 @@ in_path(const char *name)
 }
 
 static int
+check_stream_var(struct rt_run *run, const struct pkg_executable *e,
+                 const char *what, const char *name, bool output,
+                 struct wbuf *problems)
+{
+    const struct rt_var *v;
+
+    if (!*name)
+        return 0;
+    if (!run->vars)
+        return rt_problem(problems, e, "%s: no variables in this run", what);
+    if (!rt_vars_exists(run->vars, e, name))
+        return rt_problem(problems, e, "%s: there is no variable '%s' in scope",
+                          what, name);
+    v = rt_vars_find(run->vars, e, name);
+    if (output && (!v || v->def->read_only))
+        return rt_problem(problems, e, "%s: '%s' is read-only", what, name);
+    return 0;
+}
+
+static int
 process_validate(struct rt_run *run, const struct pkg_executable *e,
                  struct wbuf *problems)
 {
@@ -131,6 +168,12 @@ process_validate(struct rt_run *run, const struct pkg_executable *e,
                      dir);
     free(prog);
     free(dir);
+    n += check_stream_var(run, e, "StandardInputVariable", pr->stdin_variable,
+                          false, problems);
+    n += check_stream_var(run, e, "StandardOutputVariable",
+                          pr->stdout_variable, true, problems);
+    n += check_stream_var(run, e, "StandardErrorVariable",
+                          pr->stderr_variable, true, problems);
     return n;
 }
 
@@ -164,8 +207,28 @@ emit_line(struct proc *p, struct stream *s, const char *text, size_t n,
 }
 
 static void
+capture(struct proc *p, struct stream *s, const char *data, size_t n)
+{
+    size_t room = CAPTURE_MAX - s->all.len;
+
+    if (!s->capture || s->capped)
+        return;
+    if (n > room) {
+        s->capped = true;
+        rt_emit(p->run, p->e, RT_EV_WARNING,
+                "standard %s beyond %u bytes is not stored in '%s'",
+                s->is_err ? "error" : "output", CAPTURE_MAX,
+                s->is_err ? p->e->process->stderr_variable
+                          : p->e->process->stdout_variable);
+        n = room;
+    }
+    wbuf_add(&s->all, data, n, NULL);
+}
+
+static void
 feed(struct proc *p, struct stream *s, const char *data, size_t n)
 {
+    capture(p, s, data, n);
     for (size_t i = 0; i < n; i++) {
         char c = data[i];
         if (c == '\n') {
@@ -227,14 +290,21 @@ spawn(struct proc *p, const char *prog, char **argv, const char *dir)
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     sigset_t none, defaults;
-    int out[2] = {-1, -1}, err[2] = {-1, -1}, rc;
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1}, rc;
 
-    if (make_pipe(out) < 0 || make_pipe(err) < 0) {
+    if (make_pipe(out) < 0 || make_pipe(err) < 0 ||
+        (p->in_data && pipe2(in, O_CLOEXEC) < 0)) {
         rc = errno;
         goto out;
     }
+    /* Our end of the input pipe is written without blocking. */
+    if (p->in_data)
+        fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (p->in_data)
+        posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    else
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
     posix_spawn_file_actions_addchdir_np(&fa, dir);
@@ -251,15 +321,20 @@ spawn(struct proc *p, const char *prog, char **argv, const char *dir)
 out:
     p->out.fd = rc ? -1 : out[0];
     p->err.fd = rc ? -1 : err[0];
+    p->in_fd = rc ? -1 : in[1];
     for (int i = 0; i < 2; i++) {
         if (rc && out[i] >= 0)
             close(out[i]);
         if (rc && err[i] >= 0)
             close(err[i]);
+        if (rc && in[i] >= 0)
+            close(in[i]);
     }
     if (!rc) {
         close(out[1]);
         close(err[1]);
+        if (in[0] >= 0)
+            close(in[0]);
     }
     errno = rc;
     return rc ? -1 : 0;
@@ -311,10 +386,39 @@ check_deadlines(struct proc *p)
 }
 
 static void
+close_input(struct proc *p)
+{
+    if (p->in_fd >= 0)
+        close(p->in_fd);
+    p->in_fd = -1;
+}
+
+/* Writes what the pipe takes of the input variable; closes it when all
+ * is written or the child stopped reading (EPIPE: SIGPIPE is ignored). */
+static void
+write_input(struct proc *p)
+{
+    while (p->in_fd >= 0 && p->in_off < p->in_len) {
+        ssize_t n = write(p->in_fd, p->in_data + p->in_off,
+                          p->in_len - p->in_off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n < 0) {
+            close_input(p);
+            return;
+        }
+        p->in_off += (size_t)n;
+    }
+    close_input(p);
+}
+
+static void
 poll_once(struct proc *p)
 {
-    struct pollfd fds[2];
-    struct stream *ss[2];
+    struct pollfd fds[3];
+    struct stream *ss[3];
     struct timespec ts, *tsp = NULL;
     int n = 0;
     int64_t ms = next_timeout_ms(p, wtime_mono_ns());
@@ -323,6 +427,8 @@ poll_once(struct proc *p)
         ss[n] = &p->out, fds[n++] = (struct pollfd){p->out.fd, POLLIN, 0};
     if (p->err.fd >= 0)
         ss[n] = &p->err, fds[n++] = (struct pollfd){p->err.fd, POLLIN, 0};
+    if (p->in_fd >= 0)
+        ss[n] = NULL, fds[n++] = (struct pollfd){p->in_fd, POLLOUT, 0};
     if (ms >= 0) {
         ts.tv_sec = ms / 1000;
         ts.tv_nsec = (ms % 1000) * 1000000;
@@ -331,8 +437,10 @@ poll_once(struct proc *p)
     if (ppoll(fds, (nfds_t)n, tsp, &p->run->wait_mask) <= 0)
         return; /* a signal (child ended, cancel) or a deadline */
     for (int i = 0; i < n; i++)
-        if (fds[i].revents)
+        if (fds[i].revents && ss[i])
             read_stream(p, ss[i], 4);
+        else if (fds[i].revents)
+            write_input(p);
 }
 
 static void
@@ -347,6 +455,7 @@ wait_child(struct proc *p)
         check_deadlines(p);
         poll_once(p);
     }
+    close_input(p);
     read_stream(p, &p->out, DRAIN_READS);
     read_stream(p, &p->err, DRAIN_READS);
     /* A background process may still hold the pipes: flush what we have
@@ -412,6 +521,69 @@ apply_props(struct rt_run *run, const struct pkg_executable *e,
     return true;
 }
 
+/* ---- the stream variables ---- */
+
+/* Sets up the input and the captures; false after an error (raised).
+ * `input` receives the input variable's text (the caller frees). */
+static bool
+streams_begin(struct proc *p, const struct pkg_process *pr, char **input)
+{
+    struct rt_value v = {0};
+    struct werr err;
+
+    wbuf_init(&p->out.all, WBUF_NOLIMIT);
+    wbuf_init(&p->err.all, WBUF_NOLIMIT);
+    p->out.capture = *pr->stdout_variable != '\0';
+    p->err.capture = *pr->stderr_variable != '\0';
+    *input = NULL;
+    if (!*pr->stdin_variable)
+        return true;
+    if (rt_vars_get(p->run->vars, p->e, pr->stdin_variable, &v, &err) < 0) {
+        rt_error(p->run, p->e, RT_E_PROCESS_START,
+                 "StandardInputVariable: %s", err.msg);
+        return false;
+    }
+    *input = v.null ? xstrdup("") : rt_value_text(&v);
+    rt_value_release(&v);
+    p->in_data = *input;
+    p->in_len = strlen(*input);
+    return true;
+}
+
+static bool
+store(struct proc *p, const char *what, const char *name, struct stream *s)
+{
+    struct rt_value v = {0};
+    struct werr err;
+    struct wbuf text;
+    int rc;
+
+    if (!s->capture)
+        return true;
+    /* Variables hold text: invalid UTF-8 becomes U+FFFD, as in events. */
+    wbuf_init(&text, WBUF_NOLIMIT);
+    rt_utf8_clean(s->all.buf, s->all.len, &text);
+    rt_value_set_str(&v, text.buf, text.len);
+    rc = rt_vars_set(p->run->vars, p->e, name, &v, &err);
+    rt_value_release(&v);
+    wbuf_release(&text);
+    if (rc < 0)
+        rt_error(p->run, p->e, RT_E_PROCESS_EXIT, "%s: %s", what, err.msg);
+    return rc == 0;
+}
+
+/* Stores the captured streams into their variables; false after an
+ * error (raised). */
+static bool
+streams_end(struct proc *p, const struct pkg_process *pr)
+{
+    bool ok = store(p, "StandardOutputVariable", pr->stdout_variable,
+                    &p->out);
+
+    return store(p, "StandardErrorVariable", pr->stderr_variable, &p->err) &&
+           ok;
+}
+
 static enum rt_result
 process_execute(struct rt_run *run, const struct pkg_executable *e)
 {
@@ -419,15 +591,15 @@ process_execute(struct rt_run *run, const struct pkg_executable *e)
     char *owned[3] = {NULL, NULL, NULL};
     const struct pkg_process *pr = &prs;
     struct proc *p = xcalloc(1, sizeof(*p));
-    char *prog = NULL, *dir = NULL, **argv = NULL;
+    char *prog = NULL, *dir = NULL, **argv = NULL, *input = NULL;
     enum rt_result r = RT_FAILURE;
     struct stat st;
 
     p->run = run;
     p->e = e;
-    p->out.fd = p->err.fd = -1;
+    p->out.fd = p->err.fd = p->in_fd = -1;
     p->err.is_err = true;
-    if (!apply_props(run, e, &prs, owned))
+    if (!streams_begin(p, pr, &input) || !apply_props(run, e, &prs, owned))
         goto out;
     if (pkg_program_is_windows(pr->executable)) {
         rt_error(run, e, RT_E_PROCESS_START,
@@ -455,7 +627,12 @@ process_execute(struct rt_run *run, const struct pkg_executable *e)
         p->deadline_ns = wtime_mono_ns() + (int64_t)pr->timeout_s * 1000000000;
     wait_child(p);
     r = outcome(p, pr->executable);
+    if (r != RT_CANCELED && !streams_end(p, pr))
+        r = RT_FAILURE;
 out:
+    wbuf_release(&p->out.all);
+    wbuf_release(&p->err.all);
+    free(input);
     rt_args_free(argv);
     free(prog);
     free(dir);

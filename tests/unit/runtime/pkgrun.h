@@ -51,7 +51,7 @@ struct run {
     int rc;
 };
 
-static void
+static inline void
 run_setup(struct run *r)
 {
     memset(r, 0, sizeof(*r));
@@ -61,7 +61,7 @@ run_setup(struct run *r)
 }
 
 /* Writes `text` to DIR/name. */
-static void
+static inline void
 put_file(const struct run *r, const char *name, const char *text)
 {
     char *path = xasprintf("%s/%s", r->dir, name);
@@ -73,7 +73,7 @@ put_file(const struct run *r, const char *name, const char *text)
 }
 
 /* DIR/name's content, or NULL if it cannot be read (caller frees). */
-static char *
+static inline char *
 get_file(const struct run *r, const char *name)
 {
     char *path = xasprintf("%s/%s", r->dir, name);
@@ -89,7 +89,7 @@ get_file(const struct run *r, const char *name)
     return s;
 }
 
-static bool
+static inline bool
 exists(const struct run *r, const char *name)
 {
     char *path = xasprintf("%s/%s", r->dir, name);
@@ -99,7 +99,7 @@ exists(const struct run *r, const char *name)
     return yes;
 }
 
-static void
+static inline void
 parse_events(struct run *r, const char *text)
 {
     const char *p = text;
@@ -121,7 +121,7 @@ parse_events(struct run *r, const char *text)
 
 /* Runs `weir exec [extra...] DIR/T.dtsx` (the package `xml`) in process;
  * returns its exit code.  Events from an earlier run are dropped. */
-static int
+static inline int
 run_pkg(struct run *r, const char *xml, const char *const *extra)
 {
     char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
@@ -151,7 +151,7 @@ run_pkg(struct run *r, const char *xml, const char *const *extra)
     return r->rc;
 }
 
-static void
+static inline void
 run_free(struct run *r)
 {
     struct werr e;
@@ -164,7 +164,7 @@ run_free(struct run *r)
     free(r->package);
 }
 
-static bool
+static inline bool
 message_has(const struct run *r, const char *event, const char *text)
 {
     size_t i;
@@ -179,7 +179,7 @@ message_has(const struct run *r, const char *event, const char *text)
 }
 
 /* Prints the events (to see why an assertion failed). */
-static void
+static inline void
 dump_events(const struct run *r)
 {
     size_t i;
