@@ -1,23 +1,12 @@
 /*
- * The control-flow engine: validation, the events around each executable,
- * and containers (the package itself and Sequence).
+ * The control-flow engine: validation, and the events around each
+ * executable.  Containers and their scheduler are in container.c.
  *
- * A container runs its children one at a time.  After each one finishes,
- * the first child in document order whose precedence constraints are
- * satisfied runs next; a child whose constraints can no longer be
- * satisfied is dead and never runs, and neither does anything that waits
- * on it under AND.  That order is a topological order of the constraint
- * graph (validation has refused cycles), and it is deterministic, which
- * the tests rely on.  Running independent branches at the same time is
- * the full engine's job.
- *
- * Results follow SSIS: a disabled child is skipped and counts as success
- * for its constraints; a container fails when the errors raised inside it
- * reach its MaximumErrorCount (0 = no limit), when a child with
- * FailParentOnFailure fails, or when a child with FailPackageOnFailure
- * fails (then the whole package stops and fails).  A failure that a
- * Failure constraint handles still counts its errors: raise
- * MaximumErrorCount to tolerate it, as in SSIS.
+ * Validation runs every check before anything executes, except the
+ * machine checks (a task's `validate`) of executables with
+ * DelayValidation: those run right before the executable does, between an
+ * OnPreValidate and an OnPostValidate from it, and a problem then is an
+ * OnError from it that fails it without running it, as in SSIS.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -89,34 +78,6 @@ rt_error(struct rt_run *run, const struct pkg_executable *e, int code,
     va_end(ap);
     for (const struct pkg_executable *x = e; x; x = x->parent)
         run->state[x->index].errors++;
-}
-
-volatile sig_atomic_t rt_signal_received;
-
-bool
-rt_canceled(struct rt_run *run)
-{
-    static const struct timespec zero = {0, 0};
-    sigset_t stop;
-    int sig;
-
-    if (run->cancel_reported)
-        return true;
-    sig = rt_signal_received;
-    if (!sig) {
-        /* Outside waits the signals are blocked: take a pending one. */
-        sigemptyset(&stop);
-        sigaddset(&stop, SIGTERM);
-        sigaddset(&stop, SIGINT);
-        sig = sigtimedwait(&stop, NULL, &zero);
-    }
-    if (sig <= 0)
-        return false;
-    run->cancel_reported = true;
-    rt_emit(run, pkg_root(run->pkg), RT_EV_WARNING,
-            "canceled: %s received, stopping the package",
-            sig == SIGINT ? "SIGINT" : "SIGTERM");
-    return true;
 }
 
 /* The executable a problem line "\\Package\\Seq\\Task: message" is about
@@ -282,6 +243,27 @@ rt_validate(struct rt_run *run)
     return n;
 }
 
+/* DelayValidation: the task's own checks, skipped by rt_validate, now
+ * that the steps before it have run.  Returns how many problems (each an
+ * OnError from its executable). */
+static int
+delayed_validation(struct rt_run *run, const struct pkg_executable *e,
+                   const struct rt_task_ops *ops)
+{
+    struct wbuf problems;
+    int n;
+
+    if (!e->delay_validation || !ops->validate)
+        return 0;
+    wbuf_init(&problems, 1 << 20);
+    rt_emit(run, e, RT_EV_PRE_VALIDATE, NULL);
+    n = ops->validate(run, e, &problems);
+    report_problems(run, problems.buf);
+    rt_emit(run, e, RT_EV_POST_VALIDATE, NULL);
+    wbuf_release(&problems);
+    return n;
+}
+
 enum rt_result
 rt_execute(struct rt_run *run, const struct pkg_executable *e)
 {
@@ -296,7 +278,7 @@ rt_execute(struct rt_run *run, const struct pkg_executable *e)
     st->start_ms = wtime_real_ms();
     st->ran = true;
     rt_emit(run, e, RT_EV_PRE_EXECUTE, NULL);
-    r = ops->execute(run, e);
+    r = delayed_validation(run, e, ops) ? RT_FAILURE : ops->execute(run, e);
     if (r != RT_CANCELED && e->force_execution_result >= 0) {
         rt_emit(run, e, RT_EV_INFORMATION,
                 "ForceExecutionResult makes the "
@@ -312,258 +294,3 @@ rt_execute(struct rt_run *run, const struct pkg_executable *e)
     rt_events_emit(run->events, &post);
     return r;
 }
-
-enum rt_result
-rt_run_package(struct rt_run *run)
-{
-    return rt_execute(run, pkg_root(run->pkg));
-}
-
-/* ---- containers ---- */
-
-enum child_status { PENDING, DONE, DEAD };
-enum readiness { WAIT, READY, NEVER };
-
-struct container_run {
-    const struct pkg_executable *c;
-    enum child_status *status;
-    enum rt_result *result;
-    bool *pc_ok; /* by constraint: satisfied once its source finished */
-};
-
-static size_t
-child_pos(const struct pkg_executable *c, const struct pkg_executable *x)
-{
-    for (size_t i = 0; i < c->nchildren; i++)
-        if (c->children[i] == x)
-            return i;
-    return c->nchildren;
-}
-
-static bool
-outcome_matches(enum pkg_outcome want, enum rt_result got)
-{
-    switch (want) {
-    case PKG_SUCCESS:
-        return got == RT_SUCCESS;
-    case PKG_FAILURE:
-        return got == RT_FAILURE;
-    case PKG_COMPLETION:
-        return got == RT_SUCCESS || got == RT_FAILURE || got == RT_COMPLETION;
-    }
-    return false;
-}
-
-/* Whether child i may run now, must wait, or never will.  Constraints into
- * one child combine with AND only if all of them say LogicalAnd="True"
- * (the designer writes one setting for all; absent means OR). */
-static enum readiness
-readiness(const struct container_run *cr, size_t i)
-{
-    const struct pkg_executable *c = cr->c;
-    size_t incoming = 0, yes = 0, no = 0;
-    bool all_and = true;
-
-    for (size_t k = 0; k < c->nconstraints; k++) {
-        const struct pkg_constraint *pc = &c->constraints[k];
-        if (!pc->from || pc->to != c->children[i])
-            continue;
-        size_t j = child_pos(c, pc->from);
-        incoming++;
-        all_and = all_and && pc->logical_and;
-        if (cr->status[j] == DEAD)
-            no++;
-        else if (cr->status[j] == DONE && cr->pc_ok[k])
-            yes++;
-        else if (cr->status[j] == DONE)
-            no++;
-    }
-    if (!incoming)
-        return READY;
-    if (all_and)
-        return no ? NEVER : yes == incoming ? READY : WAIT;
-    return yes ? READY : no == incoming ? NEVER : WAIT;
-}
-
-/* The next child to run, marking the dead ones; nchildren when none. */
-static size_t
-next_child(struct container_run *cr)
-{
-    size_t n = cr->c->nchildren;
-    bool changed = true;
-
-    while (changed) {
-        changed = false;
-        for (size_t i = 0; i < n; i++) {
-            if (cr->status[i] != PENDING)
-                continue;
-            enum readiness r = readiness(cr, i);
-            if (r == READY)
-                return i;
-            if (r == NEVER) {
-                cr->status[i] = DEAD;
-                changed = true;
-            }
-        }
-    }
-    return n;
-}
-
-/* The value of a constraint's expression; an error or NULL is false. */
-static bool
-constraint_expr(struct rt_run *run, const struct pkg_executable *c,
-                const struct pkg_constraint *pc)
-{
-    const char *text = pc->expression ? pc->expression : "";
-    struct rt_value v = {0};
-    struct werr err;
-    struct expr *e;
-    bool ok = false;
-
-    if (!run->vars) {
-        werr_set(&err, WERR_INVALID, "no variables in this run");
-        goto fail;
-    }
-    if (!(e = rt_vars_expr(run->vars, pc, c, text, 0, &err)) ||
-        rt_expr_eval(run->vars, c, e, &v, &err) < 0)
-        goto fail;
-    if (v.null)
-        rt_emit(run, c, RT_EV_WARNING,
-                "precedence constraint '%s': expression \"%s\" is NULL, "
-                "which counts as false",
-                pc->name, text);
-    else
-        ok = v.vt == RT_VT_BOOL && v.n.b;
-    rt_value_release(&v);
-    return ok;
-fail:
-    rt_error(run, c, RT_E_EXPRESSION,
-             "precedence constraint '%s': expression \"%s\": %s", pc->name,
-             text, err.msg);
-    return false;
-}
-
-/* Evaluates the constraints leaving child i, which has just finished. */
-static void
-eval_constraints(struct rt_run *run, struct container_run *cr, size_t i)
-{
-    const struct pkg_executable *c = cr->c;
-
-    for (size_t k = 0; k < c->nconstraints; k++) {
-        const struct pkg_constraint *pc = &c->constraints[k];
-        bool outcome;
-        if (pc->from != c->children[i])
-            continue;
-        outcome = outcome_matches(pc->value, cr->result[i]);
-        switch (pc->eval_op) {
-        case PKG_EVAL_EXPRESSION:
-            cr->pc_ok[k] = constraint_expr(run, c, pc);
-            break;
-        case PKG_EVAL_EXPR_AND_CONSTRAINT:
-            cr->pc_ok[k] = outcome && constraint_expr(run, c, pc);
-            break;
-        case PKG_EVAL_EXPR_OR_CONSTRAINT:
-            cr->pc_ok[k] = outcome || constraint_expr(run, c, pc);
-            break;
-        default:
-            cr->pc_ok[k] = outcome;
-        }
-    }
-}
-
-/* Runs child i; returns false when the container must stop. */
-static bool
-run_child(struct rt_run *run, struct container_run *cr, size_t i, bool *failed)
-{
-    const struct pkg_executable *x = cr->c->children[i];
-    enum rt_result r;
-    bool disabled;
-
-    cr->status[i] = DONE;
-    if (rt_prop_disabled(run, x, &disabled) < 0) {
-        cr->result[i] = RT_FAILURE;
-        eval_constraints(run, cr, i);
-        return true;
-    }
-    if (disabled) {
-        cr->result[i] = RT_SUCCESS;
-        eval_constraints(run, cr, i);
-        return true;
-    }
-    r = cr->result[i] = rt_execute(run, x);
-    if (r == RT_CANCELED)
-        return false;
-    eval_constraints(run, cr, i);
-    if (r == RT_FAILURE && x->fail_package_on_failure) {
-        rt_emit(run, x, RT_EV_WARNING,
-                "FailPackageOnFailure is set: the "
-                "package stops and fails");
-        run->package_failed = true;
-    }
-    if (r == RT_FAILURE && x->fail_parent_on_failure) {
-        rt_emit(run, cr->c, RT_EV_WARNING,
-                "'%s' failed and has "
-                "FailParentOnFailure set",
-                x->name);
-        *failed = true;
-        return false;
-    }
-    return !run->package_failed;
-}
-
-static enum rt_result
-container_result(struct rt_run *run, const struct pkg_executable *c,
-                 bool failed)
-{
-    int errors = run->state[c->index].errors;
-
-    if (failed || (run->package_failed && !c->parent))
-        return RT_FAILURE;
-    if (c->max_error_count > 0 && errors >= c->max_error_count) {
-        rt_emit(run, c, RT_EV_WARNING,
-                "the number of errors raised (%d) "
-                "reached the maximum allowed (%d); "
-                "resulting in failure",
-                errors, c->max_error_count);
-        return RT_FAILURE;
-    }
-    return run->package_failed ? RT_FAILURE : RT_SUCCESS;
-}
-
-enum rt_result
-rt_container_run(struct rt_run *run, const struct pkg_executable *c)
-{
-    struct container_run cr = {.c = c};
-    bool failed = false, canceled = false;
-    size_t i;
-
-    cr.status = xcalloc(c->nchildren + 1, sizeof(*cr.status));
-    cr.result = xcalloc(c->nchildren + 1, sizeof(*cr.result));
-    cr.pc_ok = xcalloc(c->nconstraints + 1, sizeof(*cr.pc_ok));
-    for (;;) {
-        if (rt_canceled(run)) {
-            canceled = true;
-            break;
-        }
-        if ((i = next_child(&cr)) == c->nchildren)
-            break;
-        if (!run_child(run, &cr, i, &failed)) {
-            canceled = cr.result[i] == RT_CANCELED;
-            break;
-        }
-    }
-    free(cr.status);
-    free(cr.result);
-    free(cr.pc_ok);
-    return canceled ? RT_CANCELED : container_result(run, c, failed);
-}
-
-const struct rt_task_ops rt_package_ops = {
-    .type = "Microsoft.Package",
-    .execute = rt_container_run,
-};
-
-const struct rt_task_ops rt_sequence_ops = {
-    .type = "STOCK:SEQUENCE",
-    .execute = rt_container_run,
-};

@@ -3,21 +3,28 @@
  * and exit with dtexec's codes (docs/exec.md).  The worker runs every task
  * this way, with --events-fd and --params-file.
  *
- * Signals: SIGTERM and SIGINT mean cancel.  They are blocked except while
- * the runtime waits (see runtime_int.h, wait_mask), and the handler only
- * records them; the engine stops starting executables, running processes
- * get SIGTERM then SIGKILL, and the exit code is 3.  SIGPIPE is ignored so
- * a vanished events reader is an error to report, not a death.
+ * Signals: SIGTERM and SIGINT mean cancel.  They stay blocked in every
+ * thread; one thread reads them from a signalfd and raises the run's
+ * cancel (runtime_int.h), which wakes every wait of every branch at once.
+ * The engine stops starting executables, running processes get SIGTERM
+ * then SIGKILL, running statements are canceled, and the exit code is 3.
+ * SIGPIPE is ignored so a vanished events reader is an error to report,
+ * not a death.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -83,67 +90,88 @@ static const struct wopt exec_options[] = {
 
 struct saved_signals {
     sigset_t mask;
-    struct sigaction term, intr, chld, pipe;
+    struct sigaction pipe;
 };
 
-static void
-on_stop(int sig)
+/* The thread that turns SIGTERM/SIGINT into the run's cancel. */
+struct sig_watch {
+    struct rt_cancel *cancel;
+    int sfd;  /* signalfd of SIGTERM and SIGINT */
+    int quit; /* eventfd: the run is over */
+    pthread_t th;
+    bool started;
+};
+
+static void *
+sig_main(void *arg)
 {
-    rt_signal_received = sig;
+    struct sig_watch *w = arg;
+    struct pollfd fds[2] = {{w->sfd, POLLIN, 0}, {w->quit, POLLIN, 0}};
+    struct signalfd_siginfo si;
+
+    for (;;) {
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (fds[1].revents)
+            break;
+        if (fds[0].revents && read(w->sfd, &si, sizeof(si)) == sizeof(si))
+            rt_cancel_raise(w->cancel, (int)si.ssi_signo);
+    }
+    return NULL;
 }
 
+/* Blocks the stop signals (threads started later inherit that) and starts
+ * the thread that watches for them.  Without the thread, the run still
+ * works but cannot be canceled; say so. */
 static void
-on_child(int sig)
-{
-    (void)sig; /* only there so SIGCHLD interrupts ppoll */
-}
-
-static void
-signals_setup(struct saved_signals *s, sigset_t *wait_mask)
+signals_setup(struct saved_signals *s, struct sig_watch *w,
+              struct rt_cancel *cancel)
 {
     struct sigaction sa;
     sigset_t block;
 
-    rt_signal_received = 0;
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &block, &s->mask);
+    pthread_sigmask(SIG_BLOCK, &block, &s->mask);
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_stop;
-    sigaction(SIGTERM, &sa, &s->term);
-    sigaction(SIGINT, &sa, &s->intr);
-    sa.sa_handler = on_child;
-    sigaction(SIGCHLD, &sa, &s->chld);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, &s->pipe);
-    *wait_mask = s->mask;
-    sigdelset(wait_mask, SIGTERM);
-    sigdelset(wait_mask, SIGINT);
-    sigdelset(wait_mask, SIGCHLD);
+    *w = (struct sig_watch){.cancel = cancel, .sfd = -1, .quit = -1};
+    w->sfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
+    w->quit = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (w->sfd >= 0 && w->quit >= 0)
+        w->started = pthread_create(&w->th, NULL, sig_main, w) == 0;
+    if (!w->started)
+        fprintf(stderr,
+                "weir exec: warning: cannot watch for SIGTERM "
+                "(%s): the run cannot be canceled\n",
+                strerror(errno));
 }
 
-/* Drops stop signals still pending (a second SIGTERM) so that restoring
- * the old dispositions does not kill us on the way out. */
+/* Stops the watch and drops stop signals still pending (a second
+ * SIGTERM) so that unblocking them does not kill us on the way out. */
 static void
-signals_restore(struct saved_signals *s)
+signals_restore(struct saved_signals *s, struct sig_watch *w)
 {
     static const struct timespec zero = {0, 0};
+    uint64_t one = 1;
     sigset_t stop;
 
+    if (w->started && write(w->quit, &one, sizeof(one)) == sizeof(one))
+        pthread_join(w->th, NULL);
+    if (w->sfd >= 0)
+        close(w->sfd);
+    if (w->quit >= 0)
+        close(w->quit);
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGCHLD);
     while (sigtimedwait(&stop, NULL, &zero) > 0)
         ;
-    sigaction(SIGTERM, &s->term, NULL);
-    sigaction(SIGINT, &s->intr, NULL);
-    sigaction(SIGCHLD, &s->chld, NULL);
     sigaction(SIGPIPE, &s->pipe, NULL);
-    sigprocmask(SIG_SETMASK, &s->mask, NULL);
+    pthread_sigmask(SIG_SETMASK, &s->mask, NULL);
 }
 
 /* An error before the package runs: an OnError event from the package, so
@@ -232,12 +260,20 @@ static int
 run_loaded(const struct exec_conf *conf, struct rt_run *run)
 {
     struct saved_signals saved;
+    struct sig_watch watch;
+    struct rt_cancel cancel;
+    struct werr err;
     int rc, problems;
 
+    if (rt_cancel_init(&cancel, &err) < 0) {
+        early_error(run->events, pkg_name(run->pkg), RT_E_LOAD, err.msg);
+        return EXIT_FAILED;
+    }
+    run->cancel = &cancel;
     run->state =
         xcalloc(pkg_executable_count(run->pkg) + 1, sizeof(*run->state));
     run->kill_grace_s = 5;
-    signals_setup(&saved, &run->wait_mask);
+    signals_setup(&saved, &watch, &cancel);
     problems = rt_validate(run);
     if (conf->validate || problems)
         rc = problems ? EXIT_FAILED : EXIT_OK;
@@ -245,8 +281,10 @@ run_loaded(const struct exec_conf *conf, struct rt_run *run)
         rc = EXIT_CANCELED;
     else
         rc = exit_code(rt_run_package(run));
-    signals_restore(&saved);
+    signals_restore(&saved, &watch);
     free(run->state);
+    run->cancel = NULL;
+    rt_cancel_release(&cancel);
     return rc;
 }
 

@@ -4,19 +4,21 @@
  * The child is started with posix_spawn in weir exec's own process group,
  * so the worker's kill of the group on cancel reaches it too.  It gets
  * /dev/null as input, a pipe for each of stdout and stderr, the default
- * signal dispositions and an empty signal mask (weir exec blocks SIGTERM,
- * SIGINT and SIGCHLD and ignores SIGPIPE, which children must not
- * inherit).  Every other descriptor of weir exec is close-on-exec.
+ * signal dispositions and an empty signal mask (weir exec blocks SIGTERM
+ * and SIGINT and ignores SIGPIPE, which children must not inherit).  Every
+ * other descriptor of weir exec is close-on-exec.
  *
- * The wait is one ppoll over the two pipes with the run's wait mask, which
- * unblocks SIGTERM/SIGINT (cancel) and SIGCHLD (the child ended) only for
- * the duration of the call, so neither can slip in between a check and
- * the sleep.  Output lines become OnInformation (stdout) and OnWarning
- * (stderr) events, bounded: a line is cut at 4 KiB and after 1,000 lines
- * the rest is read and dropped, with one note saying so.
+ * The wait is one poll(2) over the two pipes, a pidfd of the child (it
+ * becomes readable when the child ends) and the run's cancel descriptor,
+ * without the run lock, so other branches run meanwhile and a cancel
+ * wakes every task's wait at once; no signal is involved.  Without
+ * pidfd_open (Linux before 5.3) the wait wakes every 20 ms to reap the
+ * child instead.  Output lines become OnInformation (stdout) and
+ * OnWarning (stderr) events, bounded: a line is cut at 4 KiB and after
+ * 1,000 lines the rest is read and dropped, with one note saying so.
  *
  * StandardInputVariable: the variable's value is written to a pipe on the
- * child's standard input from the same ppoll loop (so a child that does
+ * child's standard input from the same poll loop (so a child that does
  * not read cannot block weir), which is closed once all is written; a
  * child that exits without reading it all is not an error.
  * StandardOutputVariable and StandardErrorVariable receive the whole
@@ -30,6 +32,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -37,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +55,8 @@
 #define MAX_LINES 1000
 #define DRAIN_READS 64
 #define CAPTURE_MAX (1u << 20)
+/* How often a wait without a pidfd looks for the child's end. */
+#define REAP_TICK_MS 20
 
 extern char **environ;
 
@@ -69,6 +75,7 @@ struct proc {
     struct rt_run *run;
     const struct pkg_executable *e;
     pid_t pid;
+    int pidfd; /* -1: none, poll with REAP_TICK_MS */
     int status;
     int lines;
     int64_t deadline_ns; /* TimeOut; 0 = none */
@@ -158,14 +165,15 @@ process_validate(struct rt_run *run, const struct pkg_executable *e,
     if (!strchr(prog, '/') && !in_path(prog))
         n += rt_problem(problems, e, "program '%s' is not found in PATH", prog);
     else if (strchr(prog, '/') && access(prog, X_OK) < 0)
-        n += rt_problem(problems, e, "cannot run '%s': %s", prog, strerror(errno));
+        n += rt_problem(problems, e, "cannot run '%s': %s", prog,
+                        strerror(errno));
     dir = resolve_dir(run, pr->working_directory);
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
         n += rt_problem(problems, e,
-                     "working directory '%s' does not exist "
-                     "(set DelayValidation if an earlier step "
-                     "creates it)",
-                     dir);
+                        "working directory '%s' does not exist "
+                        "(set DelayValidation if an earlier step "
+                        "creates it)",
+                        dir);
     free(prog);
     free(dir);
     n += check_stream_var(run, e, "StandardInputVariable", pr->stdin_variable,
@@ -414,13 +422,15 @@ write_input(struct proc *p)
     close_input(p);
 }
 
+/* Waits without the run lock for output, room for input, the child's end,
+ * cancel or the next deadline, then handles the streams with the lock
+ * back. */
 static void
 poll_once(struct proc *p)
 {
-    struct pollfd fds[3];
+    struct pollfd fds[5];
     struct stream *ss[3];
-    struct timespec ts, *tsp = NULL;
-    int n = 0;
+    int n = 0, rc;
     int64_t ms = next_timeout_ms(p, wtime_mono_ns());
 
     if (p->out.fd >= 0)
@@ -429,14 +439,16 @@ poll_once(struct proc *p)
         ss[n] = &p->err, fds[n++] = (struct pollfd){p->err.fd, POLLIN, 0};
     if (p->in_fd >= 0)
         ss[n] = NULL, fds[n++] = (struct pollfd){p->in_fd, POLLOUT, 0};
-    if (ms >= 0) {
-        ts.tv_sec = ms / 1000;
-        ts.tv_nsec = (ms % 1000) * 1000000;
-        tsp = &ts;
-    }
-    if (ppoll(fds, (nfds_t)n, tsp, &p->run->wait_mask) <= 0)
-        return; /* a signal (child ended, cancel) or a deadline */
-    for (int i = 0; i < n; i++)
+    /* Once stopping, cancel has been seen: stop polling for it. */
+    fds[n] =
+        (struct pollfd){p->stopping ? -1 : rt_cancel_fd(p->run), POLLIN, 0};
+    fds[n + 1] = (struct pollfd){p->pidfd, POLLIN, 0};
+    if (p->pidfd < 0 && (ms < 0 || ms > REAP_TICK_MS))
+        ms = REAP_TICK_MS;
+    rt_blocking_begin(p->run);
+    rc = poll(fds, (nfds_t)n + 2, ms < 0 ? -1 : ms > INT_MAX ? INT_MAX : (int)ms);
+    rt_blocking_end(p->run);
+    for (int i = 0; rc > 0 && i < n; i++)
         if (fds[i].revents && ss[i])
             read_stream(p, ss[i], 4);
         else if (fds[i].revents)
@@ -446,6 +458,7 @@ poll_once(struct proc *p)
 static void
 wait_child(struct proc *p)
 {
+    p->pidfd = pidfd_open(p->pid, 0);
     for (;;) {
         pid_t r = waitpid(p->pid, &p->status, WNOHANG);
         if (r == p->pid)
@@ -456,6 +469,9 @@ wait_child(struct proc *p)
         poll_once(p);
     }
     close_input(p);
+    if (p->pidfd >= 0)
+        close(p->pidfd);
+    p->pidfd = -1;
     read_stream(p, &p->out, DRAIN_READS);
     read_stream(p, &p->err, DRAIN_READS);
     /* A background process may still hold the pipes: flush what we have

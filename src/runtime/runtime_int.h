@@ -8,15 +8,34 @@
  * type name, so new tasks and containers are added without touching the
  * engine.
  *
- * This version runs the children of a container one at a time, in a
- * deterministic order that honours the precedence constraints; running
- * independent branches in parallel (MaxConcurrentExecutables) is the full
- * engine's job.
+ * Concurrency (container.c).  A container starts every child whose
+ * precedence constraints are satisfied, each on its own thread, up to the
+ * package's MaxConcurrentExecutables running tasks.  All runtime code runs
+ * under ONE lock, `run->lock`, which the scheduler holds on behalf of
+ * whoever runs an executable; so the variable store, events, expression
+ * caches, per-executable state and constraints need no locking of their
+ * own, and a task is safe by default.  The rule for tasks: release the
+ * lock with rt_blocking_begin() around anything that blocks (waiting on a
+ * process, a socket, a database statement, a sleep) and take it back
+ * with rt_blocking_end() before touching the run again (events,
+ * variables, rt_error...).  Code between the two calls must not use the
+ * run at all, except rt_cancel_fd() and rt_cancel_requested().  Tasks that
+ * start threads of their own (Data Flow) follow the same rule: only a
+ * thread holding the lock may call into the runtime.
+ *
+ * Cancel: a `struct rt_cancel` (weir exec's SIGTERM/SIGINT) is raised from
+ * any thread; every wait polls rt_cancel_fd() so that it wakes at once,
+ * then calls rt_canceled() under the lock.  A task that runs a package of
+ * its own (Execute Package) gives it its own `struct rt_run` (and so its
+ * own MaxConcurrentExecutables) sharing `cancel`, and runs it with the
+ * parent's lock released.
  */
 #ifndef WEIR_RUNTIME_INT_H
 #define WEIR_RUNTIME_INT_H
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -143,6 +162,20 @@ struct rt_state {
     bool ran;
 };
 
+/* A cancel request that any thread may raise (a signal-handling thread,
+ * a test) and every wait can poll.  Owned by whoever starts the run. */
+struct rt_cancel {
+    atomic_int sig; /* 0, or the signal (SIGTERM, SIGINT) that canceled */
+    int fd;         /* an eventfd, readable once canceled */
+};
+
+/* Sets `c` up; -1 when no eventfd can be made. */
+int rt_cancel_init(struct rt_cancel *c, struct werr *err);
+void rt_cancel_release(struct rt_cancel *c);
+/* Requests cancel for signal `sig` (the first request wins); safe from any
+ * thread and from a signal handler. */
+void rt_cancel_raise(struct rt_cancel *c, int sig);
+
 struct rt_run {
     const struct pkg *pkg;
     const char *package_dir; /* absolute folder of the .dtsx */
@@ -153,10 +186,8 @@ struct rt_run {
     /* Set when an executable with FailPackageOnFailure failed: nothing
      * else starts and the package fails. */
     bool package_failed;
-    /* The signal mask to wait with: the run's mask minus the signals the
-     * runtime blocks (SIGTERM, SIGINT, SIGCHLD), so a wait can be
-     * interrupted by them without a race. */
-    sigset_t wait_mask;
+    /* Where cancel comes from; NULL: the run cannot be canceled. */
+    struct rt_cancel *cancel;
     bool cancel_reported;
     /* Seconds between SIGTERM and SIGKILL when stopping a process. */
     int kill_grace_s;
@@ -164,15 +195,23 @@ struct rt_run {
      * have none set up, where tasks needing them fail validation. */
     struct rt_vars *vars;
     struct rt_conns *conns;
+    /* The run lock and the scheduler's state (container.c), set up by
+     * rt_run_package; `threaded` is false outside it (validation), where
+     * rt_blocking_begin/end do nothing. */
+    pthread_mutex_t lock;
+    pthread_cond_t changed; /* broadcast when a child ends or a slot frees */
+    bool threaded;
+    int slots_max;  /* MaxConcurrentExecutables, resolved */
+    int slots_used; /* tasks running now */
 };
 
 /* An executable type's implementation. */
 struct rt_task_ops {
     const char *type; /* canonical, as pkg_type_normalize gives it */
     /* Checks what can only be checked on this machine before anything
-     * runs (programs on PATH, folders); not called for executables with
-     * DelayValidation.  Appends "path: message" lines; returns how many.
-     * May be NULL. */
+     * runs (programs on PATH, folders); for executables with
+     * DelayValidation, called instead right before they execute.  Appends
+     * "path: message" lines; returns how many.  May be NULL. */
     int (*validate)(struct rt_run *run, const struct pkg_executable *e,
                     struct wbuf *problems);
     /* Does the work.  The engine emits OnPreExecute, OnPostExecute and
@@ -202,13 +241,23 @@ void rt_emit(struct rt_run *run, const struct pkg_executable *e,
 void rt_error(struct rt_run *run, const struct pkg_executable *e, int code,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* The signal number of a SIGTERM or SIGINT that arrived while it was
- * unblocked (set by weir exec's handler). */
-extern volatile sig_atomic_t rt_signal_received;
-
-/* True once SIGTERM or SIGINT has arrived; the first time, emits the
- * OnWarning "canceled" from the package. */
+/* True once the run's cancel was raised; the first time, emits the
+ * OnWarning "canceled" from the package.  Called with the lock held. */
 bool rt_canceled(struct rt_run *run);
+/* Whether cancel was raised, without the lock and without an event. */
+bool rt_cancel_requested(const struct rt_run *run);
+/* The descriptor that becomes readable on cancel, for poll(2) with the
+ * other descriptors a task waits on; -1 (which poll ignores) when the run
+ * cannot be canceled. */
+int rt_cancel_fd(const struct rt_run *run);
+
+/* Release and take back the run lock around blocking work (see the top of
+ * this file).  Calls must pair up, in the same thread. */
+void rt_blocking_begin(struct rt_run *run);
+void rt_blocking_end(struct rt_run *run);
+/* Sleeps `ms` milliseconds without the lock; returns -1 early when the
+ * run is canceled (rt_canceled then reports it), else 0. */
+int rt_sleep_ms(struct rt_run *run, int64_t ms);
 
 /* Validates the package for this run: pkg_validate, the tasks' own
  * checks, required parameters.  Each problem becomes an OnError from the
@@ -238,11 +287,13 @@ int rt_prop_disabled(struct rt_run *run, const struct pkg_executable *e,
                      bool *disabled);
 
 /* Runs the children of container `c` once, as a Sequence does (the
- * constraints between them, MaximumErrorCount, FailParentOnFailure);
- * returns the container's result. */
+ * constraints between them, MaximumErrorCount, FailParentOnFailure),
+ * independent ones at the same time; returns the container's result.
+ * Called with the run lock held (from an executable's execute). */
 enum rt_result rt_container_run(struct rt_run *run,
                                 const struct pkg_executable *c);
-/* Runs the whole package; returns its result. */
+/* Runs the whole package, setting up the run lock and its concurrency
+ * limit for the duration; returns its result. */
 enum rt_result rt_run_package(struct rt_run *run);
 
 /* Splits an Execute Process task's Arguments the way Windows programs

@@ -25,6 +25,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -638,39 +639,37 @@ prepare(struct rt_run *run, const struct pkg_executable *e,
 
 /* ---- cancel and TimeOut ---- */
 /*
- * A statement blocks this thread inside the driver, where weir exec's stop
- * signals stay blocked.  While the statements run, a watcher thread takes
- * SIGTERM/SIGINT (recording them where rt_canceled looks) and watches the
- * current batch's TimeOut, and stops the statement with rt_odbc_cancel.
- * The TimeOut watch backs up drivers that ignore SQL_ATTR_QUERY_TIMEOUT
- * (SQLite's).  It polls every 10 ms, which bounds how late a task ends.
+ * A statement blocks this thread inside the driver; the task runs it
+ * without the run lock (rt_blocking_begin), so other branches go on.
+ * While the statements run, a watcher thread polls the run's cancel
+ * descriptor and the current batch's TimeOut, and stops the statement
+ * with rt_odbc_cancel.  The TimeOut watch backs up drivers that ignore
+ * SQL_ATTR_QUERY_TIMEOUT (SQLite's).  It wakes every 10 ms, which bounds
+ * how late a task ends.
  */
 
 struct watch {
     struct rt_odbc *db;
+    int cancel_fd; /* the run's, or -1 */
+    const struct rt_run *run;
     pthread_t th;
     bool started;
     atomic_bool stop;
     _Atomic int64_t deadline_ns; /* 0: none */
     atomic_bool timed_out;       /* the current batch's TimeOut passed */
-    atomic_bool signaled;        /* SIGTERM or SIGINT: stop the task */
+    atomic_bool signaled;        /* the run was canceled: stop the task */
 };
 
 static void *
 watch_main(void *arg)
 {
-    static const struct timespec tick = {0, 10 * 1000 * 1000};
     struct watch *w = arg;
-    sigset_t stop;
+    struct pollfd pfd = {.fd = w->cancel_fd, .events = POLLIN};
 
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
     while (!atomic_load(&w->stop)) {
-        int sig = sigtimedwait(&stop, NULL, &tick);
+        poll(&pfd, 1, 10);
         int64_t dl = atomic_load(&w->deadline_ns);
-        if (sig > 0) {
-            rt_signal_received = sig;
+        if (rt_cancel_requested(w->run)) {
             atomic_store(&w->signaled, true);
             rt_odbc_cancel(w->db);
             break;
@@ -685,9 +684,11 @@ watch_main(void *arg)
 }
 
 static void
-watch_start(struct watch *w, struct rt_odbc *db)
+watch_start(struct watch *w, const struct rt_run *run, struct rt_odbc *db)
 {
     w->db = db;
+    w->run = run;
+    w->cancel_fd = rt_cancel_fd(run);
     atomic_init(&w->stop, false);
     atomic_init(&w->deadline_ns, 0);
     atomic_init(&w->timed_out, false);
@@ -729,7 +730,9 @@ run_batch(struct runctx *x, struct rt_odbc *db, const char *sql,
         atomic_store(&x->watch.deadline_ns,
                      wtime_mono_ns() +
                          (int64_t)x->t->timeout_s * 1000 * WTIME_MS_NS);
+    rt_blocking_begin(x->run);
     rc = rt_odbc_exec(db, sql, vals, out, k, x->t->timeout_s, rows, &diag);
+    rt_blocking_end(x->run);
     atomic_store(&x->watch.deadline_ns, 0);
     if (rc < 0 && atomic_load(&x->watch.signaled))
         ; /* canceled: the engine reports it */
@@ -878,19 +881,27 @@ run_task(struct runctx *x, const struct prepared *p)
     struct rt_rowset *rows = NULL;
     struct rt_odbc *db = NULL;
     struct wbuf diag;
+    char *odbc;
     bool canceled = false;
     int rc = -1;
 
     wbuf_init(&diag, 8192);
     if (p->n && !(vals = input_values(x->run, x->e, x->c, p->order, p->n)))
         goto out;
-    if (!(db = rt_odbc_connect(x->c->odbc, LOGIN_TIMEOUT_S, &diag))) {
+    /* Another task may re-evaluate the connection's expression while
+     * this one waits without the lock: connect with a copy. */
+    odbc = xstrdup(x->c->odbc);
+    rt_blocking_begin(x->run);
+    db = rt_odbc_connect(odbc, LOGIN_TIMEOUT_S, &diag);
+    rt_blocking_end(x->run);
+    free(odbc);
+    if (!db) {
         rt_error(x->run, x->e, RT_E_SQL_CONNECT,
                  "cannot connect with connection manager '%s': %s", x->c->name,
                  diag.buf);
         goto out;
     }
-    watch_start(&x->watch, db);
+    watch_start(&x->watch, x->run, db);
     rc = run_batches(x, db, p, vals, &rows);
     watch_stop(&x->watch);
     canceled = atomic_load(&x->watch.signaled);
@@ -901,7 +912,9 @@ run_task(struct runctx *x, const struct prepared *p)
     else if (x->t->result_type == RES_ROWSET)
         rc = bind_rowset(x, rows);
 out:
-    rt_odbc_close(db);
+    rt_blocking_begin(x->run);
+    rt_odbc_close(db); /* a disconnect may wait on the server */
+    rt_blocking_end(x->run);
     rt_rowset_unref(rows);
     for (size_t i = 0; vals && i < p->n; i++)
         rt_value_release(&vals[i]);

@@ -664,7 +664,9 @@ sequences_and_fail_parent(void **state)
                 SEQ("S2", "DTS:MaxErrorCount=\"9\"",
                     EXES(SH("Package\\S2", "Bad",
                             "DTS:FailParentOnFailure=\"True\"", "exit 3")
-                         SH("Package\\S2", "After", "", "exit 0")))
+                         SH("Package\\S2", "After", "", "exit 0"))
+                    /* Unconnected, After would run beside Bad. */
+                    PCS(PC_IN("Package\\S2", "Bad", "After", ON_COMPLETION)))
                 OK("WhenS2Fails"))
                 PCS(PC("S1", "S2", AND) PC("S2", "WhenS2Fails", ON_FAILURE))
                 TAIL,
@@ -938,7 +940,10 @@ bad_programs_fail_clearly(void **state)
     json_t *e = find_event(&r, "OnError", "\\Package\\Typo");
     assert_non_null(e);
     assert_int_equal(json_integer_value(json_object_get(e, "code")),
-                     RT_E_PROCESS_START);
+                     RT_E_VALIDATION);
+    assert_true(message_has(&r, "OnError", "program 'no-such-program-weir' "
+                                           "is not found in PATH"));
+    assert_non_null(find_event(&r, "OnPreValidate", "\\Package\\Typo"));
     assert_int_equal(result_of(&r, "\\Package\\Typo"), 1);
     run_free(&r);
 }
@@ -1162,6 +1167,10 @@ sigterm_stops_an_endless_for_loop(void **state)
     struct run r;
     int status;
     pid_t pid;
+    char *events;
+    struct wbuf got;
+    struct werr err;
+    int64_t until = wtime_mono_ns() + 10 * INT64_C(1000000000);
 
     if (!weir_binary())
         skip();
@@ -1171,16 +1180,29 @@ sigterm_stops_an_endless_for_loop(void **state)
                       EXES(FORLOOP("@I = 0", "true", "@I = @I + 1",
                                    EXPR_TASK("Loop\\Add", "@I = @I % 1000")))
                       TAIL);
+    events = xasprintf("%s/events.jsonl", r.dir);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
+        int fd = open(events, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 3);
         dup2(null, 1);
         dup2(null, 2);
-        execl(weir_binary(), weir_binary(), "exec", r.package, (char *)NULL);
+        execl(weir_binary(), weir_binary(), "exec", "--events-fd", "3",
+              r.package, (char *)NULL);
         _exit(127);
     }
-    usleep(300 * 1000);
+    /* Signal once the loop runs (a loaded machine starts slowly). */
+    wbuf_init(&got, WBUF_NOLIMIT);
+    while (!strstr(got.buf, "\"path\":\"\\\\Package\\\\Loop\\\\Add\"") &&
+           wtime_mono_ns() < until) {
+        usleep(20 * 1000);
+        wbuf_reset(&got);
+        wfile_read(events, &got, &err);
+    }
+    wbuf_release(&got);
+    free(events);
     int64_t t0 = wtime_mono_ns();
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(waitpid(pid, &status, 0), pid);

@@ -253,7 +253,6 @@ frun_start(struct frun *f, const char *rel, const char *const *params)
                              .kill_grace_s = 5};
     f->run.state = xcalloc(pkg_executable_count(f->p) + 1,
                            sizeof(*f->run.state));
-    sigemptyset(&f->run.wait_mask);
     assert_int_equal(rt_validate(&f->run), 0);
     f->result = rt_run_package(&f->run);
     free(path);

@@ -1,0 +1,705 @@
+/* Unit tests for the control-flow scheduler (container.c): independent
+ * branches run at the same time, MaxConcurrentExecutables bounds them,
+ * constraints and failure rules hold under concurrency, cancel stops every
+ * branch, and DelayValidation validates a task right before it runs.
+ *
+ * Overlap is proven with facts, not durations: the tasks are shell scripts
+ * that leave markers in the package's folder (a branch waits, bounded, for
+ * the other's marker; a slot is a directory only one process can make). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/wbuf.h"
+#include "base/wfile.h"
+#include "base/wtime.h"
+#include "base/xalloc.h"
+#include "runtime/runtime_int.h"
+
+struct prun {
+    char dir[64];
+    char *package;
+    json_t *events;
+    int rc;
+};
+
+/* Scripts the tasks run, with `sh NAME.sh ARGS` in the package folder. */
+
+/* pair.sh ME OTHER: says ME is running, then waits (10 s at most) for
+ * OTHER to say so; fails if it never does. */
+static const char pair_sh[] =
+    "touch \"$1.on\"\n"
+    "i=0\n"
+    "while [ ! -e \"$2.on\" ] && [ $i -lt 400 ]; do\n"
+    "    sleep 0.025; i=$((i + 1))\n"
+    "done\n"
+    "[ -e \"$2.on\" ]\n";
+
+/* mutex.sh: fails, leaving 'overlap', if another copy runs meanwhile. */
+static const char mutex_sh[] =
+    "mkdir busy 2>/dev/null || { touch overlap; exit 1; }\n"
+    "sleep 0.1\n"
+    "rmdir busy\n";
+
+/* slots.sh: takes token t1 or t2 (a third runner leaves 'overflow' and
+ * fails); until some runner has seen both tokens taken ('paired'), waits
+ * for that to happen, 10 s at most. */
+static const char slots_sh[] =
+    "if mkdir t1 2>/dev/null; then t=t1\n"
+    "elif mkdir t2 2>/dev/null; then t=t2\n"
+    "else touch overflow; exit 1; fi\n"
+    "i=0\n"
+    "while [ ! -e paired ] && [ $i -lt 400 ]; do\n"
+    "    if [ -d t1 ] && [ -d t2 ]; then touch paired; fi\n"
+    "    sleep 0.025; i=$((i + 1))\n"
+    "done\n"
+    "sleep 0.1\n"
+    "rmdir $t\n";
+
+/* waitfor.sh FILE CODE: waits (10 s at most) for FILE, exits CODE. */
+static const char waitfor_sh[] =
+    "i=0\n"
+    "while [ ! -e \"$1\" ] && [ $i -lt 400 ]; do\n"
+    "    sleep 0.025; i=$((i + 1))\n"
+    "done\n"
+    "exit $2\n";
+
+/* sleeper.sh NAME: writes its pid to NAME.pid and sleeps 30 s. */
+static const char sleeper_sh[] = "echo $$ > \"$1.pid\"\nexec sleep 30\n";
+
+static void
+put(const struct prun *p, const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s", p->dir, name);
+    struct werr e;
+
+    if (wfile_write(path, text, strlen(text), 0644, 0, &e) < 0)
+        fail_msg("%s", e.msg);
+    free(path);
+}
+
+static bool
+exists(const struct prun *p, const char *name)
+{
+    char *path = xasprintf("%s/%s", p->dir, name);
+    bool yes = access(path, F_OK) == 0;
+
+    free(path);
+    return yes;
+}
+
+static void
+setup(struct prun *p)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->dir, sizeof(p->dir), "/tmp/weir-par-XXXXXX");
+    if (!mkdtemp(p->dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+    put(p, "pair.sh", pair_sh);
+    put(p, "mutex.sh", mutex_sh);
+    put(p, "slots.sh", slots_sh);
+    put(p, "waitfor.sh", waitfor_sh);
+    put(p, "sleeper.sh", sleeper_sh);
+    p->package = xasprintf("%s/T.dtsx", p->dir);
+}
+
+static void
+release(struct prun *p)
+{
+    struct werr e;
+
+    json_decref(p->events);
+    if (getenv("WEIR_KEEP"))
+        fprintf(stderr, "kept %s\n", p->dir);
+    else
+        wfile_rmtree(p->dir, &e);
+    free(p->package);
+}
+
+/* An Execute Process task running `sh ARGS` in the package folder. */
+static void
+task(struct wbuf *b, const char *name, const char *attrs, const char *args)
+{
+    wbuf_addf(b, NULL,
+              "<DTS:Executable DTS:refId=\"Package\\%s\" DTS:ObjectName=\"%s\""
+              " DTS:ExecutableType=\"Microsoft.ExecuteProcess\" %s>"
+              "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" "
+              "Arguments=\"%s\"/></DTS:ObjectData></DTS:Executable>\n",
+              name, name, attrs, args);
+}
+
+/* A constraint FROM -> TO in the package; VALUE 0 success, 1 failure,
+ * 2 completion. */
+static void
+pc(struct wbuf *b, const char *from, const char *to, int value, bool and)
+{
+    wbuf_addf(b, NULL,
+              "<DTS:PrecedenceConstraint DTS:ObjectName=\"%s-%s\" "
+              "DTS:From=\"Package\\%s\" DTS:To=\"Package\\%s\" "
+              "DTS:Value=\"%d\" DTS:LogicalAnd=\"%s\"/>\n",
+              from, to, from, to, value, and ? "True" : "False");
+}
+
+/* The package T.dtsx: root attributes, connection managers and variables
+ * (`defs`, may be NULL), children and constraints. */
+static void
+write_package_defs(const struct prun *p, const char *attrs, const char *defs,
+                   const char *exes, const char *pcs)
+{
+    char *xml = xasprintf(
+        "<?xml version=\"1.0\"?>\n"
+        "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\" "
+        "DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\" "
+        "DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"T\" %s>\n"
+        "<DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
+        "%s<DTS:Executables>%s</DTS:Executables>\n"
+        "<DTS:PrecedenceConstraints>%s</DTS:PrecedenceConstraints>\n"
+        "</DTS:Executable>\n",
+        attrs, defs ? defs : "", exes, pcs ? pcs : "");
+
+    put(p, "T.dtsx", xml);
+    free(xml);
+}
+
+static void
+write_package(const struct prun *p, const char *attrs, const char *exes,
+              const char *pcs)
+{
+    write_package_defs(p, attrs, NULL, exes, pcs);
+}
+
+static void
+parse_events(struct prun *p, const char *text)
+{
+    const char *s = text;
+
+    p->events = json_array();
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        json_error_t je;
+        json_t *o;
+        if (!nl)
+            fail_msg("event line without a newline: %s", s);
+        if (!(o = json_loadb(s, (size_t)(nl - s), 0, &je)))
+            fail_msg("not JSON: %.*s", (int)(nl - s), s);
+        json_array_append_new(p->events, o);
+        s = nl + 1;
+    }
+}
+
+static void
+read_events(struct prun *p, const char *path)
+{
+    struct wbuf b;
+    struct werr e;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    assert_int_equal(wfile_read(path, &b, &e), 0);
+    parse_events(p, b.buf);
+    wbuf_release(&b);
+}
+
+/* Runs `weir exec [extra...] T.dtsx` in process, events to a file. */
+static int
+run_here(struct prun *p, const char *const *extra)
+{
+    char *path = xasprintf("%s/events.jsonl", p->dir), fdtext[16];
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    char *argv[32] = {"exec", "--events-fd", fdtext};
+    int argc = 3;
+
+    assert_true(fd >= 0);
+    snprintf(fdtext, sizeof(fdtext), "%d", fd);
+    for (; extra && *extra; extra++)
+        argv[argc++] = (char *)*extra;
+    argv[argc++] = p->package;
+    p->rc = rt_exec_run(argc, argv);
+    close(fd);
+    read_events(p, path);
+    free(path);
+    return p->rc;
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? s : "";
+}
+
+/* The position of the first EVENT from PATH, or -1. */
+static int
+event_at(const struct prun *p, const char *event, const char *path)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(p->events, i, o) {
+        if (!strcmp(str(o, "event"), event) && !strcmp(str(o, "path"), path))
+            return (int)i;
+    }
+    return -1;
+}
+
+static int
+result_of(const struct prun *p, const char *path)
+{
+    int at = event_at(p, "OnPostExecute", path);
+
+    if (at < 0)
+        return -1;
+    return (int)json_integer_value(
+        json_object_get(json_array_get(p->events, (size_t)at), "result"));
+}
+
+static bool
+has_message(const struct prun *p, const char *event, const char *text)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(p->events, i, o) {
+        if (!strcmp(str(o, "event"), event) && strstr(str(o, "message"), text))
+            return true;
+    }
+    return false;
+}
+
+/* Every event of a task lies between its OnPreExecute and OnPostExecute,
+ * each of which it has once. */
+static void
+assert_enclosed(const struct prun *p, const char *path)
+{
+    int pre = event_at(p, "OnPreExecute", path);
+    int post = event_at(p, "OnPostExecute", path);
+    size_t i, n = 0;
+    json_t *o;
+
+    assert_true(pre >= 0 && post > pre);
+    json_array_foreach(p->events, i, o) {
+        if (strcmp(str(o, "path"), path))
+            continue;
+        assert_true((int)i >= pre && (int)i <= post);
+        if (!strcmp(str(o, "event"), "OnPreExecute") ||
+            !strcmp(str(o, "event"), "OnPostExecute"))
+            n++;
+    }
+    assert_int_equal(n, 2);
+}
+
+/* ---- tests ---- */
+
+static void
+independent_branches_run_at_once(void **state)
+{
+    struct wbuf x;
+    struct prun p;
+
+    setup(&p);
+    wbuf_init(&x, WBUF_NOLIMIT);
+    task(&x, "A", "", "pair.sh A B");
+    task(&x, "B", "", "pair.sh B A");
+    write_package(&p, "", x.buf, NULL);
+    assert_int_equal(run_here(&p, NULL), 0);
+    /* Each waited for the other's marker: both ran at the same time. */
+    assert_int_equal(result_of(&p, "\\Package\\A"), 0);
+    assert_int_equal(result_of(&p, "\\Package\\B"), 0);
+    assert_enclosed(&p, "\\Package\\A");
+    assert_enclosed(&p, "\\Package\\B");
+    /* Started in document order; the package encloses both. */
+    assert_true(event_at(&p, "OnPreExecute", "\\Package\\A") <
+                event_at(&p, "OnPreExecute", "\\Package\\B"));
+    assert_true(event_at(&p, "OnPostExecute", "\\Package") >
+                event_at(&p, "OnPostExecute", "\\Package\\B"));
+    assert_true(event_at(&p, "OnPostExecute", "\\Package") >
+                event_at(&p, "OnPostExecute", "\\Package\\A"));
+    wbuf_release(&x);
+    release(&p);
+}
+
+static void
+one_at_a_time_never_overlaps(void **state)
+{
+    struct wbuf x;
+    struct prun p;
+
+    setup(&p);
+    wbuf_init(&x, WBUF_NOLIMIT);
+    task(&x, "A", "", "mutex.sh");
+    task(&x, "B", "", "mutex.sh");
+    task(&x, "C", "", "mutex.sh");
+    write_package(&p, "DTS:MaxConcurrentExecutables=\"1\"", x.buf, NULL);
+    assert_int_equal(run_here(&p, NULL), 0);
+    assert_false(exists(&p, "overlap"));
+    /* One at a time: each ends before the next begins. */
+    assert_true(event_at(&p, "OnPostExecute", "\\Package\\A") <
+                event_at(&p, "OnPreExecute", "\\Package\\B"));
+    assert_true(event_at(&p, "OnPostExecute", "\\Package\\B") <
+                event_at(&p, "OnPreExecute", "\\Package\\C"));
+    wbuf_release(&x);
+    release(&p);
+}
+
+/* Four branches, two slots: two run together (they see each other's
+ * token), a third never joins them; containers take no slot. */
+static void
+two_slots_for_four_branches(void **state)
+{
+    struct wbuf x;
+    struct prun p;
+
+    setup(&p);
+    wbuf_init(&x, WBUF_NOLIMIT);
+    task(&x, "A", "", "slots.sh");
+    task(&x, "B", "", "slots.sh");
+    wbuf_adds(&x,
+              "<DTS:Executable DTS:refId=\"Package\\S\" DTS:ObjectName=\"S\" "
+              "DTS:ExecutableType=\"STOCK:SEQUENCE\"><DTS:Executables>",
+              NULL);
+    task(&x, "S\\C", "", "slots.sh");
+    task(&x, "S\\D", "", "slots.sh");
+    wbuf_adds(&x, "</DTS:Executables></DTS:Executable>", NULL);
+    write_package(&p, "DTS:MaxConcurrentExecutables=\"2\"", x.buf, NULL);
+    assert_int_equal(run_here(&p, NULL), 0);
+    assert_false(exists(&p, "overflow"));
+    assert_true(exists(&p, "paired"));
+    assert_int_equal(result_of(&p, "\\Package\\S\\C"), 0);
+    assert_int_equal(result_of(&p, "\\Package\\S\\D"), 0);
+    wbuf_release(&x);
+    release(&p);
+}
+
+/* A and B run together, B fails; AND, OR and Failure constraints still
+ * decide what follows, and a dead branch stays dead. */
+static void
+constraints_hold_under_concurrency(void **state)
+{
+    struct wbuf x, c;
+    struct prun p;
+
+    setup(&p);
+    wbuf_init(&x, WBUF_NOLIMIT);
+    wbuf_init(&c, WBUF_NOLIMIT);
+    task(&x, "A", "", "pair.sh A B");
+    task(&x, "B", "", "-c &quot;touch B.on; exit 1&quot;");
+    task(&x, "Both", "", "-c &quot;exit 0&quot;");   /* A and B: never */
+    task(&x, "Either", "", "-c &quot;exit 0&quot;"); /* A or B */
+    task(&x, "OnFail", "", "-c &quot;exit 0&quot;"); /* B failed */
+    task(&x, "AfterBoth", "", "-c &quot;exit 0&quot;");
+    task(&x, "Last", "", "-c &quot;exit 0&quot;"); /* after OnFail */
+    pc(&c, "A", "Both", 0, true);
+    pc(&c, "B", "Both", 0, true);
+    pc(&c, "A", "Either", 0, false);
+    pc(&c, "B", "Either", 0, false);
+    pc(&c, "B", "OnFail", 1, true);
+    pc(&c, "Both", "AfterBoth", 2, true);
+    pc(&c, "OnFail", "Last", 0, true);
+    write_package(&p, "DTS:MaxErrorCount=\"9\"", x.buf, c.buf);
+    assert_int_equal(run_here(&p, NULL), 0);
+    assert_int_equal(result_of(&p, "\\Package\\A"), 0);
+    assert_int_equal(result_of(&p, "\\Package\\B"), 1);
+    assert_int_equal(result_of(&p, "\\Package\\Both"), -1);
+    assert_int_equal(result_of(&p, "\\Package\\AfterBoth"), -1);
+    assert_int_equal(result_of(&p, "\\Package\\Either"), 0);
+    assert_int_equal(result_of(&p, "\\Package\\OnFail"), 0);
+    assert_true(event_at(&p, "OnPostExecute", "\\Package\\OnFail") <
+                event_at(&p, "OnPreExecute", "\\Package\\Last"));
+    assert_true(event_at(&p, "OnPostExecute", "\\Package\\A") <
+                event_at(&p, "OnPreExecute", "\\Package\\Either") ||
+                event_at(&p, "OnPostExecute", "\\Package\\B") <
+                event_at(&p, "OnPreExecute", "\\Package\\Either"));
+    wbuf_release(&x);
+    wbuf_release(&c);
+    release(&p);
+}
+
+/* A fails with FailPackageOnFailure while B runs: B is not stopped and
+ * ends, nothing starts after it, the package fails. */
+static void
+fail_package_lets_running_branches_end(void **state)
+{
+    struct wbuf x, c;
+    struct prun p;
+
+    setup(&p);
+    wbuf_init(&x, WBUF_NOLIMIT);
+    wbuf_init(&c, WBUF_NOLIMIT);
+    task(&x, "A", "DTS:FailPackageOnFailure=\"True\"", "waitfor.sh B.on 1");
+    task(&x, "B", "",
+         "-c &quot;touch B.on; sleep 0.5; touch B.done&quot;");
+    task(&x, "C", "", "-c &quot;exit 0&quot;");
+    pc(&c, "B", "C", 0, true);
+    write_package(&p, "DTS:MaxErrorCount=\"9\"", x.buf, c.buf);
+    assert_int_equal(run_here(&p, NULL), 1);
+    assert_int_equal(result_of(&p, "\\Package\\A"), 1);
+    assert_int_equal(result_of(&p, "\\Package\\B"), 0);
+    assert_true(exists(&p, "B.done"));
+    assert_int_equal(result_of(&p, "\\Package\\C"), -1);
+    assert_int_equal(result_of(&p, "\\Package"), 1);
+    assert_true(has_message(&p, "OnWarning", "FailPackageOnFailure"));
+    wbuf_release(&x);
+    wbuf_release(&c);
+    release(&p);
+}
+
+/* MaximumErrorCount counts the errors of every branch. */
+static void
+errors_of_all_branches_count(void **state)
+{
+    struct wbuf x;
+    struct prun p;
+
+    setup(&p);
+    wbuf_init(&x, WBUF_NOLIMIT);
+    task(&x, "A", "", "waitfor.sh B.on 1");
+    task(&x, "B", "", "-c &quot;touch B.on; exit 1&quot;");
+    write_package(&p, "DTS:MaxErrorCount=\"2\"", x.buf, NULL);
+    assert_int_equal(run_here(&p, NULL), 1);
+    assert_true(has_message(&p, "OnWarning", "number of errors raised (2)"));
+    release(&p);
+    setup(&p);
+    write_package(&p, "DTS:MaxErrorCount=\"3\"", x.buf, NULL);
+    assert_int_equal(run_here(&p, NULL), 0);
+    wbuf_release(&x);
+    release(&p);
+}
+
+/* Reads a pid from NAME.pid once the task has written it (10 s). */
+static pid_t
+pid_file(const struct prun *p, const char *name)
+{
+    char *path = xasprintf("%s/%s.pid", p->dir, name);
+    int64_t until = wtime_mono_ns() + 10 * INT64_C(1000000000);
+    long pid = 0;
+
+    while (wtime_mono_ns() < until) {
+        FILE *f = fopen(path, "r");
+        int n = f ? fscanf(f, "%ld", &pid) : 0;
+        if (f)
+            fclose(f);
+        if (n == 1 && pid > 0)
+            break;
+        pid = 0;
+        usleep(20 * 1000);
+    }
+    free(path);
+    return (pid_t)pid;
+}
+
+static void
+sigterm_stops_every_branch(void **state)
+{
+    const char *weir = getenv("WEIR");
+    struct wbuf x;
+    struct prun p;
+    pid_t pid, a, b;
+    int status;
+
+    if (!weir)
+        skip();
+    setup(&p);
+    wbuf_init(&x, WBUF_NOLIMIT);
+    task(&x, "A", "", "sleeper.sh A");
+    task(&x, "B", "", "sleeper.sh B");
+    write_package(&p, "", x.buf, NULL);
+    char *events = xasprintf("%s/events.jsonl", p.dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        int fd = open(events, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 3);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(weir, weir, "exec", "--events-fd", "3", p.package,
+              (char *)NULL);
+        _exit(127);
+    }
+    a = pid_file(&p, "A");
+    b = pid_file(&p, "B");
+    assert_true(a > 0 && b > 0);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 3);
+    /* weir exec reaped both: they are gone, not orphaned. */
+    assert_int_equal(kill(a, 0), -1);
+    assert_int_equal(errno, ESRCH);
+    assert_int_equal(kill(b, 0), -1);
+    assert_int_equal(errno, ESRCH);
+    read_events(&p, events);
+    assert_int_equal(result_of(&p, "\\Package\\A"), 3);
+    assert_int_equal(result_of(&p, "\\Package\\B"), 3);
+    assert_int_equal(result_of(&p, "\\Package"), 3);
+    assert_true(has_message(&p, "OnWarning", "canceled: SIGTERM"));
+    free(events);
+    wbuf_release(&x);
+    release(&p);
+}
+
+/* A task whose working directory an earlier task creates: with
+ * DelayValidation it is checked when it runs, and succeeds; without, the
+ * package fails validation and nothing runs. */
+static void
+delay_validation_checks_at_run_time(void **state)
+{
+    static const char *const attrs[] = {"DTS:DelayValidation=\"True\"", ""};
+    struct prun p;
+
+    for (int k = 0; k < 2; k++) {
+        struct wbuf x, c;
+        setup(&p);
+        wbuf_init(&x, WBUF_NOLIMIT);
+        wbuf_init(&c, WBUF_NOLIMIT);
+        task(&x, "Make", "", "-c &quot;mkdir made&quot;");
+        wbuf_addf(&x, NULL,
+                  "<DTS:Executable DTS:refId=\"Package\\Use\" "
+                  "DTS:ObjectName=\"Use\" %s "
+                  "DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"
+                  "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/pwd\""
+                  " WorkingDirectory=\"made\"/></DTS:ObjectData>"
+                  "</DTS:Executable>\n",
+                  attrs[k]);
+        pc(&c, "Make", "Use", 0, true);
+        write_package(&p, "", x.buf, c.buf);
+        run_here(&p, NULL);
+        if (k == 0) {
+            assert_int_equal(p.rc, 0);
+            assert_int_equal(result_of(&p, "\\Package\\Use"), 0);
+            assert_true(has_message(&p, "OnInformation", "/made"));
+            assert_true(event_at(&p, "OnPreExecute", "\\Package\\Use") <
+                        event_at(&p, "OnPreValidate", "\\Package\\Use"));
+        } else {
+            assert_int_equal(p.rc, 1);
+            assert_true(has_message(&p, "OnError", "working directory"));
+            assert_int_equal(result_of(&p, "\\Package\\Make"), -1);
+        }
+        wbuf_release(&x);
+        wbuf_release(&c);
+        release(&p);
+    }
+}
+
+/* ---- Execute SQL tasks in parallel ---- */
+
+static bool
+have_sqlite_driver(void)
+{
+    return access("/etc/odbcinst.ini", R_OK) == 0 &&
+           system("odbcinst -q -d -n SQLite3 >/dev/null 2>&1") == 0;
+}
+
+/* A task storing `SELECT COUNT(*) + K` over a slow recursive count into
+ * User::VK. */
+static void
+sql_task(struct wbuf *b, int k)
+{
+    wbuf_addf(b, NULL,
+              "<DTS:Executable DTS:refId=\"Package\\Q%d\" DTS:ObjectName="
+              "\"Q%d\" DTS:ExecutableType=\"Microsoft.ExecuteSQLTask\">"
+              "<DTS:ObjectData><SQLTask:SqlTaskData xmlns:SQLTask=\"www."
+              "microsoft.com/sqlserver/dts/tasks/sqltask\" "
+              "SQLTask:Connection=\"{DB}\" SQLTask:ResultType="
+              "\"ResultSetType_SingleRow\" SQLTask:SqlStatementSource=\""
+              "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+              " WHERE x &lt; 100000) SELECT COUNT(*) + %d AS n FROM c\">"
+              "<SQLTask:ResultBinding SQLTask:ResultName=\"n\" "
+              "SQLTask:DtsVariableName=\"User::V%d\"/>"
+              "</SQLTask:SqlTaskData></DTS:ObjectData></DTS:Executable>\n",
+              k, k, k, k);
+}
+
+static void
+sql_tasks_in_parallel_keep_their_variables(void **state)
+{
+    struct wbuf x, c, v;
+    struct prun p;
+
+    if (!have_sqlite_driver())
+        skip();
+    setup(&p);
+    wbuf_init(&x, WBUF_NOLIMIT);
+    wbuf_init(&c, WBUF_NOLIMIT);
+    wbuf_init(&v, WBUF_NOLIMIT);
+    for (int k = 1; k <= 4; k++) {
+        sql_task(&x, k);
+        wbuf_addf(&v, NULL,
+                  "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName="
+                  "\"V%d\"><DTS:VariableValue DTS:DataType=\"3\">0"
+                  "</DTS:VariableValue></DTS:Variable>",
+                  k);
+    }
+    /* Show prints the four values once all four tasks succeeded. */
+    wbuf_adds(&x,
+              "<DTS:Executable DTS:refId=\"Package\\Show\" DTS:ObjectName="
+              "\"Show\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"
+              "<DTS:PropertyExpression DTS:Name=\"Arguments\">"
+              "&quot;-c \\&quot;echo values &quot; + (DT_WSTR, 12) @V1 + "
+              "&quot; &quot; + (DT_WSTR, 12) @V2 + &quot; &quot; + "
+              "(DT_WSTR, 12) @V3 + &quot; &quot; + (DT_WSTR, 12) @V4 + "
+              "&quot;\\&quot;&quot;</DTS:PropertyExpression>"
+              "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\"/>"
+              "</DTS:ObjectData></DTS:Executable>\n",
+              NULL);
+    for (int k = 1; k <= 4; k++) {
+        char from[8];
+        snprintf(from, sizeof(from), "Q%d", k);
+        pc(&c, from, "Show", 0, true);
+    }
+    char *defs = xasprintf(
+        "<DTS:ConnectionManagers><DTS:ConnectionManager "
+        "DTS:refId=\"Package.ConnectionManagers[Db]\" DTS:CreationName="
+        "\"ODBC\" DTS:DTSID=\"{DB}\" DTS:ObjectName=\"Db\"><DTS:ObjectData>"
+        "<DTS:ConnectionManager DTS:ConnectionString=\"Driver=SQLite3;"
+        "Database=%s/t.db\"/></DTS:ObjectData></DTS:ConnectionManager>"
+        "</DTS:ConnectionManagers><DTS:Variables>%s</DTS:Variables>",
+        p.dir, v.buf);
+    write_package_defs(&p, "", defs, x.buf, c.buf);
+    assert_int_equal(run_here(&p, NULL), 0);
+    assert_true(has_message(&p, "OnInformation",
+                            "values 100001 100002 100003 100004"));
+    for (int k = 1; k <= 4; k++) {
+        char path[32];
+        snprintf(path, sizeof(path), "\\Package\\Q%d", k);
+        assert_int_equal(result_of(&p, path), 0);
+        assert_enclosed(&p, path);
+    }
+    free(defs);
+    wbuf_release(&x);
+    wbuf_release(&c);
+    wbuf_release(&v);
+    release(&p);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(independent_branches_run_at_once),
+        cmocka_unit_test(one_at_a_time_never_overlaps),
+        cmocka_unit_test(two_slots_for_four_branches),
+        cmocka_unit_test(constraints_hold_under_concurrency),
+        cmocka_unit_test(fail_package_lets_running_branches_end),
+        cmocka_unit_test(errors_of_all_branches_count),
+        cmocka_unit_test(sigterm_stops_every_branch),
+        cmocka_unit_test(delay_validation_checks_at_run_time),
+        cmocka_unit_test(sql_tasks_in_parallel_keep_their_variables),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
