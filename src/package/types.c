@@ -29,7 +29,7 @@ static const struct pkg_type_info types[] = {
      NULL},
     {"Microsoft.ExpressionTask", "Expression task", false, true, NULL},
     {"Microsoft.FileSystemTask", "File System task", false, true, NULL},
-    {"Microsoft.SendMailTask", "Send Mail task", false, false, NULL},
+    {"Microsoft.SendMailTask", "Send Mail task", false, true, NULL},
     {"Microsoft.BulkInsertTask", "Bulk Insert task", false, false, NULL},
     {"Microsoft.FtpTask", "FTP task", false, false, NULL},
     {"Microsoft.XMLTask", "XML task", false, false, NULL},

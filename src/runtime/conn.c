@@ -507,9 +507,11 @@ rt_conns_override(struct rt_conns *cs, const char *name, const char *odbc,
                         "there is no connection manager '%s' in the package "
                         "or the project",
                         name);
-    if (!strcasecmp(hit->creation_name, "FILE")) {
+    if (!strcasecmp(hit->creation_name, "FILE") ||
+        !strcasecmp(hit->creation_name, "SMTP")) {
         /* A FILE manager's string is a path (an Execute SQL task's .sql
-         * file): the override replaces it. */
+         * file, a File System task's file), an SMTP manager's names its
+         * server: the override replaces it. */
         free(hit->written);
         hit->written = xstrdup(odbc);
         hit->overridden = true;

@@ -30,6 +30,7 @@ static const struct rt_task_ops *const all_ops[] = {
     &rt_expr_task_ops,
     &rt_forloop_ops,
     &rt_fs_ops,
+    &rt_mail_ops,
 };
 
 const struct rt_task_ops *

@@ -33,6 +33,14 @@ applied(const struct pkg_executable *e, const char *property)
         return !strcasecmp(property, "Source") ||
                !strcasecmp(property, "Destination") ||
                !strcasecmp(property, "OverwriteDestination");
+    if (!strcmp(e->type, "Microsoft.SendMailTask"))
+        return !strcasecmp(property, "FromLine") ||
+               !strcasecmp(property, "ToLine") ||
+               !strcasecmp(property, "CCLine") ||
+               !strcasecmp(property, "BCCLine") ||
+               !strcasecmp(property, "Subject") ||
+               !strcasecmp(property, "MessageSource") ||
+               !strcasecmp(property, "FileAttachments");
     return false;
 }
 

@@ -228,6 +228,7 @@ extern const struct rt_task_ops rt_sql_ops;
 extern const struct rt_task_ops rt_expr_task_ops;
 extern const struct rt_task_ops rt_forloop_ops;
 extern const struct rt_task_ops rt_fs_ops;
+extern const struct rt_task_ops rt_mail_ops;
 
 /* The implementation of a canonical type, or NULL. */
 const struct rt_task_ops *rt_ops_for(const char *type);
