@@ -329,10 +329,11 @@ struct fsrun {
     struct rt_fs_opts o;
 };
 
+/* Asked between chunks of a copy, without the run lock. */
 static bool
 canceled(void *arg)
 {
-    return rt_canceled(arg);
+    return rt_cancel_requested(arg);
 }
 
 static int
@@ -362,12 +363,17 @@ op_copy_or_move(struct fsrun *f, bool dir, bool move, struct werr *err)
         return -1;
     dst = f->t->op == FS_RENAME_FILE ? xstrdup(f->dst)
                                      : into_folder(f->src, f->dst);
-    if (dir && is_dir(dst) && !f->o.overwrite)
+    if (dir && is_dir(dst) && !f->o.overwrite) {
         werr_set(err, WERR_CONFLICT,
                  "the folder '%s' already exists (set OverwriteDestination "
                  "to True to copy into it)",
                  dst);
-    else if (dir && move && is_dir(dst))
+        free(dst);
+        return -1;
+    }
+    /* Copies can be long: other branches run meanwhile. */
+    rt_blocking_begin(f->run);
+    if (dir && move && is_dir(dst))
         rc = rt_fs_copy_dir(f->src, dst, &f->o, err) < 0
                  ? -1
                  : rt_fs_remove_tree(f->src, false, err);
@@ -377,6 +383,7 @@ op_copy_or_move(struct fsrun *f, bool dir, bool move, struct werr *err)
         rc = rt_fs_copy_dir(f->src, dst, &f->o, err);
     else
         rc = rt_fs_copy_file(f->src, dst, &f->o, err);
+    rt_blocking_end(f->run);
     if (rc == 0)
         rt_emit(f->run, f->e, RT_EV_INFORMATION, "%s '%s' to '%s'",
                 move ? "moved" : "copied", f->src, dst);
@@ -425,6 +432,17 @@ op_set_attributes(struct fsrun *f, struct werr *err)
 }
 
 static int
+remove_tree(struct fsrun *f, bool keep_top, struct werr *err)
+{
+    int rc;
+
+    rt_blocking_begin(f->run);
+    rc = rt_fs_remove_tree(f->src, keep_top, err);
+    rt_blocking_end(f->run);
+    return rc;
+}
+
+static int
 dispatch(struct fsrun *f, struct werr *err)
 {
     switch (operations[f->t->op].op) {
@@ -445,9 +463,9 @@ dispatch(struct fsrun *f, struct werr *err)
                             strerror(errno));
         return 0;
     case FS_DELETE_DIR:
-        return rt_fs_remove_tree(f->src, false, err);
     case FS_DELETE_DIR_CONTENT:
-        return rt_fs_remove_tree(f->src, true, err);
+        return remove_tree(f, operations[f->t->op].op == FS_DELETE_DIR_CONTENT,
+                           err);
     case FS_CREATE_DIR:
         return op_create_dir(f, err);
     case FS_SET_ATTRIBUTES:

@@ -541,7 +541,8 @@ on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
 {
     struct send *x = arg;
 
-    return rt_canceled(x->run) ? 1 : 0;
+    /* Called without the run lock. */
+    return rt_cancel_requested(x->run) ? 1 : 0;
 }
 
 static void
@@ -607,8 +608,10 @@ deliver(struct send *x, const char *body, struct werr *err)
         goto out;
     set_options(c, x, rcpt, hdrs, mime, from);
     x->errbuf[0] = '\0';
+    rt_blocking_begin(x->run);
     rc = curl_easy_perform(c);
-    if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    rt_blocking_end(x->run);
+    if (rc == CURLE_ABORTED_BY_CALLBACK && rt_canceled(x->run)) {
         ret = -2;
         goto out;
     }
