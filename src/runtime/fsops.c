@@ -289,8 +289,7 @@ rt_fs_move(const char *src, const char *dst, const struct rt_fs_opts *o,
     if (rc == 0)
         return 0;
     if (errno == EEXIST || errno == ENOTEMPTY)
-        return werr_set(err, WERR_CONFLICT,
-                        "'%s' already exists%s", dst,
+        return werr_set(err, WERR_CONFLICT, "'%s' already exists%s", dst,
                         S_ISDIR(st.st_mode)
                             ? ""
                             : " (set OverwriteDestination to True to "

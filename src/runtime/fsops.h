@@ -35,8 +35,8 @@ int rt_fs_copy_file(const char *src, const char *dst,
  * missing; merged into if it exists): files, sub-folders and symbolic
  * links (copied as links).  An existing file inside is replaced only with
  * `overwrite`. */
-int rt_fs_copy_dir(const char *src, const char *dst,
-                   const struct rt_fs_opts *o, struct werr *err);
+int rt_fs_copy_dir(const char *src, const char *dst, const struct rt_fs_opts *o,
+                   struct werr *err);
 /* Moves a file or folder with rename(2); across file systems, copies and
  * then deletes the source.  Without `overwrite` an existing destination
  * is refused; with it, a file replaces a file (a folder is never

@@ -178,10 +178,10 @@ process_validate(struct rt_run *run, const struct pkg_executable *e,
     free(dir);
     n += check_stream_var(run, e, "StandardInputVariable", pr->stdin_variable,
                           false, problems);
-    n += check_stream_var(run, e, "StandardOutputVariable",
-                          pr->stdout_variable, true, problems);
-    n += check_stream_var(run, e, "StandardErrorVariable",
-                          pr->stderr_variable, true, problems);
+    n += check_stream_var(run, e, "StandardOutputVariable", pr->stdout_variable,
+                          true, problems);
+    n += check_stream_var(run, e, "StandardErrorVariable", pr->stderr_variable,
+                          true, problems);
     return n;
 }
 
@@ -407,8 +407,8 @@ static void
 write_input(struct proc *p)
 {
     while (p->in_fd >= 0 && p->in_off < p->in_len) {
-        ssize_t n = write(p->in_fd, p->in_data + p->in_off,
-                          p->in_len - p->in_off);
+        ssize_t n =
+            write(p->in_fd, p->in_data + p->in_off, p->in_len - p->in_off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -555,8 +555,8 @@ streams_begin(struct proc *p, const struct pkg_process *pr, char **input)
     if (!*pr->stdin_variable)
         return true;
     if (rt_vars_get(p->run->vars, p->e, pr->stdin_variable, &v, &err) < 0) {
-        rt_error(p->run, p->e, RT_E_PROCESS_START,
-                 "StandardInputVariable: %s", err.msg);
+        rt_error(p->run, p->e, RT_E_PROCESS_START, "StandardInputVariable: %s",
+                 err.msg);
         return false;
     }
     *input = v.null ? xstrdup("") : rt_value_text(&v);
@@ -593,8 +593,7 @@ store(struct proc *p, const char *what, const char *name, struct stream *s)
 static bool
 streams_end(struct proc *p, const struct pkg_process *pr)
 {
-    bool ok = store(p, "StandardOutputVariable", pr->stdout_variable,
-                    &p->out);
+    bool ok = store(p, "StandardOutputVariable", pr->stdout_variable, &p->out);
 
     return store(p, "StandardErrorVariable", pr->stderr_variable, &p->err) &&
            ok;

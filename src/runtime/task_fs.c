@@ -71,7 +71,7 @@ enum fs_attr {
 };
 
 struct fstask {
-    size_t op; /* index in operations[] */
+    size_t op;                  /* index in operations[] */
     char *source, *destination; /* variable names or connection refs */
     bool source_var, destination_var, overwrite, use_existing_dir;
     unsigned attrs;
@@ -81,8 +81,8 @@ struct fstask {
 static const xmlNode *
 settings_node(const struct pkg_executable *e)
 {
-    for (const xmlNode *c = e->object_data ? e->object_data->children : NULL;
-         c; c = c->next)
+    for (const xmlNode *c = e->object_data ? e->object_data->children : NULL; c;
+         c = c->next)
         if (c->type == XML_ELEMENT_NODE &&
             !strcmp((const char *)c->name, "FileSystemData"))
             return c;
@@ -495,8 +495,8 @@ apply_props(struct rt_run *run, const struct pkg_executable *e,
     }
     int rc = rt_prop_text(run, e, "OverwriteDestination", &s);
     if (rc > 0)
-        t->overwrite = !strcasecmp(s, "True") || !strcmp(s, "1") ||
-                       !strcmp(s, "-1");
+        t->overwrite =
+            !strcasecmp(s, "True") || !strcmp(s, "1") || !strcmp(s, "-1");
     free(s);
     return rc >= 0;
 }

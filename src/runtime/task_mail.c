@@ -64,8 +64,8 @@ struct smtp {
 static const xmlNode *
 settings_node(const struct pkg_executable *e)
 {
-    for (const xmlNode *c = e->object_data ? e->object_data->children : NULL;
-         c; c = c->next)
+    for (const xmlNode *c = e->object_data ? e->object_data->children : NULL; c;
+         c = c->next)
         if (c->type == XML_ELEMENT_NODE &&
             !strcmp((const char *)c->name, "SendMailTaskData"))
             return c;
@@ -122,8 +122,8 @@ mail_read(struct mail *m, const struct pkg_executable *e)
                                "FileConnection or Variable)",
                                type);
     else if (p < 0)
-        m->problem = xasprintf("unknown Priority '%s' (Normal, Low or High)",
-                               prio);
+        m->problem =
+            xasprintf("unknown Priority '%s' (Normal, Low or High)", prio);
     free(type);
     free(prio);
 }
@@ -131,9 +131,8 @@ mail_read(struct mail *m, const struct pkg_executable *e)
 static void
 mail_release(struct mail *m)
 {
-    char **f[] = {&m->server,  &m->from,   &m->to,          &m->cc,
-                  &m->bcc,     &m->subject, &m->source, &m->attachments,
-                  &m->problem};
+    char **f[] = {&m->server,  &m->from,   &m->to,          &m->cc,     &m->bcc,
+                  &m->subject, &m->source, &m->attachments, &m->problem};
 
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
         free(*f[i]);
@@ -206,7 +205,8 @@ split_port(char *server, struct smtp *out, struct werr *err)
 static int
 smtp_parse(const char *s, struct smtp *out, struct werr *err)
 {
-    char *server = strchr(s, '=') ? kv_get(s, "SmtpServer") : trim(s, strlen(s));
+    char *server =
+        strchr(s, '=') ? kv_get(s, "SmtpServer") : trim(s, strlen(s));
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -237,8 +237,9 @@ smtp_conn(struct rt_run *run, const char *ref, struct smtp *out,
     struct rt_conn *c;
 
     if (!*ref) {
-        werr_set(err, WERR_INVALID, "the task has no SMTP connection manager "
-                                    "(SMTPServer)");
+        werr_set(err, WERR_INVALID,
+                 "the task has no SMTP connection manager "
+                 "(SMTPServer)");
         return NULL;
     }
     if (!(c = rt_conns_find(run->conns, ref))) {
@@ -285,17 +286,23 @@ check_source(struct rt_run *run, const struct pkg_executable *e,
 
     if (has_expr(e, "MessageSource"))
         return 0;
-    if (m->source_type == SRC_VARIABLE && !rt_vars_exists(run->vars, e, m->source))
-        return rt_problem(out, e, "MessageSource: there is no variable '%s' "
-                                  "in scope", m->source);
+    if (m->source_type == SRC_VARIABLE &&
+        !rt_vars_exists(run->vars, e, m->source))
+        return rt_problem(out, e,
+                          "MessageSource: there is no variable '%s' "
+                          "in scope",
+                          m->source);
     if (m->source_type != SRC_FILE)
         return 0;
     if (!(c = rt_conns_find(run->conns, m->source)))
-        return rt_problem(out, e, "MessageSource: there is no connection "
-                                  "manager '%s'", m->source);
+        return rt_problem(out, e,
+                          "MessageSource: there is no connection "
+                          "manager '%s'",
+                          m->source);
     if (strcasecmp(c->creation_name, "FILE"))
-        return rt_problem(out, e, "MessageSource: connection manager '%s' is "
-                                  "a %s connection manager, not a File one",
+        return rt_problem(out, e,
+                          "MessageSource: connection manager '%s' is "
+                          "a %s connection manager, not a File one",
                           c->name, c->creation_name);
     return 0;
 }
@@ -324,8 +331,9 @@ mail_validate(struct rt_run *run, const struct pkg_executable *e,
         n += rt_problem(problems, e, "the task has no From address");
     if (!*m.to && !*m.cc && !*m.bcc && !has_expr(e, "ToLine") &&
         !has_expr(e, "CCLine") && !has_expr(e, "BCCLine"))
-        n += rt_problem(problems, e, "the task has no recipient (To, CC or "
-                                     "BCC)");
+        n += rt_problem(problems, e,
+                        "the task has no recipient (To, CC or "
+                        "BCC)");
     n += check_source(run, e, &m, problems);
 out:
     mail_release(&m);
@@ -486,8 +494,7 @@ out:
 /* Adds one base64 part per '|'-separated file; -1 with `err` naming a
  * file that cannot be attached. */
 static int
-attach(struct rt_run *run, curl_mime *mime, const char *list,
-       struct werr *err)
+attach(struct rt_run *run, curl_mime *mime, const char *list, struct werr *err)
 {
     for (const char *p = list; *p;) {
         size_t len = strcspn(p, "|");
@@ -536,8 +543,7 @@ struct send {
 };
 
 static int
-on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
-            curl_off_t d)
+on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
 {
     struct send *x = arg;
 
@@ -576,6 +582,22 @@ set_options(CURL *c, struct send *x, struct curl_slist *rcpt,
         curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 }
 
+/* The text part and the attachments; NULL with `err`. */
+static curl_mime *
+message(struct send *x, CURL *c, const char *body, struct werr *err)
+{
+    curl_mime *mime = curl_mime_init(c);
+    curl_mimepart *text = curl_mime_addpart(mime);
+
+    curl_mime_data(text, body, CURL_ZERO_TERMINATED);
+    curl_mime_type(text, "text/plain; charset=utf-8");
+    curl_mime_encoder(text, "quoted-printable");
+    if (attach(x->run, mime, x->m->attachments, err) == 0)
+        return mime;
+    curl_mime_free(mime);
+    return NULL;
+}
+
 /* Builds the message and sends it; -1 with `err`, or -2 when canceled. */
 static int
 deliver(struct send *x, const char *body, struct werr *err)
@@ -584,7 +606,6 @@ deliver(struct send *x, const char *body, struct werr *err)
     struct curl_slist *rcpt = NULL, *hdrs = headers(x->m);
     char *from = address_of(x->m->from);
     curl_mime *mime = NULL;
-    curl_mimepart *text;
     CURL *c = NULL;
     CURLcode rc;
     int n = 0, ret = -1;
@@ -599,12 +620,7 @@ deliver(struct send *x, const char *body, struct werr *err)
     }
     if (!(c = curl_easy_init()))
         W_BUG("curl_easy_init failed");
-    mime = curl_mime_init(c);
-    text = curl_mime_addpart(mime);
-    curl_mime_data(text, body, CURL_ZERO_TERMINATED);
-    curl_mime_type(text, "text/plain; charset=utf-8");
-    curl_mime_encoder(text, "quoted-printable");
-    if (attach(x->run, mime, x->m->attachments, err) < 0)
+    if (!(mime = message(x, c, body, err)))
         goto out;
     set_options(c, x, rcpt, hdrs, mime, from);
     x->errbuf[0] = '\0';
@@ -636,12 +652,11 @@ out:
 /* Property expressions on the task's text properties; false after an
  * error (raised). */
 static bool
-apply_props(struct rt_run *run, const struct pkg_executable *e,
-            struct mail *m)
+apply_props(struct rt_run *run, const struct pkg_executable *e, struct mail *m)
 {
-    static const char *const names[] = {"FromLine", "ToLine", "CCLine",
-                                        "BCCLine", "Subject", "MessageSource",
-                                        "FileAttachments"};
+    static const char *const names[] = {
+        "FromLine", "ToLine",        "CCLine",         "BCCLine",
+        "Subject",  "MessageSource", "FileAttachments"};
     char **fields[] = {&m->from,    &m->to,     &m->cc,         &m->bcc,
                        &m->subject, &m->source, &m->attachments};
 
@@ -676,7 +691,8 @@ mail_execute(struct rt_run *run, const struct pkg_executable *e)
     if (!apply_props(run, e, &m))
         goto done;
     struct rt_conn *c = rt_conns_find(run->conns, m.server);
-    if (c && rt_conn_eval_expression(c, run->vars, pkg_root(run->pkg), &err) < 0)
+    if (c &&
+        rt_conn_eval_expression(c, run->vars, pkg_root(run->pkg), &err) < 0)
         goto out;
     if (!smtp_conn(run, m.server, &s, &err))
         goto out;

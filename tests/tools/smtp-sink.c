@@ -1,7 +1,7 @@
 /*
  * smtp-sink: a tiny SMTP server for tests, on loopback only.
  *
- *   smtp-sink DIR [--reject ADDRESS]...
+ *   smtp-sink DIR [--reject ADDRESS]... [--stall]
  *
  * Binds 127.0.0.1 on a port the kernel picks, writes the port to DIR/port
  * (complete when it appears: written to a temporary file and renamed) and
@@ -11,7 +11,10 @@
  * "RCPT TO:<b>" line per accepted recipient), and DIR/N.eml, the DATA
  * exactly as received with the dot-stuffing undone; N.eml is renamed into
  * place last, so once it exists both are complete.  RCPT TO a --reject
- * address is answered 550.
+ * address is answered 550.  With --stall it greets no one: it writes
+ * DIR/connected when a client connects and then reads and ignores what
+ * the client sends until it hangs up (a server that hangs, for cancel
+ * tests).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -29,6 +32,7 @@ static const char *dir;
 static const char *reject[MAX_REJECT];
 static int nreject;
 static int nmessages;
+static int stall;
 
 static void
 say(FILE *out, const char *text)
@@ -89,8 +93,7 @@ read_data(FILE *in, size_t *len)
 }
 
 static void
-store(FILE *out, const char *env, size_t envlen, const char *msg,
-      size_t len)
+store(FILE *out, const char *env, size_t envlen, const char *msg, size_t len)
 {
     char name[64], reply[64];
 
@@ -107,6 +110,17 @@ store(FILE *out, const char *env, size_t envlen, const char *msg,
     }
     snprintf(reply, sizeof(reply), "250 queued as %d\r\n", nmessages);
     say(out, reply);
+}
+
+static void
+stalled(int fd)
+{
+    char buf[4096];
+
+    put("connected", "", 0);
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    close(fd);
 }
 
 static void
@@ -181,13 +195,17 @@ main(int argc, char **argv)
     int s, one = 1;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: smtp-sink DIR [--reject ADDRESS]...\n");
+        fprintf(stderr,
+                "usage: smtp-sink DIR [--reject ADDRESS]... [--stall]\n");
         return 2;
     }
     dir = argv[1];
-    for (int i = 2; i + 1 < argc && nreject < MAX_REJECT; i += 2)
-        if (!strcmp(argv[i], "--reject"))
-            reject[nreject++] = argv[i + 1];
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--stall"))
+            stall = 1;
+        else if (!strcmp(argv[i], "--reject") && i + 1 < argc &&
+                 nreject < MAX_REJECT)
+            reject[nreject++] = argv[++i];
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -203,7 +221,9 @@ main(int argc, char **argv)
     }
     for (;;) {
         int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
-        if (c >= 0)
+        if (c >= 0 && stall)
+            stalled(c);
+        else if (c >= 0)
             session(c);
     }
 }

@@ -119,6 +119,18 @@ parse_events(struct run *r, const char *text)
     }
 }
 
+/* Writes the package `xml` to DIR/T.dtsx (r->package). */
+static inline void
+write_pkg(struct run *r, const char *xml)
+{
+    struct werr e;
+
+    free(r->package);
+    r->package = xasprintf("%s/T.dtsx", r->dir);
+    if (wfile_write(r->package, xml, strlen(xml), 0644, 0, &e) < 0)
+        fail_msg("%s", e.msg);
+}
+
 /* Runs `weir exec [extra...] DIR/T.dtsx` (the package `xml`) in process;
  * returns its exit code.  Events from an earlier run are dropped. */
 static inline int
@@ -130,10 +142,7 @@ run_pkg(struct run *r, const char *xml, const char *const *extra)
     struct wbuf b;
     struct werr e;
 
-    free(r->package);
-    r->package = xasprintf("%s/T.dtsx", r->dir);
-    if (wfile_write(r->package, xml, strlen(xml), 0644, 0, &e) < 0)
-        fail_msg("%s", e.msg);
+    write_pkg(r, xml);
     fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     assert_true(fd >= 0);
     snprintf(fdtext, sizeof(fdtext), "%d", fd);

@@ -36,12 +36,14 @@ struct sink {
     int port;
 };
 
-/* Starts smtp-sink storing into DIR/mail, refusing `reject` (or NULL). */
+/* Starts smtp-sink storing into DIR/mail, with options `opts` (a
+ * NULL-terminated list, or NULL). */
 static void
-sink_start(struct sink *s, const struct run *r, const char *reject)
+sink_start(struct sink *s, const struct run *r, const char *const *opts)
 {
     const char *exe = getenv("SMTP_SINK");
-    char *portfile, *text = NULL;
+    char *portfile, *text = NULL, *argv[8];
+    int argc = 0;
 
     if (!exe)
         fail_msg("SMTP_SINK is not set");
@@ -50,10 +52,12 @@ sink_start(struct sink *s, const struct run *r, const char *reject)
     s->pid = fork();
     assert_true(s->pid >= 0);
     if (s->pid == 0) {
-        if (reject)
-            execl(exe, exe, s->dir, "--reject", reject, (char *)NULL);
-        else
-            execl(exe, exe, s->dir, (char *)NULL);
+        argv[argc++] = (char *)exe;
+        argv[argc++] = s->dir;
+        for (; opts && *opts && argc < 7; opts++)
+            argv[argc++] = (char *)*opts;
+        argv[argc] = NULL;
+        execv(exe, argv);
         _exit(127);
     }
     portfile = xasprintf("%s/port", s->dir);
@@ -279,12 +283,14 @@ closed_port(void)
     return port;
 }
 
-#define SIMPLE_MAIL(to)                                                       \
+#define SIMPLE_MAIL_AND(to, more)                                             \
     HEAD CMS(MAIL_CM)                                                         \
     EXES(MAIL("Notify", M("SMTPServer", "{Mail-ID}")                          \
                         M("From", "weir@example.com") M("To", to)             \
-                        M("Subject", "s") M("MessageSource", "hello")))       \
+                        M("Subject", "s") M("MessageSource", "hello"))        \
+         more)                                                                \
     TAIL
+#define SIMPLE_MAIL(to) SIMPLE_MAIL_AND(to, "")
 
 static void
 refused_connections_and_recipients_fail(void **state)
@@ -305,7 +311,8 @@ refused_connections_and_recipients_fail(void **state)
     free(conn);
 
     /* The sink refuses one recipient: the task fails, nothing is sent. */
-    sink_start(&s, &r, "bad@example.com");
+    const char *reject[] = {"--reject", "bad@example.com", NULL};
+    sink_start(&s, &r, reject);
     const char *extra2[] = {"--connection", s.conn, NULL};
     assert_int_equal(run_pkg(&r, SIMPLE_MAIL("ok@example.com;bad@example.com"),
                              extra2),
@@ -374,6 +381,66 @@ validation_names_the_problem(void **state)
     run_free(&r);
 }
 
+/* Waits up to 20 s for DIR/name to exist. */
+static bool
+appears(const struct run *r, const char *name)
+{
+    for (int i = 0; i < 2000; i++) {
+        if (exists(r, name))
+            return true;
+        usleep(10 * 1000);
+    }
+    return false;
+}
+
+/* A send to a server that never answers runs without the run lock: an
+ * independent branch finishes meanwhile, and SIGTERM stops the hung send
+ * at once (exit code 3, canceled). */
+static void
+cancel_stops_a_hung_send_while_other_branches_run(void **state)
+{
+    const char *weir = getenv("WEIR"), *stall[] = {"--stall", NULL};
+    struct run r;
+    struct sink s;
+    int status;
+    int64_t t0;
+    pid_t pid;
+
+    (void)state;
+    if (!weir)
+        skip();
+    run_setup(&r);
+    sink_start(&s, &r, stall);
+    write_pkg(&r, SIMPLE_MAIL_AND(
+                      "a@example.com",
+                      TASK("Touch", "Microsoft.ExecuteProcess",
+                           "<DTS:ObjectData><ExecuteProcessData "
+                           "Executable=\"/bin/sh\" Arguments=\"-c &quot;"
+                           "echo ok &gt; done.txt&quot;\"/></DTS:ObjectData>")));
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(weir, weir, "exec", "--connection", s.conn, r.package,
+              (char *)NULL);
+        _exit(127);
+    }
+    assert_true(appears(&r, "mail/connected"));
+    assert_true(appears(&r, "done.txt"));
+    t0 = (int64_t)time(NULL);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true((int64_t)time(NULL) - t0 < 10);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 3);
+    assert_false(exists(&r, "mail/1.eml"));
+    r.events = json_array();
+    sink_stop(&s);
+    run_free(&r);
+}
+
 int
 main(void)
 {
@@ -382,6 +449,7 @@ main(void)
         cmocka_unit_test(property_expressions_and_file_bodies),
         cmocka_unit_test(refused_connections_and_recipients_fail),
         cmocka_unit_test(validation_names_the_problem),
+        cmocka_unit_test(cancel_stops_a_hung_send_while_other_branches_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
