@@ -130,32 +130,70 @@ release(struct prun *p)
     free(p->package);
 }
 
-/* An Execute Process task running `sh ARGS` in the package folder. */
+/* An Execute Process task NAME running `sh ARGS` in the package folder,
+ * a child of container PARENT ("" for the package, "S" for \Package\S). */
+static void
+task_in(struct wbuf *b, const char *parent, const char *name,
+        const char *attrs, const char *args)
+{
+    wbuf_addf(b, NULL,
+              "<DTS:Executable DTS:refId=\"Package%s%s\\%s\" "
+              "DTS:ObjectName=\"%s\" "
+              "DTS:ExecutableType=\"Microsoft.ExecuteProcess\" %s>"
+              "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" "
+              "Arguments=\"%s\"/></DTS:ObjectData></DTS:Executable>\n",
+              *parent ? "\\" : "", parent, name, name, attrs, args);
+}
+
 static void
 task(struct wbuf *b, const char *name, const char *attrs, const char *args)
 {
-    wbuf_addf(b, NULL,
-              "<DTS:Executable DTS:refId=\"Package\\%s\" DTS:ObjectName=\"%s\""
-              " DTS:ExecutableType=\"Microsoft.ExecuteProcess\" %s>"
-              "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" "
-              "Arguments=\"%s\"/></DTS:ObjectData></DTS:Executable>\n",
-              name, name, attrs, args);
+    task_in(b, "", name, attrs, args);
 }
 
-/* A constraint FROM -> TO in the package; VALUE 0 success, 1 failure,
- * 2 completion. */
+/* Opens and closes Sequence \Package\NAME; its constraints (`pcs`, may
+ * be NULL) come after its children. */
+static void
+seq_begin(struct wbuf *b, const char *name, const char *attrs)
+{
+    wbuf_addf(b, NULL,
+              "<DTS:Executable DTS:refId=\"Package\\%s\" "
+              "DTS:ObjectName=\"%s\" DTS:ExecutableType=\"STOCK:SEQUENCE\" "
+              "%s><DTS:Executables>",
+              name, name, attrs);
+}
+
+static void
+seq_end(struct wbuf *b, const char *pcs)
+{
+    wbuf_addf(b, NULL,
+              "</DTS:Executables><DTS:PrecedenceConstraints>%s"
+              "</DTS:PrecedenceConstraints></DTS:Executable>\n",
+              pcs ? pcs : "");
+}
+
+/* A constraint FROM -> TO between children of container OWNER ("" for
+ * the package); VALUE 0 success, 1 failure, 2 completion. */
+static void
+pc_in(struct wbuf *b, const char *owner, const char *from, const char *to,
+      int value, bool and)
+{
+    const char *sep = *owner ? "\\" : "";
+
+    wbuf_addf(b, NULL,
+              "<DTS:PrecedenceConstraint DTS:ObjectName=\"%s-%s\" "
+              "DTS:From=\"Package%s%s\\%s\" DTS:To=\"Package%s%s\\%s\" "
+              "DTS:Value=\"%d\" DTS:LogicalAnd=\"%s\"/>\n",
+              from, to, sep, owner, from, sep, owner, to, value,
+              and ? "True" : "False");
+}
+
 static void
 pc(struct wbuf *b, const char *from, const char *to, int value, bool and)
 {
-    wbuf_addf(b, NULL,
-              "<DTS:PrecedenceConstraint DTS:ObjectName=\"%s-%s\" "
-              "DTS:From=\"Package\\%s\" DTS:To=\"Package\\%s\" "
-              "DTS:Value=\"%d\" DTS:LogicalAnd=\"%s\"/>\n",
-              from, to, from, to, value, and ? "True" : "False");
+    pc_in(b, "", from, to, value, and);
 }
 
-/* The package T.dtsx: root attributes, connection managers and variables
- * (`defs`, may be NULL), children and constraints. */
 static void
 write_package_defs(const struct prun *p, const char *attrs, const char *defs,
                    const char *exes, const char *pcs)
@@ -367,13 +405,10 @@ two_slots_for_four_branches(void **state)
     wbuf_init(&x, WBUF_NOLIMIT);
     task(&x, "A", "", "slots.sh");
     task(&x, "B", "", "slots.sh");
-    wbuf_adds(&x,
-              "<DTS:Executable DTS:refId=\"Package\\S\" DTS:ObjectName=\"S\" "
-              "DTS:ExecutableType=\"STOCK:SEQUENCE\"><DTS:Executables>",
-              NULL);
-    task(&x, "S\\C", "", "slots.sh");
-    task(&x, "S\\D", "", "slots.sh");
-    wbuf_adds(&x, "</DTS:Executables></DTS:Executable>", NULL);
+    seq_begin(&x, "S", "");
+    task_in(&x, "S", "C", "", "slots.sh");
+    task_in(&x, "S", "D", "", "slots.sh");
+    seq_end(&x, NULL);
     write_package(&p, "DTS:MaxConcurrentExecutables=\"2\"", x.buf, NULL);
     assert_int_equal(run_here(&p, NULL), 0);
     assert_false(exists(&p, "overflow"));
@@ -454,6 +489,69 @@ fail_package_lets_running_branches_end(void **state)
     assert_true(has_message(&p, "OnWarning", "FailPackageOnFailure"));
     wbuf_release(&x);
     wbuf_release(&c);
+    release(&p);
+}
+
+/* Bad fails with FailParentOnFailure while its sibling Slow runs: Slow
+ * ends normally, nothing more starts in the Sequence, which fails; the
+ * branch beside the Sequence is not affected. */
+static void
+fail_parent_stops_only_its_container(void **state)
+{
+    struct wbuf x, c;
+    struct prun p;
+
+    setup(&p);
+    wbuf_init(&x, WBUF_NOLIMIT);
+    wbuf_init(&c, WBUF_NOLIMIT);
+    seq_begin(&x, "S", "");
+    task_in(&x, "S", "Bad", "DTS:FailParentOnFailure=\"True\"",
+            "waitfor.sh Slow.on 1");
+    task_in(&x, "S", "Slow", "",
+            "-c &quot;touch Slow.on; sleep 0.3; touch Slow.done&quot;");
+    task_in(&x, "S", "After", "", "-c &quot;exit 0&quot;");
+    pc_in(&c, "S", "Slow", "After", 0, true);
+    seq_end(&x, c.buf);
+    task(&x, "Other", "", "waitfor.sh Slow.done 0");
+    write_package(&p, "DTS:MaxErrorCount=\"9\"", x.buf, NULL);
+    assert_int_equal(run_here(&p, NULL), 0);
+    assert_int_equal(result_of(&p, "\\Package\\S\\Bad"), 1);
+    assert_int_equal(result_of(&p, "\\Package\\S\\Slow"), 0);
+    assert_true(exists(&p, "Slow.done"));
+    assert_int_equal(result_of(&p, "\\Package\\S\\After"), -1);
+    assert_int_equal(result_of(&p, "\\Package\\S"), 1);
+    assert_int_equal(result_of(&p, "\\Package\\Other"), 0);
+    assert_enclosed(&p, "\\Package\\S");
+    wbuf_release(&x);
+    wbuf_release(&c);
+    release(&p);
+}
+
+/* Children of two Sequences run at the same time as well. */
+static void
+nested_containers_run_at_once(void **state)
+{
+    struct wbuf x;
+    struct prun p;
+
+    setup(&p);
+    wbuf_init(&x, WBUF_NOLIMIT);
+    seq_begin(&x, "S1", "");
+    task_in(&x, "S1", "A", "", "pair.sh A B");
+    seq_end(&x, NULL);
+    seq_begin(&x, "S2", "");
+    task_in(&x, "S2", "B", "", "pair.sh B A");
+    seq_end(&x, NULL);
+    write_package(&p, "", x.buf, NULL);
+    assert_int_equal(run_here(&p, NULL), 0);
+    assert_int_equal(result_of(&p, "\\Package\\S1\\A"), 0);
+    assert_int_equal(result_of(&p, "\\Package\\S2\\B"), 0);
+    /* A container's events enclose those of its children. */
+    assert_true(event_at(&p, "OnPreExecute", "\\Package\\S1") <
+                event_at(&p, "OnPreExecute", "\\Package\\S1\\A"));
+    assert_true(event_at(&p, "OnPostExecute", "\\Package\\S1\\A") <
+                event_at(&p, "OnPostExecute", "\\Package\\S1"));
+    wbuf_release(&x);
     release(&p);
 }
 
@@ -695,6 +793,8 @@ main(void)
         cmocka_unit_test(two_slots_for_four_branches),
         cmocka_unit_test(constraints_hold_under_concurrency),
         cmocka_unit_test(fail_package_lets_running_branches_end),
+        cmocka_unit_test(fail_parent_stops_only_its_container),
+        cmocka_unit_test(nested_containers_run_at_once),
         cmocka_unit_test(errors_of_all_branches_count),
         cmocka_unit_test(sigterm_stops_every_branch),
         cmocka_unit_test(delay_validation_checks_at_run_time),
