@@ -415,6 +415,19 @@ read_part(struct loader *l, const xmlNode *c, struct pkg_executable *e)
     return 0;
 }
 
+/* A Foreach Loop's enumerator and variable mappings (load_foreach.c). */
+static int
+read_foreach(struct loader *l, const xmlNode *n, struct pkg_executable *e)
+{
+    const xmlNode *en = NULL, *maps = NULL;
+
+    if (only_child(l, n, "ForEachEnumerator", &en) < 0 ||
+        only_child(l, n, "ForEachVariableMappings", &maps) < 0)
+        return -1;
+    e->foreach = pkg_read_foreach(l->a, l->p->file, n, en, maps, l->err);
+    return e->foreach ? 0 : -1;
+}
+
 /* Constraints name children, so they are read after all the parts. */
 static int
 read_body(struct loader *l, const xmlNode *n, struct pkg_executable *e)
@@ -431,6 +444,8 @@ read_body(struct loader *l, const xmlNode *n, struct pkg_executable *e)
         return -1;
     if (!e->process && !strcmp(e->type, "Microsoft.ExecuteProcess"))
         e->process = new_process(l);
+    if (!strcmp(e->type, "STOCK:FOREACHLOOP"))
+        return read_foreach(l, n, e);
     return 0;
 }
 

@@ -122,6 +122,70 @@ struct pkg_process {
     bool require_full_file_name; /* default true */
 };
 
+/* The enumerator kinds of a Foreach Loop (DTS:ForEachEnumerator's
+ * CreationName, normalized).  Only the first four run; the others are
+ * read so validation can name them. */
+enum pkg_enum_kind {
+    PKG_ENUM_FILE,          /* Microsoft.ForEachFileEnumerator */
+    PKG_ENUM_ITEM,          /* Microsoft.ForEachItemEnumerator */
+    PKG_ENUM_ADO,           /* Microsoft.ForEachADOEnumerator */
+    PKG_ENUM_VARIABLE,      /* Microsoft.ForEachFromVarEnumerator */
+    PKG_ENUM_NODELIST,      /* XML node lists */
+    PKG_ENUM_SMO,           /* SQL Server Management Objects */
+    PKG_ENUM_SCHEMA_ROWSET, /* ADO.NET schema rowsets */
+    PKG_ENUM_AZURE,         /* Azure blob and Data Lake enumerators */
+    PKG_ENUM_OTHER,         /* anything else (third-party) */
+};
+
+/* One value of an Item enumerator's item (FEIEItemValue): its VARIANT
+ * type and its text. */
+struct pkg_foreach_value {
+    int type;
+    const char *value;
+};
+
+/* One item (row) of an Item enumerator. */
+struct pkg_foreach_item {
+    const struct pkg_foreach_value *values;
+    size_t nvalues;
+};
+
+/* DTS:ForEachVariableMapping: the enumerated value at `value_index`
+ * goes into `variable` ("User::File") before each iteration. */
+struct pkg_foreach_mapping {
+    int value_index;
+    const char *variable;
+    int line;
+};
+
+/* A Foreach Loop's enumerator and its variable mappings, with the
+ * format's defaults applied (DTSX.md 5.3). */
+struct pkg_foreach {
+    enum pkg_enum_kind kind;
+    const char *kind_name;     /* "File", "Item", "ADO", "NodeList"... */
+    const char *creation_name; /* as written; "" when there is no enumerator */
+    int line;                  /* of DTS:ForEachEnumerator, else the loop */
+    bool present;              /* there is a DTS:ForEachEnumerator */
+    /* File: Folder ("" if absent), FileSpec (default "*.*"),
+     * FileNameRetrievalType (0 full path, 1 name and extension, 2 name),
+     * Recurse. */
+    const char *folder, *file_spec;
+    int retrieval;
+    bool recurse;
+    /* ADO (FEEADO VarName, EnumType) and FromVariable (FEEFVE
+     * VariableName): the object variable, "" if absent. */
+    const char *variable;
+    const char *ado_enum_type; /* "EnumerateRowsInFirstTable"... or "" */
+    /* Item: the items in order. */
+    const struct pkg_foreach_item *items;
+    size_t nitems;
+    /* DTS:PropertyExpression on the enumerator (Directory, FileSpec...). */
+    const struct pkg_property_expression *expressions;
+    size_t nexpressions;
+    const struct pkg_foreach_mapping *mappings;
+    size_t nmappings;
+};
+
 /* An event handler: an event name and the container that runs for it. */
 struct pkg_event_handler {
     const char *event; /* "OnError", "OnPostExecute", ... */
@@ -166,6 +230,8 @@ struct pkg_executable {
     /* A For Loop's DTS:InitExpression, EvalExpression and
      * AssignExpression as written (NULL when absent, as on other types). */
     const char *init_expression, *eval_expression, *assign_expression;
+    /* A Foreach Loop's enumerator and mappings; NULL on other types. */
+    const struct pkg_foreach *foreach;
 };
 
 /* Parses a .dtsx held in memory; `name` (e.g. "Extract.dtsx") is used in

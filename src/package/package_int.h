@@ -57,6 +57,14 @@ const char *pkg_xml_text(struct warena *a, const xmlNode *n);
 /* The element's line in the file. */
 int pkg_xml_line(const xmlNode *n);
 
+/* Reads a Foreach Loop's DTS:ForEachEnumerator `en` and
+ * DTS:ForEachVariableMappings `maps` (either may be NULL; `loop` is the
+ * loop's element, for the line) into the arena (load_foreach.c).  Errors
+ * are WERR_INVALID "'FILE' line N: ...". */
+struct pkg_foreach *pkg_read_foreach(struct warena *a, const char *file,
+                                     const xmlNode *loop, const xmlNode *en,
+                                     const xmlNode *maps, struct werr *err);
+
 /* Converts a Project.params System.TypeCode to the VARIANT code that
  * package parameters use; -1 if unknown. */
 int pkg_typecode_to_variant(int typecode);

@@ -17,8 +17,7 @@ static const struct pkg_type_info types[] = {
     {"STOCK:SEQUENCE", "Sequence container", true, true, NULL},
     {"Microsoft.ExecuteProcess", "Execute Process task", false, true, NULL},
     {"STOCK:FORLOOP", "For Loop container", true, true, NULL},
-    {"STOCK:FOREACHLOOP", "Foreach Loop container", true, false,
-     "Foreach Loop containers are not supported yet"},
+    {"STOCK:FOREACHLOOP", "Foreach Loop container", true, true, NULL},
     {"Microsoft.Pipeline", "Data Flow task", false, false,
      "data flow tasks are not supported yet: this version of weir runs "
      "control flow only (containers, Execute Process and Execute SQL tasks)"},

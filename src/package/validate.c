@@ -96,6 +96,42 @@ check_process(struct validator *v, const struct pkg_executable *e)
                 pr->working_directory);
 }
 
+/* What can be known of a Foreach Loop's enumerator without running it;
+ * its variables and folder are checked by the runtime. */
+static void
+check_foreach(struct validator *v, const struct pkg_executable *e)
+{
+    const struct pkg_foreach *f = e->foreach;
+    const char *t = f->ado_enum_type;
+
+    if (!f->present) {
+        problem(v, e, "the Foreach Loop has no enumerator "
+                      "(DTS:ForEachEnumerator)");
+        return;
+    }
+    if (f->kind > PKG_ENUM_VARIABLE) {
+        problem(v, e,
+                "the Foreach Loop's %s enumerator ('%s') is not supported: "
+                "weir runs the File, Item, ADO and From Variable "
+                "enumerators",
+                f->kind_name, f->creation_name);
+        return;
+    }
+    if ((f->kind == PKG_ENUM_ADO || f->kind == PKG_ENUM_VARIABLE) &&
+        !*f->variable)
+        problem(v, e, "the Foreach Loop's %s enumerator names no object "
+                      "variable",
+                f->kind_name);
+    if (f->kind == PKG_ENUM_ADO && *t &&
+        strcasecmp(t, "EnumerateRowsInFirstTable") &&
+        strcasecmp(t, "EnumerateAllRows"))
+        problem(v, e,
+                "the ADO enumerator's mode '%s' is not supported: weir "
+                "enumerates the rows of a result set "
+                "(EnumerateRowsInFirstTable)",
+                t);
+}
+
 static void
 check_type(struct validator *v, const struct pkg_executable *e)
 {
@@ -124,6 +160,8 @@ check_type(struct validator *v, const struct pkg_executable *e)
     }
     if (!strcmp(ti->type, "Microsoft.ExecuteProcess"))
         check_process(v, e);
+    if (e->foreach)
+        check_foreach(v, e);
 }
 
 static void

@@ -35,6 +35,9 @@ rt_params_init(struct rt_params *ps, const struct pkg *p,
         pj = pkg_project_parameters(pr, &npj);
     ps->n = npk + npj;
     ps->v = xcalloc(ps->n + 1, sizeof(*ps->v));
+    ps->pkg = p;
+    ps->overrides = NULL;
+    ps->noverrides = 0;
     for (size_t i = 0; i < ps->n; i++) {
         struct rt_param *v = &ps->v[i];
         v->project = i >= npk;
@@ -51,6 +54,7 @@ rt_params_release(struct rt_params *ps)
     free(ps->v);
     ps->v = NULL;
     ps->n = 0;
+    rt_overrides_release(ps);
 }
 
 static const char *
@@ -170,6 +174,8 @@ rt_params_set(struct rt_params *ps, const char *name, const char *value,
 
     if (!v && ps->conns && rt_conns_is_param(name))
         return rt_conns_set_param(ps->conns, name, value, err);
+    if (!v && rt_override_is_path(name))
+        return rt_override_set(ps, name, value, err);
     if (!v)
         return werr_set(err, WERR_INVALID,
                         "the package has no parameter "

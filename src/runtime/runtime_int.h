@@ -81,6 +81,7 @@ enum rt_error_code {
     RT_E_EXPRESSION = 30,      /* an expression failed when evaluated */
     RT_E_FILE = 40,            /* a File System task operation failed */
     RT_E_MAIL = 50,            /* a Send Mail task could not send */
+    RT_E_FOREACH = 60,         /* a Foreach enumerator or mapping failed */
 };
 
 struct rt_event {
@@ -128,7 +129,32 @@ struct rt_params {
     /* When set, names "CM.<Name>.ConnectionString" set that connection
      * manager's string instead (conn.h). */
     struct rt_conns *conns;
+    /* Property overrides given by property path (overrides.c). */
+    const struct pkg *pkg;
+    struct rt_override *overrides;
+    size_t noverrides;
 };
+
+/* A property override, as SSISDB's execution property overrides and
+ * dtexec /Set name them: "\Package\Loop.ForEachEnumerator.Properties[
+ * Directory]" (the package path, the object, the property). */
+struct rt_override {
+    char *path, *value;
+};
+
+/* True if a parameter name is a property path (it starts with "\"). */
+bool rt_override_is_path(const char *name);
+/* Records an override; WERR_INVALID when the path names no executable of
+ * the package or a property weir does not override (today a Foreach
+ * Loop's enumerator's Directory and FileSpec). */
+int rt_override_set(struct rt_params *ps, const char *path, const char *value,
+                    struct werr *err);
+/* The value given for `object` ("ForEachEnumerator") property `property`
+ * of `e`, or NULL; borrowed from `ps` (which may be NULL). */
+const char *rt_override_get(const struct rt_params *ps,
+                            const struct pkg_executable *e, const char *object,
+                            const char *property);
+void rt_overrides_release(struct rt_params *ps);
 
 /* Lists the parameters of `p` and of the project `pr` (may be NULL) with
  * their design defaults. */
@@ -229,6 +255,7 @@ extern const struct rt_task_ops rt_expr_task_ops;
 extern const struct rt_task_ops rt_forloop_ops;
 extern const struct rt_task_ops rt_fs_ops;
 extern const struct rt_task_ops rt_mail_ops;
+extern const struct rt_task_ops rt_foreach_ops;
 
 /* The implementation of a canonical type, or NULL. */
 const struct rt_task_ops *rt_ops_for(const char *type);

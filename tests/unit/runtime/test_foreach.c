@@ -1,0 +1,671 @@
+/* Unit tests for the Foreach Loop container: packages written into a
+ * temporary folder run in process through rt_exec_run, events to a file;
+ * an Execute Process task in the loop appends each iteration's values to
+ * a file whose exact content the tests check. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/wbuf.h"
+#include "base/wfile.h"
+#include "base/xalloc.h"
+#include "package/package.h"
+#include "runtime/foreach.h"
+#include "runtime/runtime_int.h"
+
+#define HEAD_ATTRS(attrs)                                                     \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
+    "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
+    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"T\" " attrs  \
+    ">\n  <DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
+#define HEAD HEAD_ATTRS("")
+#define TAIL "</DTS:Executable>\n"
+#define EXES(x) "<DTS:Executables>" x "</DTS:Executables>"
+#define VARS(x) "<DTS:Variables>" x "</DTS:Variables>"
+#define VAR(name, type, value)                                                \
+    "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"" name "\">"       \
+    "<DTS:VariableValue DTS:DataType=\"" type "\">" value                     \
+    "</DTS:VariableValue></DTS:Variable>"
+#define STR_VAR(name, value) VAR(name, "8", value)
+#define INT_VAR(name, value) VAR(name, "3", value)
+#define OBJ_VAR(name)                                                         \
+    "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"" name "\">"       \
+    "<DTS:VariableValue DTS:DataType=\"13\" /></DTS:Variable>"
+
+/* An Execute Process task PATH (e.g. "Package\\Loop\\Rec") appending the
+ * string expression X to the file "out" in the package's folder. */
+#define REC_ATTRS(path, attrs, x)                                             \
+    "<DTS:Executable DTS:refId=\"" path "\" DTS:ObjectName=\"Rec\" "          \
+    "DTS:ExecutableType=\"Microsoft.ExecuteProcess\" " attrs ">"              \
+    "<DTS:PropertyExpression DTS:Name=\"Arguments\">\"-c \\\"echo '\" + "     \
+    x " + \"' &gt;&gt; out\\\"\"</DTS:PropertyExpression>"                    \
+    "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" "             \
+    "Arguments=\"-c false\" /></DTS:ObjectData></DTS:Executable>\n"
+#define REC(path, x) REC_ATTRS(path, "", x)
+
+/* A Foreach Loop PATH with enumerator ENUM (its CreationName's class),
+ * enumerator content INNER, mappings MAPS and children BODY. */
+#define LOOP_ATTRS(path, attrs, cls, inner, maps, body)                       \
+    "<DTS:Executable DTS:refId=\"" path "\" DTS:ObjectName=\"Loop\" "         \
+    "DTS:ExecutableType=\"STOCK:FOREACHLOOP\" " attrs ">"                     \
+    "<DTS:ForEachEnumerator DTS:CreationName=\"Microsoft." cls "\">" inner    \
+    "</DTS:ForEachEnumerator>" EXES(body)                                     \
+    "<DTS:ForEachVariableMappings>" maps "</DTS:ForEachVariableMappings>"     \
+    "</DTS:Executable>\n"
+#define LOOP(path, cls, inner, maps, body)                                    \
+    LOOP_ATTRS(path, "", cls, inner, maps, body)
+#define MAP(index, var)                                                       \
+    "<DTS:ForEachVariableMapping DTS:ValueIndex=\"" index "\" "               \
+    "DTS:VariableName=\"" var "\" />"
+#define DATA(x) "<DTS:ObjectData>" x "</DTS:ObjectData>"
+#define ITEM(x) "<FEIEItem>" x "</FEIEItem>"
+#define VAL(type, value) "<FEIEItemValue Type=\"" type "\" Value=\"" value "\"/>"
+#define ITEMS(x) DATA("<FEIEItems>" x "</FEIEItems>")
+
+struct run {
+    char dir[64];
+    char *package;
+    json_t *events;
+    int rc;
+};
+
+static void
+setup_dir(struct run *r)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->dir, sizeof(r->dir), "/tmp/weir-fe-XXXXXX");
+    if (!mkdtemp(r->dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+}
+
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    struct werr e;
+
+    if (wfile_write(path, text, strlen(text), 0644, 0, &e) < 0)
+        fail_msg("%s", e.msg);
+    free(path);
+}
+
+static void
+parse_events(struct run *r, const char *text)
+{
+    const char *p = text;
+
+    r->events = json_array();
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        json_error_t je;
+        json_t *o;
+        assert_non_null(nl);
+        o = json_loadb(p, (size_t)(nl - p), 0, &je);
+        assert_non_null(o);
+        json_array_append_new(r->events, o);
+        p = nl + 1;
+    }
+}
+
+static int
+exec_pkg(struct run *r, const char *xml, const char *const *extra)
+{
+    char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
+    char *argv[32] = {"exec", "--events-fd", fdtext};
+    int argc = 3, fd;
+    struct wbuf b;
+    struct werr e;
+
+    free(r->package);
+    r->package = xasprintf("%s/T.dtsx", r->dir);
+    write_file(r->dir, "T.dtsx", xml);
+    fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    snprintf(fdtext, sizeof(fdtext), "%d", fd);
+    for (; extra && *extra; extra++)
+        argv[argc++] = (char *)*extra;
+    argv[argc++] = r->package;
+    r->rc = rt_exec_run(argc, argv);
+    close(fd);
+    wbuf_init(&b, WBUF_NOLIMIT);
+    assert_int_equal(wfile_read(path, &b, &e), 0);
+    json_decref(r->events);
+    parse_events(r, b.buf);
+    wbuf_release(&b);
+    free(path);
+    return r->rc;
+}
+
+static void
+run_free(struct run *r)
+{
+    struct werr e;
+
+    json_decref(r->events);
+    if (getenv("WEIR_KEEP"))
+        fprintf(stderr, "kept %s\n", r->dir);
+    else
+        wfile_rmtree(r->dir, &e);
+    free(r->package);
+}
+
+/* The content of the file "out" (then removed); "" if there is none. */
+static char *
+take_out(struct run *r)
+{
+    char *path = xasprintf("%s/out", r->dir);
+    struct wbuf b;
+    struct werr e;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    if (wfile_read(path, &b, &e) < 0)
+        wbuf_reset(&b);
+    unlink(path);
+    free(path);
+    return wbuf_detach(&b, NULL);
+}
+
+static void
+assert_out(struct run *r, const char *want)
+{
+    char *got = take_out(r);
+
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static bool
+message_has(const struct run *r, const char *event, const char *text)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o) {
+        if (!strcmp(json_string_value(json_object_get(o, "event")), event) &&
+            strstr(json_string_value(json_object_get(o, "message")), text))
+            return true;
+    }
+    return false;
+}
+
+static int
+count_events(const struct run *r, const char *event, const char *path)
+{
+    size_t i;
+    json_t *o;
+    int n = 0;
+
+    json_array_foreach(r->events, i, o) {
+        n += !strcmp(json_string_value(json_object_get(o, "event")), event) &&
+             !strcmp(json_string_value(json_object_get(o, "path")), path);
+    }
+    return n;
+}
+
+/* ---- wildcards ---- */
+
+static void
+windows_wildcards(void **state)
+{
+    assert_true(rt_fe_wildcard("*.csv", "a.csv"));
+    assert_true(rt_fe_wildcard("*.csv", "B.CSV"));
+    assert_false(rt_fe_wildcard("*.csv", "a.csv.bak"));
+    assert_true(rt_fe_wildcard("Sales_??.txt", "sales_01.txt"));
+    assert_false(rt_fe_wildcard("Sales_??.txt", "Sales_1.txt"));
+    assert_false(rt_fe_wildcard("Sales_??.txt", "Sales_001.txt"));
+    assert_true(rt_fe_wildcard("*.*", "README"));
+    assert_true(rt_fe_wildcard("*.*", "x.y"));
+    assert_true(rt_fe_wildcard("data.*", "data"));
+    assert_true(rt_fe_wildcard("", "anything"));
+    /* Brackets and backslashes are literal, as on Windows. */
+    assert_true(rt_fe_wildcard("[a].txt", "[a].txt"));
+    assert_false(rt_fe_wildcard("[a].txt", "a.txt"));
+    assert_true(rt_fe_wildcard("a\\b", "a\\b"));
+}
+
+/* ---- the File enumerator ---- */
+
+static void
+make_tree(const char *dir)
+{
+    char *p = xasprintf("%s/in/sub/deep", dir);
+    struct werr e;
+
+    if (wfile_mkdirs(p, &e) < 0)
+        fail_msg("%s", e.msg);
+    free(p);
+}
+
+static char *
+file_package(const char *folder_attr, const char *spec, const char *retrieval,
+             const char *recurse, const char *extra)
+{
+    return xasprintf(
+        HEAD VARS(STR_VAR("F", "")) EXES(
+            LOOP("Package\\Loop", "ForEachFileEnumerator",
+                 "%s" DATA("<ForEachFileEnumeratorProperties>"
+                           "<FEFEProperty Folder=\"%s\"/>"
+                           "<FEFEProperty FileSpec=\"%s\"/>"
+                           "<FEFEProperty FileNameRetrievalType=\"%s\"/>"
+                           "<FEFEProperty Recurse=\"%s\"/>"
+                           "</ForEachFileEnumeratorProperties>"),
+                 MAP("0", "User::F"), REC("Package\\Loop\\Rec", "@[User::F]")))
+            TAIL,
+        extra, folder_attr, spec, retrieval, recurse);
+}
+
+static void
+file_enumerator(void **state)
+{
+    struct run r;
+    char *xml, *in, *want;
+
+    setup_dir(&r);
+    make_tree(r.dir);
+    in = xasprintf("%s/in", r.dir);
+    write_file(in, "b.csv", "");
+    write_file(in, "A.csv", "");
+    write_file(in, "c.txt", "");
+    write_file(in, "Sales_01.txt", "");
+    write_file(in, "Sales_1.txt", "");
+    write_file(in, "sub/d.csv", "");
+    write_file(in, "sub/deep/e.CSV", "");
+
+    /* Names with extension, sorted ignoring case, no sub-folders. */
+    xml = file_package(in, "*.csv", "1", "0", "");
+    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_out(&r, "A.csv\nb.csv\n");
+    free(xml);
+
+    /* Full paths with recursion: a folder's files, then its sub-folders. */
+    xml = file_package(in, "*.csv", "0", "1", "");
+    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    want = xasprintf("%s/A.csv\n%s/b.csv\n%s/sub/d.csv\n%s/sub/deep/e.CSV\n",
+                     in, in, in, in);
+    assert_out(&r, want);
+    free(want);
+    free(xml);
+
+    /* ? is one character; names without extension. */
+    xml = file_package(in, "sales_??.TXT", "2", "0", "");
+    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_out(&r, "Sales_01\n");
+    free(xml);
+
+    /* Directory and FileSpec from property expressions (a Windows
+     * separator appended to a Linux path becomes a slash). */
+    xml = xasprintf(
+        HEAD VARS(STR_VAR("F", "") STR_VAR("Root", "%s")) EXES(LOOP(
+            "Package\\Loop", "ForEachFileEnumerator",
+            "<DTS:PropertyExpression DTS:Name=\"Directory\">@[User::Root] + "
+            "\"\\\\sub\"</DTS:PropertyExpression>"
+            "<DTS:PropertyExpression DTS:Name=\"FileSpec\">\"*.\" + "
+            "\"csv\"</DTS:PropertyExpression>"
+            DATA("<ForEachFileEnumeratorProperties>"
+                 "<FEFEProperty Folder=\"C:\\Nowhere\"/>"
+                 "<FEFEProperty FileSpec=\"*.none\"/>"
+                 "<FEFEProperty FileNameRetrievalType=\"1\"/>"
+                 "<FEFEProperty Recurse=\"-1\"/>"
+                 "</ForEachFileEnumeratorProperties>"),
+            MAP("0", "User::F"), REC("Package\\Loop\\Rec", "@[User::F]")))
+            TAIL,
+        in);
+    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_out(&r, "d.csv\ne.CSV\n");
+    free(xml);
+    free(in);
+    run_free(&r);
+}
+
+static void
+file_enumerator_failures(void **state)
+{
+    struct run r;
+    char *xml, *empty, *missing;
+
+    setup_dir(&r);
+    empty = xasprintf("%s/empty", r.dir);
+    assert_int_equal(mkdir(empty, 0755), 0);
+    missing = xasprintf("%s/missing", r.dir);
+
+    /* Nothing matches: a warning, no iteration, success. */
+    xml = file_package(empty, "*.csv", "0", "0", "");
+    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_true(message_has(&r, "OnWarning",
+                            "the For Each File enumerator is empty"));
+    assert_int_equal(count_events(&r, "OnPreExecute", "\\Package\\Loop\\Rec"),
+                     0);
+    assert_out(&r, "");
+    free(xml);
+
+    /* A missing folder fails the loop, naming the folder. */
+    xml = file_package(missing, "*.csv", "0", "0", "");
+    assert_int_equal(exec_pkg(&r, xml, NULL), 1);
+    assert_true(message_has(&r, "OnError", missing));
+    assert_true(message_has(&r, "OnError", "does not exist"));
+    free(xml);
+
+    /* A Windows folder is a validation error suggesting how to set it. */
+    xml = file_package("C:\\Data\\In", "*.csv", "0", "0", "");
+    assert_int_equal(exec_pkg(&r, xml, NULL), 1);
+    assert_true(message_has(&r, "OnError", "'C:\\Data\\In' is a Windows path"));
+    assert_true(message_has(&r, "OnError", "property expression on Directory"));
+    assert_int_equal(count_events(&r, "OnPreExecute", "\\Package\\Loop"), 0);
+    free(xml);
+
+    /* The folder can be given per execution, as an SSISDB property
+     * override. */
+    write_file(empty, "x.csv", "");
+    xml = file_package("C:\\Data\\In", "*.csv", "1", "0", "");
+    {
+        char *set = xasprintf("\\Package\\Loop.ForEachEnumerator."
+                              "Properties[Directory]=%s",
+                              empty);
+        const char *extra[] = {"--param", set, NULL};
+        assert_int_equal(exec_pkg(&r, xml, extra), 0);
+        assert_out(&r, "x.csv\n");
+        free(set);
+    }
+    free(xml);
+    free(empty);
+    free(missing);
+    run_free(&r);
+}
+
+/* ---- the Item enumerator, mappings, nesting, errors ---- */
+
+static void
+item_enumerator(void **state)
+{
+    struct run r;
+
+    /* Typed columns, converted into the mapped variables. */
+    setup_dir(&r);
+    assert_int_equal(
+        exec_pkg(&r,
+                 HEAD VARS(INT_VAR("N", "0") STR_VAR("S", "")) EXES(LOOP(
+                     "Package\\Loop", "ForEachItemEnumerator",
+                     ITEMS(ITEM(VAL("3", "1") VAL("8", "one"))
+                               ITEM(VAL("3", "20") VAL("8", "twenty"))
+                                   ITEM(VAL("20", "-3") VAL("8", "minus"))),
+                     MAP("1", "User::S") MAP("0", "User::N"),
+                     REC("Package\\Loop\\Rec",
+                         "(DT_WSTR, 12) (@[User::N] * 10) + @[User::S]")))
+                     TAIL,
+                 NULL),
+        0);
+    assert_out(&r, "10one\n200twenty\n-30minus\n");
+
+    /* Nested loops: the inner one runs fully for each outer item. */
+    assert_int_equal(
+        exec_pkg(&r,
+                 HEAD VARS(STR_VAR("A", "") STR_VAR("B", "")) EXES(LOOP(
+                     "Package\\Loop", "ForEachItemEnumerator",
+                     ITEMS(ITEM(VAL("8", "a")) ITEM(VAL("8", "b"))),
+                     MAP("0", "User::A"),
+                     LOOP("Package\\Loop\\Loop", "ForEachItemEnumerator",
+                          ITEMS(ITEM(VAL("8", "1")) ITEM(VAL("8", "2"))),
+                          MAP("0", "User::B"),
+                          REC("Package\\Loop\\Loop\\Rec",
+                              "@[User::A] + @[User::B]"))))
+                     TAIL,
+                 NULL),
+        0);
+    assert_out(&r, "a1\na2\nb1\nb2\n");
+    run_free(&r);
+}
+
+static void
+mapping_errors(void **state)
+{
+    struct run r;
+
+    /* A value that does not convert stops the loop at that iteration,
+     * naming the variable and the value index. */
+    setup_dir(&r);
+    assert_int_equal(
+        exec_pkg(&r,
+                 HEAD VARS(INT_VAR("N", "0")) EXES(LOOP(
+                     "Package\\Loop", "ForEachItemEnumerator",
+                     ITEMS(ITEM(VAL("8", "7")) ITEM(VAL("8", "seven"))
+                               ITEM(VAL("8", "8"))),
+                     MAP("0", "User::N"),
+                     REC("Package\\Loop\\Rec", "(DT_WSTR, 12) @[User::N]")))
+                     TAIL,
+                 NULL),
+        1);
+    assert_out(&r, "7\n");
+    assert_true(message_has(&r, "OnError", "(ValueIndex 0) into 'User::N'"));
+    assert_true(message_has(&r, "OnError", "iteration 2"));
+
+    /* Unknown variables, read-only ones, indexes past the item and item
+     * values that do not parse are validation errors. */
+    assert_int_equal(
+        exec_pkg(&r,
+                 HEAD VARS(INT_VAR("N", "0")) EXES(LOOP(
+                     "Package\\Loop", "ForEachItemEnumerator",
+                     ITEMS(ITEM(VAL("3", "x"))),
+                     MAP("0", "User::Nope") MAP("1", "User::N")
+                         MAP("0", "System::PackageName"),
+                     REC("Package\\Loop\\Rec", "\"x\""))) TAIL,
+                 NULL),
+        1);
+    assert_true(message_has(&r, "OnError", "no variable 'User::Nope'"));
+    assert_true(message_has(&r, "OnError", "ValueIndex 1 is past the 1"));
+    assert_int_equal(count_events(&r, "OnPreExecute", "\\Package\\Loop"), 0);
+    assert_int_equal(
+        exec_pkg(&r,
+                 HEAD VARS(INT_VAR("N", "0")) EXES(LOOP(
+                     "Package\\Loop", "ForEachItemEnumerator",
+                     ITEMS(ITEM(VAL("3", "x"))), MAP("0", "User::N"),
+                     REC("Package\\Loop\\Rec", "\"x\""))) TAIL,
+                 NULL),
+        1);
+    assert_true(message_has(&r, "OnError", "Item enumerator's item 0, value 0"));
+    assert_out(&r, "");
+    run_free(&r);
+}
+
+static void
+max_error_count_spans_iterations(void **state)
+{
+    struct run r;
+    const char *fail_on_b =
+        "<DTS:Executable DTS:refId=\"Package\\Loop\\Bad\" DTS:ObjectName=\"Bad\""
+        " DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"
+        "<DTS:PropertyExpression DTS:Name=\"Arguments\">\"-c \\\"echo \" + "
+        "@[User::S] + \" &gt;&gt; out; test \" + @[User::S] + \" != b\\\"\""
+        "</DTS:PropertyExpression><DTS:ObjectData><ExecuteProcessData "
+        "Executable=\"/bin/sh\" Arguments=\"-c false\"/></DTS:ObjectData>"
+        "</DTS:Executable>";
+    char *xml;
+
+    /* By default the first failing iteration fails the loop. */
+    setup_dir(&r);
+    xml = xasprintf(HEAD VARS(STR_VAR("S", "")) EXES(LOOP(
+                        "Package\\Loop", "ForEachItemEnumerator",
+                        ITEMS(ITEM(VAL("8", "a")) ITEM(VAL("8", "b"))
+                                  ITEM(VAL("8", "c"))),
+                        MAP("0", "User::S"), "%s")) TAIL,
+                    fail_on_b);
+    assert_int_equal(exec_pkg(&r, xml, NULL), 1);
+    assert_out(&r, "a\nb\n");
+    free(xml);
+
+    /* With MaxErrorCount 0 on the loop and the package, it goes on. */
+    xml = xasprintf(HEAD_ATTRS("DTS:MaxErrorCount=\"0\"") VARS(STR_VAR("S", ""))
+                        EXES(LOOP_ATTRS(
+                            "Package\\Loop", "DTS:MaxErrorCount=\"0\"",
+                            "ForEachItemEnumerator",
+                            ITEMS(ITEM(VAL("8", "a")) ITEM(VAL("8", "b"))
+                                      ITEM(VAL("8", "c"))),
+                            MAP("0", "User::S"), "%s")) TAIL,
+                    fail_on_b);
+    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_out(&r, "a\nb\nc\n");
+    assert_int_equal(count_events(&r, "OnTaskFailed", "\\Package\\Loop\\Bad"),
+                     1);
+    free(xml);
+    run_free(&r);
+}
+
+static void
+unsupported_enumerators(void **state)
+{
+    struct run r;
+
+    setup_dir(&r);
+    assert_int_equal(
+        exec_pkg(&r,
+                 HEAD EXES(LOOP("Package\\Loop", "ForEachNodeListEnumerator",
+                                "", "", REC("Package\\Loop\\Rec", "\"x\"")))
+                     TAIL,
+                 NULL),
+        1);
+    assert_true(message_has(&r, "OnError",
+                            "the Foreach Loop's NodeList enumerator "
+                            "('Microsoft.ForEachNodeListEnumerator') is not "
+                            "supported"));
+    assert_true(count_events(&r, "OnError", "\\Package\\Loop") >= 1);
+    run_free(&r);
+}
+
+/* ---- the ADO and From Variable enumerators over SQLite ---- */
+
+static bool
+have_sqlite_driver(void)
+{
+    return access("/usr/bin/odbcinst", X_OK) == 0 &&
+           system("odbcinst -q -d -n SQLite3 >/dev/null 2>&1") == 0;
+}
+
+#define SQL_TASK(name, sql, result, bindings)                                 \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecuteSQLTask\"><DTS:ObjectData>"     \
+    "<SQLTask:SqlTaskData xmlns:SQLTask=\"www.microsoft.com/sqlserver/dts/"   \
+    "tasks/sqltask\" SQLTask:Connection=\"Db\" SQLTask:SqlStatementSource=\"" \
+    sql "\" SQLTask:ResultType=\"" result "\">" bindings                      \
+    "</SQLTask:SqlTaskData></DTS:ObjectData></DTS:Executable>"
+
+static char *
+ado_package(const char *db, const char *cls, const char *inner)
+{
+    return xasprintf(
+        HEAD "<DTS:ConnectionManagers><DTS:ConnectionManager "
+             "DTS:ObjectName=\"Db\" DTS:CreationName=\"ODBC\"><DTS:ObjectData>"
+             "<DTS:ConnectionManager DTS:ConnectionString=\"Driver=SQLite3;"
+             "Database=%s\"/></DTS:ObjectData></DTS:ConnectionManager>"
+             "</DTS:ConnectionManagers>"
+        VARS(OBJ_VAR("Rows") INT_VAR("Id", "0") STR_VAR("Name", ""))
+        EXES(SQL_TASK("Query", "SELECT id, name FROM t ORDER BY id",
+                      "ResultSetType_Rowset",
+                      "<SQLTask:ResultBinding SQLTask:ResultName=\"0\" "
+                      "SQLTask:DtsVariableName=\"User::Rows\"/>")
+             LOOP("Package\\Loop", "%s", "%s",
+                  MAP("0", "User::Id") MAP("1", "User::Name"),
+                  REC("Package\\Loop\\Rec",
+                      "(DT_WSTR, 12) @[User::Id] + \"=\" + @[User::Name]")))
+        "<DTS:PrecedenceConstraints><DTS:PrecedenceConstraint "
+        "DTS:From=\"Package\\Query\" DTS:To=\"Package\\Loop\"/>"
+        "</DTS:PrecedenceConstraints>" TAIL,
+        db, cls, inner);
+}
+
+static void
+ado_and_variable_enumerators(void **state)
+{
+    struct run r;
+    char *db, *xml, *cmd;
+
+    if (!have_sqlite_driver())
+        skip();
+    setup_dir(&r);
+    db = xasprintf("%s/t.db", r.dir);
+    cmd = xasprintf("sqlite3 %s \"CREATE TABLE t(id INTEGER, name TEXT); "
+                    "INSERT INTO t VALUES (2, 'two'), (1, 'one'), "
+                    "(3, 'three');\"",
+                    db);
+    if (system(cmd) != 0) {
+        free(cmd);
+        free(db);
+        run_free(&r);
+        skip();
+    }
+    free(cmd);
+
+    xml = ado_package(db, "ForEachADOEnumerator",
+                      DATA("<FEEADO EnumType=\"EnumerateRowsInFirstTable\" "
+                           "VarName=\"User::Rows\"/>"));
+    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_out(&r, "1=one\n2=two\n3=three\n");
+    free(xml);
+
+    xml = ado_package(db, "ForEachFromVarEnumerator",
+                      DATA("<FEEFVE VariableName=\"User::Rows\"/>"));
+    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_out(&r, "1=one\n2=two\n3=three\n");
+    free(xml);
+
+    /* EnumerateTables is not something a result set can give. */
+    xml = ado_package(db, "ForEachADOEnumerator",
+                      DATA("<FEEADO EnumType=\"EnumerateTables\" "
+                           "VarName=\"User::Rows\"/>"));
+    assert_int_equal(exec_pkg(&r, xml, NULL), 1);
+    assert_true(message_has(&r, "OnError", "mode 'EnumerateTables'"));
+    free(xml);
+    free(db);
+    run_free(&r);
+}
+
+/* An object variable that holds nothing is an error of the loop. */
+static void
+empty_object_variable(void **state)
+{
+    struct run r;
+
+    setup_dir(&r);
+    assert_int_equal(
+        exec_pkg(&r,
+                 HEAD VARS(OBJ_VAR("Rows") STR_VAR("S", "")) EXES(LOOP(
+                     "Package\\Loop", "ForEachADOEnumerator",
+                     DATA("<FEEADO EnumType=\"EnumerateRowsInFirstTable\" "
+                          "VarName=\"User::Rows\"/>"),
+                     MAP("0", "User::S"), REC("Package\\Loop\\Rec", "\"x\"")))
+                     TAIL,
+                 NULL),
+        1);
+    assert_true(message_has(&r, "OnError", "holds an empty object"));
+    assert_out(&r, "");
+    run_free(&r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(windows_wildcards),
+        cmocka_unit_test(file_enumerator),
+        cmocka_unit_test(file_enumerator_failures),
+        cmocka_unit_test(item_enumerator),
+        cmocka_unit_test(mapping_errors),
+        cmocka_unit_test(max_error_count_spans_iterations),
+        cmocka_unit_test(unsupported_enumerators),
+        cmocka_unit_test(ado_and_variable_enumerators),
+        cmocka_unit_test(empty_object_variable),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
