@@ -217,14 +217,18 @@ enumerate_files(struct rt_run *run, const struct pkg_executable *e,
     struct fe_file fs;
     struct rt_rowset *rows = NULL;
 
-    if (file_settings(run, e, &fs, err) == 0 &&
-        (rows = rt_fe_files(fs.folder, fs.spec, fs.recurse, fs.retrieval,
-                            err)) &&
-        !rows->nrows)
+    if (file_settings(run, e, &fs, err) < 0)
+        goto out;
+    /* Listing a large or network folder blocks: other branches run. */
+    rt_blocking_begin(run);
+    rows = rt_fe_files(fs.folder, fs.spec, fs.recurse, fs.retrieval, err);
+    rt_blocking_end(run);
+    if (rows && !rows->nrows)
         rt_emit(run, e, RT_EV_WARNING,
                 "the For Each File enumerator is empty: no file in '%s' "
                 "matches '%s'%s",
                 fs.folder, fs.spec, fs.recurse ? " (sub-folders included)" : "");
+out:
     file_settings_release(&fs);
     return rows;
 }
