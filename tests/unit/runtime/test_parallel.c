@@ -693,6 +693,32 @@ delay_validation_checks_at_run_time(void **state)
     }
 }
 
+/* The Parallel.dtsx fixture: both sleeps start before either ends, the
+ * join runs after both. */
+static void
+parallel_fixture_overlaps_its_branches(void **state)
+{
+    const char *dir = getenv("WEIR_TEST_PACKAGES");
+    struct prun p;
+
+    setup(&p);
+    free(p.package);
+    p.package = xasprintf("%s/Parallel.dtsx",
+                          dir ? dir : "tests/fixtures/packages");
+    assert_int_equal(run_here(&p, NULL), 0);
+    int left_end = event_at(&p, "OnPostExecute", "\\Package\\Left");
+    int right_end = event_at(&p, "OnPostExecute", "\\Package\\Right");
+    int first_end = left_end < right_end ? left_end : right_end;
+    assert_true(left_end > 0 && right_end > 0);
+    assert_true(event_at(&p, "OnPreExecute", "\\Package\\Left") < first_end);
+    assert_true(event_at(&p, "OnPreExecute", "\\Package\\Right") <
+                first_end);
+    assert_true(event_at(&p, "OnPreExecute", "\\Package\\Join") >
+                (left_end > right_end ? left_end : right_end));
+    assert_int_equal(result_of(&p, "\\Package\\Join"), 0);
+    release(&p);
+}
+
 /* ---- Execute SQL tasks in parallel ---- */
 
 static bool
@@ -798,6 +824,7 @@ main(void)
         cmocka_unit_test(errors_of_all_branches_count),
         cmocka_unit_test(sigterm_stops_every_branch),
         cmocka_unit_test(delay_validation_checks_at_run_time),
+        cmocka_unit_test(parallel_fixture_overlaps_its_branches),
         cmocka_unit_test(sql_tasks_in_parallel_keep_their_variables),
     };
 
