@@ -202,6 +202,10 @@ struct df_layout {
     struct expr_type *types;
     size_t nslots;
     size_t max_rows;
+    /* The engine's pool of free buffers of this layout (buffer.c); NULL
+     * in a layout built by hand: its buffers are allocated and freed one
+     * by one. */
+    struct df_pool *pool;
 };
 
 /* One column of a buffer: `data` holds one element per row of the C type

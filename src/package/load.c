@@ -621,8 +621,10 @@ read_connection(struct loader *l, const xmlNode *n, struct pkg_connection *cm)
         return -1;
     for (const xmlNode *c = data ? data->children : NULL; c; c = c->next) {
         const char *s;
-        if (pkg_xml_is(c, PKG_NS_DTS, "ConnectionManager") &&
-            (s = dts(l, c, "ConnectionString")))
+        if (!pkg_xml_is(c, PKG_NS_DTS, "ConnectionManager"))
+            continue;
+        cm->object_data = c;
+        if ((s = dts(l, c, "ConnectionString")))
             cm->connection_string = s;
     }
     return 0;

@@ -97,6 +97,10 @@ struct pkg_connection {
     const char *creation_name;     /* "OLEDB", "FLATFILE", ... */
     const char *connection_string; /* "" if absent */
     int line;
+    /* The inner DTS:ConnectionManager of DTS:ObjectData (a Flat File
+     * manager's format and columns), or NULL; it belongs to the package's
+     * document and lives as long as the package. */
+    const struct _xmlNode *object_data;
     /* DTS:PropertyExpression children (ConnectionString, ServerName...),
      * kept for the expression module. */
     const struct pkg_property_expression *expressions;

@@ -18,9 +18,7 @@ static const struct pkg_type_info types[] = {
     {"Microsoft.ExecuteProcess", "Execute Process task", false, true, NULL},
     {"STOCK:FORLOOP", "For Loop container", true, true, NULL},
     {"STOCK:FOREACHLOOP", "Foreach Loop container", true, true, NULL},
-    {"Microsoft.Pipeline", "Data Flow task", false, false,
-     "data flow tasks are not supported yet: this version of weir runs "
-     "control flow only (containers, Execute Process and Execute SQL tasks)"},
+    {"Microsoft.Pipeline", "Data Flow task", false, true, NULL},
     {"Microsoft.ScriptTask", "Script task", false, false,
      "script tasks cannot run: they need .NET"},
     {"Microsoft.ExecuteSQLTask", "Execute SQL task", false, true, NULL},

@@ -508,10 +508,12 @@ rt_conns_override(struct rt_conns *cs, const char *name, const char *odbc,
                         "or the project",
                         name);
     if (!strcasecmp(hit->creation_name, "FILE") ||
-        !strcasecmp(hit->creation_name, "SMTP")) {
+        !strcasecmp(hit->creation_name, "SMTP") ||
+        !strcasecmp(hit->creation_name, "FLATFILE")) {
         /* A FILE manager's string is a path (an Execute SQL task's .sql
-         * file, a File System task's file), an SMTP manager's names its
-         * server: the override replaces it. */
+         * file, a File System task's file), a FLATFILE manager's the
+         * data flow's file, an SMTP manager's names its server: the
+         * override replaces it. */
         free(hit->written);
         hit->written = xstrdup(odbc);
         hit->overridden = true;

@@ -82,6 +82,7 @@ enum rt_error_code {
     RT_E_FILE = 40,            /* a File System task operation failed */
     RT_E_MAIL = 50,            /* a Send Mail task could not send */
     RT_E_FOREACH = 60,         /* a Foreach enumerator or mapping failed */
+    RT_E_DATAFLOW = 70,        /* a data flow component failed */
 };
 
 struct rt_event {
@@ -256,6 +257,7 @@ extern const struct rt_task_ops rt_forloop_ops;
 extern const struct rt_task_ops rt_fs_ops;
 extern const struct rt_task_ops rt_mail_ops;
 extern const struct rt_task_ops rt_foreach_ops;
+extern const struct rt_task_ops rt_dataflow_ops;
 
 /* The implementation of a canonical type, or NULL. */
 const struct rt_task_ops *rt_ops_for(const char *type);

@@ -123,6 +123,7 @@ struct rt_params;
 struct rt_xref;
 struct rt_xcache;
 struct expr;
+struct expr_host;
 
 struct rt_var {
     const struct pkg_executable *owner;
@@ -204,5 +205,8 @@ int rt_expr_eval(struct rt_vars *vs, const struct pkg_executable *scope,
 int rt_vars_eval_var(struct rt_vars *vs, struct rt_var *v,
                      struct rt_value *out, struct werr *err);
 void rt_vars_free_exprs(struct rt_vars *vs);
+/* The expr host over the store (its ctx is the store; references resolve
+ * as seen from vs->compiling): for hosts that wrap it, the data flow's. */
+const struct expr_host *rt_vars_expr_host(void);
 
 #endif

@@ -186,6 +186,12 @@ static const struct expr_host rt_host_proto = {
     .get = host_get,
 };
 
+const struct expr_host *
+rt_vars_expr_host(void)
+{
+    return &rt_host_proto;
+}
+
 struct expr *
 rt_expr_compile(struct rt_vars *vs, const struct pkg_executable *scope,
                 const char *text, unsigned flags, struct werr *err)

@@ -1,0 +1,32 @@
+/*
+ * The components weir runs: one ops table per canonical class id
+ * (df_class_normalize).  Add a line here for each new component.
+ */
+#include <string.h>
+
+#include "base/banned.h"
+#include "dataflow/df_int.h"
+
+extern const struct df_component_ops df_flatfile_source_ops;
+extern const struct df_component_ops df_flatfile_destination_ops;
+extern const struct df_component_ops df_rowcount_ops;
+extern const struct df_component_ops df_multicast_ops;
+extern const struct df_component_ops df_unionall_ops;
+
+static const struct df_component_ops *const all_ops[] = {
+    &df_flatfile_source_ops,
+    &df_flatfile_destination_ops,
+    &df_rowcount_ops,
+    &df_multicast_ops,
+    &df_unionall_ops,
+};
+
+const struct df_component_ops *
+df_ops_for(const char *class_id)
+{
+    for (size_t i = 0; class_id && i < sizeof(all_ops) / sizeof(all_ops[0]);
+         i++)
+        if (!strcmp(all_ops[i]->class_id, class_id))
+            return all_ops[i];
+    return NULL;
+}

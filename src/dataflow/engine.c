@@ -1,0 +1,761 @@
+/*
+ * The run of a pipeline: threads, bounded queues, end of input, failure,
+ * cancel, and the host calls components make.
+ *
+ * Threads.  Every execution tree whose root output has a path gets a
+ * consumer thread that pops buffers from the tree's queue and pushes them
+ * down the tree: each synchronous component is called in turn in that
+ * thread, in place.  Every source gets a producer thread that runs its
+ * produce(); its df_send()s, like those of asynchronous outputs (Sort,
+ * Union All...), push into the queue of the output's tree.  A queue holds
+ * at most DF_QUEUE_BUFFERS buffers and a producer waits while it is full,
+ * so the memory of a run is bounded by the buffers in flight whatever the
+ * size of the input.  A component with several inputs fed by different
+ * trees (Union All, Merge Join) is called under its own mutex, so no
+ * component is ever called from two threads at once.
+ *
+ * End of input.  When a source's produce() returns, or when a tree's
+ * queue is empty and ended, the thread calls end_of_input on the tree's
+ * inputs, parents first.  A component whose inputs have all ended has
+ * finished: its asynchronous outputs' queues end in turn.
+ *
+ * Failure and cancel.  The first df_error() marks the run failed and wakes
+ * every queue: producers stop at their next df_send(), consumers stop
+ * waiting, and every thread returns.  The thread that called df_run()
+ * watches the host's canceled() every DF_TICK_MS and fails the run the
+ * same way.  post_execute and cleanup always run, in that thread.
+ *
+ * Locking with the host.  df_run() is called with the control flow's run
+ * lock held.  It releases it at once (blocking_begin) and retakes it
+ * before returning (blocking_end).  Every host call from any thread of
+ * the run, the calling one included, takes the run's host mutex, then
+ * the run lock (blocking_end), calls the host, releases the run lock
+ * (blocking_begin) and the mutex.  The order is always host mutex, then
+ * run lock, and nothing holding the run lock waits for the data flow's
+ * threads, so the two cannot deadlock; the host is called one call at a
+ * time, as dataflow.h promises.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/xalloc.h"
+#include "base/banned.h"
+#include "dataflow/df_core.h"
+
+#define DF_QUEUE_BUFFERS 4
+#define DF_TICK_MS 50
+/* The OnError code of a component's failure (docs/exec.md). */
+#define DF_CODE_COMPONENT 70
+
+struct df_queue {
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    struct df_buffer *v[DF_QUEUE_BUFFERS];
+    size_t head, n;
+    bool ended;
+};
+
+struct df_comp_rt {
+    pthread_mutex_t mu;
+    int pending; /* inputs not ended yet */
+    bool locked; /* several inputs: calls take mu */
+    bool tried;  /* pre_execute was called: cleanup will be */
+    bool pre;    /* pre_execute succeeded */
+};
+
+struct df_thread {
+    struct df_exec *x;
+    pthread_t tid;
+    struct df_tree *tree;     /* consumer of this tree, or */
+    struct df_component *src; /* producer of this source */
+};
+
+struct df_exec {
+    const struct df_host *h;
+    struct df_pipeline *p;
+    struct df_plan plan;
+    char prefix[512];
+    pthread_mutex_t host_mu;
+    pthread_mutex_t mu; /* failed, err, running */
+    pthread_cond_t cv;
+    int failed, canceled; /* atomic reads */
+    struct werr err;
+    size_t running;
+    struct df_queue *queues; /* by tree */
+    struct df_comp_rt *crt;  /* by component */
+};
+
+/* ---- host calls ---- */
+
+static void
+host_enter(struct df_exec *x)
+{
+    pthread_mutex_lock(&x->host_mu);
+    if (x->h->blocking_end)
+        x->h->blocking_end(x->h->ctx);
+}
+
+static void
+host_leave(struct df_exec *x)
+{
+    if (x->h->blocking_begin)
+        x->h->blocking_begin(x->h->ctx);
+    pthread_mutex_unlock(&x->host_mu);
+}
+
+static void
+emit(struct df_exec *x, const struct df_event *ev)
+{
+    if (!x->h->emit)
+        return;
+    host_enter(x);
+    x->h->emit(x->h->ctx, ev);
+    host_leave(x);
+}
+
+const struct df_host *
+df_exec_host(const struct df_exec *x)
+{
+    return x->h;
+}
+
+const struct df_pipeline *
+df_exec_pipeline(const struct df_exec *x)
+{
+    return x->p;
+}
+
+const char *
+df_exec_prefix(const struct df_exec *x)
+{
+    return x->prefix;
+}
+
+static bool
+failing(struct df_exec *x)
+{
+    return __atomic_load_n(&x->failed, __ATOMIC_ACQUIRE);
+}
+
+/* Marks the run failed (the first message is kept) and wakes every
+ * thread that waits on a queue. */
+static void
+fail_run(struct df_exec *x, enum werr_code code, const char *msg)
+{
+    pthread_mutex_lock(&x->mu);
+    if (!x->failed) {
+        werr_set(&x->err, code, "%s", msg);
+        __atomic_store_n(&x->failed, 1, __ATOMIC_RELEASE);
+    }
+    pthread_cond_broadcast(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+    for (size_t i = 0; x->queues && i < x->plan.ntrees; i++) {
+        struct df_queue *q = &x->queues[i];
+        pthread_mutex_lock(&q->mu);
+        pthread_cond_broadcast(&q->not_empty);
+        pthread_cond_broadcast(&q->not_full);
+        pthread_mutex_unlock(&q->mu);
+    }
+}
+
+static void
+vevent(struct df_exec *x, const struct df_component *c,
+       enum df_event_kind kind, int code, const char *fmt, va_list ap)
+{
+    struct df_event ev = {.kind = kind, .component = c ? c->name : NULL,
+                          .code = code};
+    char *msg = NULL;
+
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    ev.message = msg ? msg : "";
+    emit(x, &ev);
+    if (kind == DF_EV_ERROR) {
+        char full[sizeof(x->err.msg)];
+        snprintf(full, sizeof(full), "component '%s': %s",
+                 c ? c->name : "?", ev.message);
+        fail_run(x, WERR_INVALID, full);
+    }
+    free(msg);
+}
+
+void
+df_event(struct df_exec *x, const struct df_component *c,
+         enum df_event_kind kind, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vevent(x, c, kind, 0, fmt, ap);
+    va_end(ap);
+}
+
+void
+df_error(struct df_exec *x, const struct df_component *c, int code,
+         const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vevent(x, c, DF_EV_ERROR, code ? code : DF_CODE_COMPONENT, fmt, ap);
+    va_end(ap);
+}
+
+/* A component's callback failed: raises its error unless the run is
+ * already failing (then the -1 is only the consequence). */
+static void
+raise_failure(struct df_exec *x, const struct df_component *c,
+              const struct werr *err)
+{
+    if (!failing(x))
+        df_error(x, c, DF_CODE_COMPONENT, "%s",
+                 err->msg[0] ? err->msg : "failed");
+}
+
+int
+df_var_get(struct df_exec *x, const char *name, struct expr_value *out,
+           struct werr *err)
+{
+    int rc;
+
+    if (!x->h->get_var)
+        return werr_set(err, WERR_NOTFOUND, "no variables in this run");
+    host_enter(x);
+    rc = x->h->get_var(x->h->ctx, name, out, err);
+    host_leave(x);
+    return rc;
+}
+
+int
+df_var_set(struct df_exec *x, const char *name, const struct expr_value *v,
+           struct werr *err)
+{
+    int rc;
+
+    if (!x->h->set_var)
+        return werr_set(err, WERR_NOTFOUND, "no variables in this run");
+    host_enter(x);
+    rc = x->h->set_var(x->h->ctx, name, v, err);
+    host_leave(x);
+    return rc;
+}
+
+int
+df_connection(struct df_exec *x, const struct df_component *c,
+              const char *name, struct df_conn *out, struct werr *err)
+{
+    const struct df_connection_ref *r = NULL;
+    int rc;
+
+    for (size_t i = 0; i < c->nconnections && !r; i++)
+        if (!strcmp(c->connections[i].name, name))
+            r = &c->connections[i];
+    if (!r || !r->cm_ref || !*r->cm_ref)
+        return werr_set(err, WERR_INVALID,
+                        "component '%s' has no connection '%s'", c->name,
+                        name);
+    if (!x->h->connection)
+        return werr_set(err, WERR_NOTFOUND, "no connections in this run");
+    host_enter(x);
+    rc = x->h->connection(x->h->ctx, r->cm_ref, out, err);
+    host_leave(x);
+    if (rc < 0)
+        werr_prefix(err, "component '%s': connection '%s'", c->name, name);
+    return rc;
+}
+
+/* ---- queues ---- */
+
+static struct df_queue *
+queue_of(struct df_exec *x, const struct df_output *out)
+{
+    struct df_tree *t = df_plan_tree_of(&x->plan, out);
+
+    return t ? &x->queues[t->index] : NULL;
+}
+
+static int
+queue_push(struct df_exec *x, struct df_queue *q, struct df_buffer *b)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->n == DF_QUEUE_BUFFERS && !failing(x))
+        pthread_cond_wait(&q->not_full, &q->mu);
+    if (failing(x)) {
+        pthread_mutex_unlock(&q->mu);
+        df_buffer_unref(b);
+        return -1;
+    }
+    q->v[(q->head + q->n++) % DF_QUEUE_BUFFERS] = b;
+    pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+    return 0;
+}
+
+/* 1 with a buffer, 0 at the end, -1 when the run fails. */
+static int
+queue_pop(struct df_exec *x, struct df_queue *q, struct df_buffer **b)
+{
+    int rc = 1;
+
+    pthread_mutex_lock(&q->mu);
+    while (!q->n && !q->ended && !failing(x))
+        pthread_cond_wait(&q->not_empty, &q->mu);
+    if (failing(x)) {
+        rc = -1;
+    } else if (!q->n) {
+        rc = 0;
+    } else {
+        *b = q->v[q->head];
+        q->head = (q->head + 1) % DF_QUEUE_BUFFERS;
+        q->n--;
+        pthread_cond_signal(&q->not_full);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+static void
+queue_end(struct df_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->ended = true;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- moving rows ---- */
+
+static struct df_comp_rt *
+crt_of(struct df_exec *x, const struct df_component *c)
+{
+    return &x->crt[c - x->p->components];
+}
+
+static int
+deliver(struct df_exec *x, struct df_input *in, struct df_buffer *b,
+        struct werr *err)
+{
+    struct df_component *c = in->comp;
+    struct df_comp_rt *r = crt_of(x, c);
+    int rc;
+
+    if (!c->ops->process) {
+        df_buffer_unref(b);
+        return 0;
+    }
+    if (r->locked)
+        pthread_mutex_lock(&r->mu);
+    rc = c->ops->process(x, c, in, b, err);
+    if (r->locked)
+        pthread_mutex_unlock(&r->mu);
+    if (rc < 0)
+        raise_failure(x, c, err);
+    return rc;
+}
+
+static int
+stopped(struct df_exec *x, struct werr *err)
+{
+    if (__atomic_load_n(&x->canceled, __ATOMIC_ACQUIRE))
+        return werr_set(err, WERR_UNAVAILABLE, "canceled");
+    return werr_set(err, WERR_UNAVAILABLE, "the data flow is failing");
+}
+
+int
+df_send(struct df_exec *x, struct df_output *out, struct df_buffer *b,
+        struct werr *err)
+{
+    if (failing(x)) {
+        df_buffer_unref(b);
+        return stopped(x, err);
+    }
+    __atomic_add_fetch(&out->rows, (int64_t)b->nrows, __ATOMIC_RELAXED);
+    if (!out->to || !b->nrows) {
+        df_buffer_unref(b);
+        return 0;
+    }
+    if (!out->sync_input)
+        return queue_push(x, queue_of(x, out), b) < 0 ? stopped(x, err) : 0;
+    return deliver(x, out->to, b, err);
+}
+
+/* Component `c` has no more input: its asynchronous outputs end. */
+static void
+finished(struct df_exec *x, struct df_component *c)
+{
+    for (size_t i = 0; i < c->noutputs; i++)
+        if (!c->outputs[i].sync_input && c->outputs[i].layout)
+            queue_end(queue_of(x, &c->outputs[i]));
+}
+
+static int
+end_input(struct df_exec *x, struct df_input *in)
+{
+    struct df_component *c = in->comp;
+    struct df_comp_rt *r = crt_of(x, c);
+    struct werr err = {0};
+    int rc = 0;
+
+    if (c->ops->end_of_input) {
+        if (r->locked)
+            pthread_mutex_lock(&r->mu);
+        rc = c->ops->end_of_input(x, c, in, &err);
+        if (r->locked)
+            pthread_mutex_unlock(&r->mu);
+        if (rc < 0) {
+            raise_failure(x, c, &err);
+            return -1;
+        }
+    }
+    if (__atomic_sub_fetch(&r->pending, 1, __ATOMIC_ACQ_REL) == 0)
+        finished(x, c);
+    return 0;
+}
+
+static void
+end_tree(struct df_exec *x, struct df_tree *t)
+{
+    for (size_t i = 0; i < t->ninputs && !failing(x); i++)
+        if (end_input(x, t->inputs[i]) < 0)
+            return;
+}
+
+static void
+consume(struct df_exec *x, struct df_tree *t)
+{
+    struct df_queue *q = &x->queues[t->index];
+    struct df_buffer *b;
+    struct werr err;
+    int rc;
+
+    while ((rc = queue_pop(x, q, &b)) > 0)
+        if (deliver(x, t->root->to, b, &err) < 0)
+            return;
+    if (rc == 0)
+        end_tree(x, t);
+}
+
+static void
+produce(struct df_exec *x, struct df_component *c)
+{
+    struct werr err = {0};
+
+    if (c->ops->produce(x, c, &err) < 0)
+        raise_failure(x, c, &err);
+    else if (!failing(x))
+        finished(x, c);
+}
+
+static void *
+thread_main(void *arg)
+{
+    struct df_thread *th = arg;
+    struct df_exec *x = th->x;
+
+    if (th->tree)
+        consume(x, th->tree);
+    else
+        produce(x, th->src);
+    pthread_mutex_lock(&x->mu);
+    x->running--;
+    pthread_cond_broadcast(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+    return NULL;
+}
+
+/* ---- the run ---- */
+
+static struct df_exec *
+exec_new(const struct pkg_executable *task, const struct df_host *h)
+{
+    struct df_exec *x = xcalloc(1, sizeof(*x));
+
+    x->h = h;
+    snprintf(x->prefix, sizeof(x->prefix), "%s: ", task->path);
+    pthread_mutex_init(&x->host_mu, NULL);
+    pthread_mutex_init(&x->mu, NULL);
+    pthread_cond_init(&x->cv, NULL);
+    return x;
+}
+
+static void
+exec_free(struct df_exec *x)
+{
+    if (x->queues) {
+        for (size_t i = 0; i < x->plan.ntrees; i++) {
+            struct df_queue *q = &x->queues[i];
+            while (q->n) {
+                df_buffer_unref(q->v[q->head]);
+                q->head = (q->head + 1) % DF_QUEUE_BUFFERS;
+                q->n--;
+            }
+            pthread_mutex_destroy(&q->mu);
+            pthread_cond_destroy(&q->not_empty);
+            pthread_cond_destroy(&q->not_full);
+        }
+        for (size_t i = 0; i < x->plan.ntrees; i++)
+            df_pool_detach(&x->plan.trees[i].layout);
+    }
+    for (size_t i = 0; x->crt && i < x->p->ncomponents; i++)
+        pthread_mutex_destroy(&x->crt[i].mu);
+    free(x->queues);
+    free(x->crt);
+    df_pipeline_free(x->p);
+    pthread_mutex_destroy(&x->host_mu);
+    pthread_mutex_destroy(&x->mu);
+    pthread_cond_destroy(&x->cv);
+    free(x);
+}
+
+/* Prefixes each line of `in` with `prefix` into `out`. */
+static void
+prefix_lines(struct wbuf *out, const char *prefix, const struct wbuf *in)
+{
+    const char *s = in->buf;
+
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        wbuf_addf(out, NULL, "%s%.*s\n", prefix, (int)len, s);
+        s += len + (nl != NULL);
+    }
+}
+
+/* Parses and plans; 0, or the number of problems appended. */
+static int
+load(struct df_exec *x, const struct pkg_executable *task,
+     struct wbuf *problems)
+{
+    struct werr err;
+
+    if (!(x->p = df_pipeline_parse(task, &err))) {
+        if (!strncmp(err.msg, task->path, strlen(task->path)))
+            wbuf_addf(problems, NULL, "%s\n", err.msg);
+        else
+            wbuf_addf(problems, NULL, "%s%s\n", x->prefix, err.msg);
+        return 1;
+    }
+    return df_plan_build(x->p, &x->plan, x->prefix, problems);
+}
+
+static int
+validate_components(struct df_exec *x, struct wbuf *problems)
+{
+    struct wbuf mine;
+    int n = 0;
+
+    wbuf_init(&mine, WBUF_NOLIMIT);
+    for (size_t i = 0; i < x->plan.ncomponents; i++) {
+        struct df_component *c = x->plan.order[i];
+        if (c->ops->validate)
+            n += c->ops->validate(x, c, &mine);
+    }
+    prefix_lines(problems, x->prefix, &mine);
+    wbuf_release(&mine);
+    return n;
+}
+
+int
+df_validate(const struct pkg_executable *task, const struct df_host *h,
+            struct wbuf *problems)
+{
+    struct df_exec *x = exec_new(task, h);
+    int n;
+
+    if (h->blocking_begin)
+        h->blocking_begin(h->ctx);
+    if (!(n = load(x, task, problems)))
+        n = validate_components(x, problems);
+    if (h->blocking_end)
+        h->blocking_end(h->ctx);
+    exec_free(x);
+    return n;
+}
+
+static void
+setup_run(struct df_exec *x)
+{
+    x->queues = xcalloc(x->plan.ntrees + 1, sizeof(*x->queues));
+    for (size_t i = 0; i < x->plan.ntrees; i++) {
+        pthread_mutex_init(&x->queues[i].mu, NULL);
+        pthread_cond_init(&x->queues[i].not_empty, NULL);
+        pthread_cond_init(&x->queues[i].not_full, NULL);
+        df_pool_attach(&x->plan.trees[i].layout);
+    }
+    x->crt = xcalloc(x->p->ncomponents + 1, sizeof(*x->crt));
+    for (size_t i = 0; i < x->p->ncomponents; i++) {
+        struct df_component *c = &x->p->components[i];
+        pthread_mutex_init(&x->crt[i].mu, NULL);
+        x->crt[i].pending = (int)c->ninputs;
+        x->crt[i].locked = c->ninputs > 1;
+    }
+}
+
+static int
+pre_execute(struct df_exec *x)
+{
+    for (size_t i = 0; i < x->plan.ncomponents && !failing(x); i++) {
+        struct df_component *c = x->plan.order[i];
+        struct werr err = {0};
+        crt_of(x, c)->tried = true;
+        if (c->ops->pre_execute && c->ops->pre_execute(x, c, &err) < 0) {
+            raise_failure(x, c, &err);
+            return -1;
+        }
+        crt_of(x, c)->pre = true;
+    }
+    return failing(x) ? -1 : 0;
+}
+
+static void
+check_cancel(struct df_exec *x)
+{
+    bool c;
+
+    if (!x->h->canceled || failing(x))
+        return;
+    host_enter(x);
+    c = x->h->canceled(x->h->ctx);
+    host_leave(x);
+    if (c) {
+        __atomic_store_n(&x->canceled, 1, __ATOMIC_RELEASE);
+        fail_run(x, WERR_UNAVAILABLE, "canceled");
+    }
+}
+
+/* Waits for the threads, checking for cancel every tick. */
+static void
+wait_threads(struct df_exec *x)
+{
+    pthread_mutex_lock(&x->mu);
+    while (x->running) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += DF_TICK_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&x->cv, &x->mu, &ts);
+        if (!x->running)
+            break;
+        pthread_mutex_unlock(&x->mu);
+        check_cancel(x);
+        pthread_mutex_lock(&x->mu);
+    }
+    pthread_mutex_unlock(&x->mu);
+}
+
+static void
+run_threads(struct df_exec *x)
+{
+    size_t n = 0, k = 0;
+    struct df_thread *th;
+
+    for (size_t i = 0; i < x->plan.ntrees; i++)
+        n += x->plan.trees[i].root->to != NULL;
+    for (size_t i = 0; i < x->plan.ncomponents; i++)
+        n += x->plan.order[i]->ops->produce != NULL;
+    th = xcalloc(n + 1, sizeof(*th));
+    for (size_t i = 0; i < x->plan.ntrees; i++)
+        if (x->plan.trees[i].root->to)
+            th[k++].tree = &x->plan.trees[i];
+    for (size_t i = 0; i < x->plan.ncomponents; i++)
+        if (x->plan.order[i]->ops->produce)
+            th[k++].src = x->plan.order[i];
+    /* Components without inputs that produce nothing end at once. */
+    for (size_t i = 0; i < x->plan.ncomponents; i++)
+        if (!x->plan.order[i]->ninputs && !x->plan.order[i]->ops->produce)
+            finished(x, x->plan.order[i]);
+    x->running = n;
+    for (size_t i = 0; i < n; i++) {
+        th[i].x = x;
+        if (pthread_create(&th[i].tid, NULL, thread_main, &th[i]) != 0)
+            W_BUG("pthread_create: %s", strerror(errno));
+    }
+    wait_threads(x);
+    for (size_t i = 0; i < n; i++)
+        pthread_join(th[i].tid, NULL);
+    free(th);
+}
+
+static void
+post_execute(struct df_exec *x)
+{
+    bool failed = failing(x);
+
+    for (size_t i = 0; i < x->plan.ncomponents; i++) {
+        struct df_component *c = x->plan.order[i];
+        struct werr err = {0};
+        if (!crt_of(x, c)->pre || !c->ops->post_execute)
+            continue;
+        if (c->ops->post_execute(x, c, failed, &err) < 0)
+            raise_failure(x, c, &err);
+    }
+    for (size_t i = 0; i < x->plan.ncomponents; i++) {
+        struct df_component *c = x->plan.order[i];
+        if (crt_of(x, c)->tried && c->ops->cleanup)
+            c->ops->cleanup(x, c);
+    }
+}
+
+/* Data statistics: rows along each path. */
+static void
+report_rows(struct df_exec *x)
+{
+    for (size_t i = 0; i < x->plan.ncomponents; i++) {
+        struct df_component *c = x->plan.order[i];
+        for (size_t j = 0; j < c->noutputs; j++) {
+            struct df_output *o = &c->outputs[j];
+            struct df_event ev = {.kind = DF_EV_ROWS, .component = c->name};
+            char msg[600];
+            if (!o->to)
+                continue;
+            ev.path = o->path_name;
+            ev.rows = o->rows;
+            snprintf(msg, sizeof(msg), "%lld rows went along path '%s'",
+                     (long long)o->rows, o->path_name);
+            ev.message = msg;
+            emit(x, &ev);
+        }
+    }
+}
+
+int
+df_run(const struct pkg_executable *task, const struct df_host *h,
+       struct werr *err)
+{
+    struct df_exec *x = exec_new(task, h);
+    struct wbuf problems;
+    int rc = -1;
+
+    wbuf_init(&problems, 64 * 1024);
+    if (h->blocking_begin)
+        h->blocking_begin(h->ctx);
+    if (load(x, task, &problems)) {
+        char *nl = strchr(problems.buf, '\n');
+        werr_set(err, WERR_INVALID, "%.*s",
+                 nl ? (int)(nl - problems.buf) : (int)problems.len,
+                 problems.buf);
+        goto out;
+    }
+    setup_run(x);
+    if (pre_execute(x) == 0)
+        run_threads(x);
+    post_execute(x);
+    report_rows(x);
+    rc = failing(x) ? -1 : 0;
+    if (rc < 0)
+        *err = x->err;
+out:
+    if (h->blocking_end)
+        h->blocking_end(h->ctx);
+    wbuf_release(&problems);
+    exec_free(x);
+    return rc;
+}

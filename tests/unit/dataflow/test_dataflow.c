@@ -1,0 +1,399 @@
+/*
+ * Unit tests of the data flow engine with its Flat File source and
+ * destination, Row Count, Multicast and Union All: exact rows written,
+ * error outputs (ErrorCode, ErrorColumn), dispositions, the CSV edge
+ * cases of real files (qualifiers, embedded delimiters and newlines,
+ * short rows, byte order marks, LF where CR LF is declared, code pages,
+ * UTF-16, fixed width, ragged right), validation messages, failures and
+ * cancel.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/xalloc.h"
+#include "harness.h"
+
+/* Id i4, Name wstr(20), Amount numeric(10,2). */
+static const struct hcol orders[] = {
+    {.name = "Id", .ff_type = 3, .type = "i4"},
+    {.name = "Name", .ff_type = 130, .width = 20, .type = "wstr",
+     .length = 20},
+    {.name = "Amount", .ff_type = 131, .type = "numeric", .precision = 10,
+     .scale = 2},
+};
+
+#define CSV_ATTRS                                                          \
+    "DTS:Format=\"Delimited\" DTS:CodePage=\"65001\" "                     \
+    "DTS:TextQualifier=\"_x0022_\" DTS:ColumnNamesInFirstDataRow=\"True\""
+
+/* Runs `spec` over `input` (the file In) and checks Out. */
+static void
+run_expect(const struct hspec *spec, const char *input, size_t len,
+           const char *expect)
+{
+    char *xml = h_package(spec), *out;
+    struct hrun r;
+    struct werr err = {0};
+
+    h_init(&r, xml);
+    h_write(&r, "in.txt", input, len);
+    if (h_run(&r, &err) < 0)
+        fail_msg("%s\nevents:\n%s", err.msg, r.events.buf);
+    out = h_read(&r, "out.txt");
+    assert_non_null(out);
+    assert_string_equal(out, expect);
+    free(out);
+    h_release(&r);
+    free(xml);
+}
+
+static void
+csv_qualifiers_and_embedded(void **state)
+{
+    static const char in[] =
+        "Id,Name,Amount\r\n"
+        "1,\"Smith, \"\"J\"\"\",12.5\r\n"
+        "2,\"two\r\nlines\",3\r\n"
+        "3,Plain,-0.75\r\n"
+        "4,,";
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = orders, .ncols = 3};
+
+    run_expect(&s, in, sizeof(in) - 1,
+               "1|Smith, \"J\"|12.50\n"
+               "2|two\r\nlines|3.00\n"
+               "3|Plain|-0.75\n"
+               "4||\n");
+}
+
+static void
+csv_lf_where_crlf_declared(void **state)
+{
+    static const char in[] = "Id,Name,Amount\n1,a,1\n2,b,2\n";
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = orders, .ncols = 3};
+    char *xml = h_package(&s), *out;
+    struct hrun r;
+    struct werr err;
+
+    h_init(&r, xml);
+    h_write(&r, "in.txt", in, sizeof(in) - 1);
+    assert_int_equal(h_run(&r, &err), 0);
+    out = h_read(&r, "out.txt");
+    assert_string_equal(out, "1|a|1.00\n2|b|2.00\n");
+    assert_non_null(strstr(r.events.buf, "LF accepted"));
+    free(out);
+    h_release(&r);
+    free(xml);
+}
+
+static void
+csv_bom_and_short_rows(void **state)
+{
+    /* A UTF-8 BOM; row 2 ends early (Amount missing); row 3 has an
+     * extra delimiter, which stays in the last column. */
+    static const char in[] = "\xEF\xBB\xBFId,Name,Amount\r\n"
+                             "1,caf\xC3\xA9,1\r\n"
+                             "2,short\r\n"
+                             "3,x,4,5\r\n";
+    static const struct hcol cols[] = {
+        {.name = "Id", .ff_type = 3, .type = "i4"},
+        {.name = "Name", .ff_type = 130, .width = 20, .type = "wstr",
+         .length = 20},
+        {.name = "Rest", .ff_type = 130, .width = 20, .type = "wstr",
+         .length = 20},
+    };
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = cols, .ncols = 3};
+
+    run_expect(&s, in, sizeof(in) - 1,
+               "1|caf\xC3\xA9|1\n2|short|\n3|x|4,5\n");
+}
+
+static void
+csv_code_page_1252(void **state)
+{
+    static const char in[] = "Id;Name\r\n1;caf\xE9 \x80\r\n";
+    static const struct hcol cols[] = {
+        {.name = "Id", .ff_type = 3, .type = "i4", .delim = "_x003B_"},
+        {.name = "Name", .ff_type = 129, .width = 10, .type = "str",
+         .length = 10},
+    };
+    struct hspec s = {
+        .cm_attrs = "DTS:Format=\"Delimited\" DTS:CodePage=\"1252\" "
+                    "DTS:ColumnNamesInFirstDataRow=\"True\"",
+        .cols = cols, .ncols = 2};
+
+    run_expect(&s, in, sizeof(in) - 1,
+               "1|caf\xC3\xA9 \xE2\x82\xAC\n");
+}
+
+static void
+csv_utf16(void **state)
+{
+    /* "Id,Name\r\n7,Zoë\r\n" in UTF-16LE with its BOM. */
+    static const char text[] = "Id,Name\r\n7,Zo\xC3\xAB\r\n";
+    static const struct hcol cols[] = {
+        {.name = "Id", .ff_type = 3, .type = "i4"},
+        {.name = "Name", .ff_type = 130, .width = 10, .type = "wstr",
+         .length = 10},
+    };
+    struct hspec s = {
+        .cm_attrs = "DTS:Format=\"Delimited\" DTS:Unicode=\"True\" "
+                    "DTS:CodePage=\"1252\" "
+                    "DTS:ColumnNamesInFirstDataRow=\"True\"",
+        .cols = cols, .ncols = 2};
+    char in[64];
+    size_t n = 0;
+
+    in[n++] = '\xFF';
+    in[n++] = '\xFE';
+    for (const char *p = text; *p; p++) {
+        if ((unsigned char)*p == 0xC3) { /* ë is U+00EB */
+            in[n++] = '\xEB';
+            in[n++] = 0;
+            p++;
+            continue;
+        }
+        in[n++] = *p;
+        in[n++] = 0;
+    }
+    run_expect(&s, in, n, "7|Zo\xC3\xAB\n");
+}
+
+static void
+fixed_width_and_ragged_right(void **state)
+{
+    static const char fixed_in[] = "0001Ann  0002Bob  ";
+    static const char ragged_in[] = "HEADER LINE\r\n0001Ann  x\r\n"
+                                    "0002Bo   longer tail\r\n";
+    static const struct hcol fixed[] = {
+        {.name = "Id", .ff_type = 3, .width = 4, .type = "i4", .fixed = true},
+        {.name = "Name", .ff_type = 130, .width = 5, .type = "wstr",
+         .length = 5, .fixed = true},
+    };
+    static const struct hcol ragged[] = {
+        {.name = "Id", .ff_type = 3, .width = 4, .type = "i4", .fixed = true},
+        {.name = "Name", .ff_type = 130, .width = 5, .type = "wstr",
+         .length = 5, .fixed = true},
+        {.name = "Tail", .ff_type = 130, .width = 20, .type = "wstr",
+         .length = 20, .delim = "_x000D__x000A_"},
+    };
+    struct hspec f = {.cm_attrs = "DTS:Format=\"FixedWidth\" "
+                                  "DTS:CodePage=\"65001\"",
+                      .cols = fixed, .ncols = 2};
+    struct hspec g = {.cm_attrs = "DTS:Format=\"RaggedRight\" "
+                                  "DTS:CodePage=\"65001\" "
+                                  "DTS:HeaderRowsToSkip=\"1\" "
+                                  "DTS:DataRowsToSkip=\"0\"",
+                      .cols = ragged, .ncols = 3};
+
+    run_expect(&f, fixed_in, sizeof(fixed_in) - 1,
+               "1|Ann  \n2|Bob  \n");
+    run_expect(&g, ragged_in, sizeof(ragged_in) - 1,
+               "1|Ann  |x\n2|Bo   |longer tail\n");
+}
+
+static void
+data_rows_to_skip_and_file_name(void **state)
+{
+    static const char in[] = "1,a,1\r\n2,b,2\r\n3,c,3\r\n";
+    struct hspec s = {
+        .cm_attrs = "DTS:Format=\"Delimited\" DTS:CodePage=\"65001\" "
+                    "DTS:DataRowsToSkip=\"2\"",
+        .cols = orders, .ncols = 3, .file_name_column = "File"};
+    char *xml = h_package(&s), *out, *expect, *path;
+    struct hrun r;
+    struct werr err;
+
+    h_init(&r, xml);
+    h_write(&r, "in.txt", in, sizeof(in) - 1);
+    assert_int_equal(h_run(&r, &err), 0);
+    path = h_path(&r, "in.txt");
+    expect = xasprintf("3|c|3.00|%s\n", path);
+    out = h_read(&r, "out.txt");
+    assert_string_equal(out, expect);
+    free(out);
+    free(expect);
+    free(path);
+    h_release(&r);
+    free(xml);
+}
+
+/* Conversion errors redirected, truncations redirected, an ignored
+ * failure (NULL), and the Row Count of what got through. */
+static void
+error_output_redirect_and_ignore(void **state)
+{
+    static const char in[] = "Id,Name,Amount\r\n"
+                             "1,ok,1\r\n"
+                             "x2,bad id,2\r\n"
+                             "3,a name longer than twenty,3\r\n"
+                             "4,ignored,abc\r\n";
+    static const struct hcol cols[] = {
+        {.name = "Id", .ff_type = 3, .type = "i4", .error = "RedirectRow"},
+        {.name = "Name", .ff_type = 130, .width = 20, .type = "wstr",
+         .length = 20, .trunc = "RedirectRow"},
+        {.name = "Amount", .ff_type = 131, .type = "numeric", .precision = 10,
+         .scale = 2, .error = "IgnoreFailure"},
+    };
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = cols, .ncols = 3,
+                      .error_output = true, .row_count = true};
+    char *xml = h_package(&s), *out, *errs;
+    struct hrun r;
+    struct werr err;
+
+    h_init(&r, xml);
+    h_write(&r, "in.txt", in, sizeof(in) - 1);
+    assert_int_equal(h_run(&r, &err), 0);
+    out = h_read(&r, "out.txt");
+    errs = h_read(&r, "err.txt");
+    assert_string_equal(out, "1|ok|1.00\n4|ignored|\n");
+    /* ErrorColumn is the id of the failing output column (1, 2). */
+    assert_string_equal(errs, "x2,bad id,2|-1071607676|1\n"
+                              "3,a name longer than twenty,3|-1071607675|2\n");
+    assert_true(r.rows_set);
+    assert_int_equal(r.rows_var, 2);
+    assert_non_null(strstr(r.events.buf, "ROWS Source: 2\n"));
+    assert_non_null(strstr(r.events.buf, "ROWS Errors: 2\n"));
+    assert_non_null(strstr(r.events.buf, "INFO Write: wrote 2 rows"));
+    free(out);
+    free(errs);
+    h_release(&r);
+    free(xml);
+}
+
+static void
+conversion_failure_names_row_and_column(void **state)
+{
+    static const char in[] = "Id,Name,Amount\r\n1,a,1\r\n2,b,x9\r\n";
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = orders, .ncols = 3};
+    char *xml = h_package(&s);
+    struct hrun r;
+    struct werr err;
+
+    h_init(&r, xml);
+    h_write(&r, "in.txt", in, sizeof(in) - 1);
+    assert_int_equal(h_run(&r, &err), -1);
+    assert_non_null(strstr(r.events.buf, "ERROR Read: data row 2 of '"));
+    assert_non_null(strstr(r.events.buf, "column 'Amount': the value \"x9\" "
+                                         "does not convert to DT_NUMERIC"));
+    assert_non_null(strstr(err.msg, "component 'Read'"));
+    h_release(&r);
+    free(xml);
+}
+
+static void
+missing_file_fails_naming_it(void **state)
+{
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = orders, .ncols = 3};
+    char *xml = h_package(&s);
+    struct hrun r;
+    struct werr err;
+
+    h_init(&r, xml);
+    assert_int_equal(h_run(&r, &err), -1);
+    assert_non_null(strstr(r.events.buf, "ERROR Read: cannot open '"));
+    assert_non_null(strstr(r.events.buf, "/in.txt': No such file"));
+    h_release(&r);
+    free(xml);
+}
+
+static void
+cancel_stops_the_run(void **state)
+{
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = orders, .ncols = 3};
+    char *xml = h_package(&s);
+    struct hrun r;
+    struct werr err;
+    struct wbuf big;
+
+    wbuf_init(&big, WBUF_NOLIMIT);
+    wbuf_adds(&big, "Id,Name,Amount\r\n", NULL);
+    for (int i = 0; i < 400000; i++)
+        wbuf_addf(&big, NULL, "%d,name %d,%d.5\r\n", i, i, i % 1000);
+    h_init(&r, xml);
+    h_write(&r, "in.txt", big.buf, big.len);
+    r.cancel_after = 1;
+    assert_int_equal(h_run(&r, &err), -1);
+    assert_int_equal(err.code, WERR_UNAVAILABLE);
+    assert_string_equal(err.msg, "canceled");
+    wbuf_release(&big);
+    h_release(&r);
+    free(xml);
+}
+
+static char *
+replace(const char *s, const char *a, const char *b)
+{
+    const char *p = strstr(s, a);
+
+    assert_non_null(p);
+    return xasprintf("%.*s%s%s", (int)(p - s), s, b, p + strlen(a));
+}
+
+static void
+validation_messages(void **state)
+{
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = orders, .ncols = 3,
+                      .row_count = true};
+    char *xml = h_package(&s);
+    char *script = replace(xml, "componentClassID=\"DTSTransform.RowCount.3\""
+                                " name=\"Count\"><properties>",
+                           "componentClassID=\"Microsoft.ManagedComponent"
+                           "Host\" name=\"Count\"><properties><property "
+                           "name=\"UserComponentTypeName\">Microsoft."
+                           "SqlServer.Dts.Pipeline.ScriptComponentHost, "
+                           "Microsoft.SqlServer.TxScript</property>");
+    char *lineage = replace(xml, "lineageId=\"Package\\Flow\\Read.Outputs["
+                                 "Flat File Source Output].Columns[Name]\" "
+                                 "cachedName",
+                            "lineageId=\"nowhere\" cachedName");
+    struct hrun r;
+    struct wbuf p;
+
+    wbuf_init(&p, WBUF_NOLIMIT);
+    h_init(&r, xml);
+    assert_int_equal(h_validate(&r, &p), 0);
+    h_release(&r);
+    h_init(&r, script);
+    assert_int_equal(h_validate(&r, &p), 1);
+    assert_string_equal(p.buf, "\\Package\\Flow: component 'Count': script "
+                               "components cannot run: they need .NET\n");
+    h_release(&r);
+    wbuf_reset(&p);
+    h_init(&r, lineage);
+    assert_int_equal(h_validate(&r, &p), 1);
+    assert_non_null(strstr(p.buf, "component 'Write': input column 'Name'"));
+    assert_non_null(strstr(p.buf, "reads 'nowhere', which is not a column"));
+    h_release(&r);
+    wbuf_release(&p);
+    free(lineage);
+    free(script);
+    free(xml);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(csv_qualifiers_and_embedded),
+        cmocka_unit_test(csv_lf_where_crlf_declared),
+        cmocka_unit_test(csv_bom_and_short_rows),
+        cmocka_unit_test(csv_code_page_1252),
+        cmocka_unit_test(csv_utf16),
+        cmocka_unit_test(fixed_width_and_ragged_right),
+        cmocka_unit_test(data_rows_to_skip_and_file_name),
+        cmocka_unit_test(error_output_redirect_and_ignore),
+        cmocka_unit_test(conversion_failure_names_row_and_column),
+        cmocka_unit_test(missing_file_fails_naming_it),
+        cmocka_unit_test(cancel_stops_the_run),
+        cmocka_unit_test(validation_messages),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
