@@ -38,7 +38,24 @@ trap 'rm -rf "$work"' EXIT INT TERM
 mkdir "$work/corpus"
 [ -d "$seeds" ] || seeds=$work/corpus
 
+# Whole packages are tens of KiB; expressions are short.
+max_len=4096
+case $target in
+dtsx)
+    max_len=262144
+    # The real packages beside the tree (../shared/fixtures/dtsx) are
+    # seeds too; they are not copied into git (each keeps its licence
+    # where it is).
+    shared=$root/../shared/fixtures/dtsx
+    if [ -d "$shared" ]; then
+        find "$shared" -type f \( -name '*.dtsx' -o -name '*.params' \
+            -o -name '*.conmgr' -o -name '*.dtsConfig' \) -size -256k \
+            -exec cp {} "$work/corpus/" \;
+    fi
+    ;;
+esac
+
 "$build/fuzz/fuzz-$target" \
-    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=$max_len \
     -print_final_stats=1 -artifact_prefix="$build/crash-$target-" \
     "$work/corpus" "$seeds"

@@ -9,7 +9,6 @@
  */
 #include <archive.h>
 #include <archive_entry.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +19,7 @@
 
 #include "base/banned.h"
 
-#define PATH_MAX_LEN 1024
-#define SEGMENT_MAX_LEN 255
+#define PATH_MAX_LEN PKG_PATH_MAX
 
 void
 deploy_init(struct deploy *d)
@@ -69,79 +67,11 @@ deploy_add(struct deploy *d, const char *path, const void *data, size_t len,
     return 0;
 }
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Copies `in` to `out` with %XX decoded (if `decode`) and '\' as '/'. */
-static int
-unescape(const char *in, bool decode, char *out, size_t outlen,
-         struct werr *err)
-{
-    size_t o = 0;
-
-    for (const char *p = in; *p; p++) {
-        int c = (unsigned char)*p;
-        if (decode && c == '%') {
-            int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
-            if (lo < 0)
-                return werr_set(err, WERR_INVALID, "'%.200s': a bad %% "
-                                "escape", in);
-            c = hi * 16 + lo;
-            p += 2;
-        }
-        if (c < 0x20 || c == 0x7f)
-            return werr_set(err, WERR_INVALID, "'%.200s': control "
-                            "characters are not allowed in paths", in);
-        if (o + 1 >= outlen)
-            return werr_set(err, WERR_INVALID, "'%.200s': the path is "
-                            "longer than %zu bytes", in, outlen - 1);
-        out[o++] = c == '\\' ? '/' : (char)c;
-    }
-    out[o] = '\0';
-    return 0;
-}
-
 int
 deploy_clean_path(const char *in, bool decode, char *out, size_t outlen,
                   struct werr *err)
 {
-    char tmp[PATH_MAX_LEN + 1];
-    size_t o = 0;
-
-    if (unescape(in, decode, tmp, sizeof(tmp), err) < 0)
-        return -1;
-    if (tmp[0] == '/' || (isalpha((unsigned char)tmp[0]) && tmp[1] == ':'))
-        return werr_set(err, WERR_INVALID, "'%.200s': absolute paths are not "
-                        "allowed", in);
-    for (char *seg = tmp, *end; *seg; seg = end + (*end == '/')) {
-        end = seg + strcspn(seg, "/");
-        size_t n = (size_t)(end - seg);
-        if (n == 0 || (n == 1 && seg[0] == '.'))
-            continue;
-        if (n == 2 && seg[0] == '.' && seg[1] == '.')
-            return werr_set(err, WERR_INVALID, "'%.200s': '..' is not "
-                            "allowed in paths", in);
-        if (n > SEGMENT_MAX_LEN)
-            return werr_set(err, WERR_INVALID, "'%.200s': a name is longer "
-                            "than %d bytes", in, SEGMENT_MAX_LEN);
-        if (o + n + 2 > outlen)
-            return werr_set(err, WERR_INVALID, "'%.200s': the path is too "
-                            "long", in);
-        if (o)
-            out[o++] = '/';
-        memcpy(out + o, seg, n);
-        o += n;
-    }
-    if (o == 0)
-        return werr_set(err, WERR_INVALID, "'%.200s': an empty path", in);
-    out[o] = '\0';
-    return 0;
+    return pkg_path_clean(in, decode, out, outlen, err);
 }
 
 static int

@@ -322,4 +322,54 @@ void pkg_project_free(struct pkg_project *pr);
 const struct pkg_parameter *pkg_project_parameters(const struct pkg_project *pr,
                                                    size_t *n);
 
+/* ---- .ispac projects (ispac.c) ---- */
+
+/* Limits on an archive read into memory: entries (folders included) and
+ * bytes of all files uncompressed (WERR_LIMIT past them). */
+#define PKG_ARCHIVE_MAX_ENTRIES 10000
+#define PKG_ARCHIVE_MAX_BYTES (256u << 20)
+/* Longest path and path segment in an archive. */
+#define PKG_PATH_MAX 1024
+#define PKG_SEGMENT_MAX 255
+
+/* A project read from an .ispac (or a zip of a project folder) into
+ * memory: its packages, Project.params, .conmgr files and manifest. */
+struct pkg_archive;
+
+/* One file of an archive: a clean relative path ('/'-separated) and its
+ * bytes, NUL-terminated after `len`.  Borrowed from the archive. */
+struct pkg_archive_file {
+    const char *path;
+    const char *data;
+    size_t len;
+};
+
+/* Reads a zip held in memory; `name` (the .ispac's file name) prefixes
+ * every message.  Names are cleaned with pkg_path_clean (decoded as URI
+ * parts when the zip has "[Content_Types].xml", as an .ispac does);
+ * links, devices, encrypted entries, duplicate names and archives past
+ * the limits are refused. */
+struct pkg_archive *pkg_archive_read(const char *name, const void *zip,
+                                     size_t len, struct werr *err);
+/* Reads an .ispac file (WERR_NOTFOUND if it does not exist). */
+struct pkg_archive *pkg_archive_load_file(const char *path, struct werr *err);
+void pkg_archive_free(struct pkg_archive *ar);
+/* The files, sorted by path. */
+const struct pkg_archive_file *pkg_archive_files(const struct pkg_archive *ar,
+                                                 size_t *n);
+/* The file at `path` (exact match first, then ignoring case), or NULL. */
+const struct pkg_archive_file *pkg_archive_find(const struct pkg_archive *ar,
+                                                const char *path);
+/* True for a package: a .dtsx at the archive's top level. */
+bool pkg_archive_is_package(const struct pkg_archive_file *f);
+/* Appends the packages' names, ", "-separated, to `out`. */
+void pkg_archive_list_packages(const struct pkg_archive *ar, struct wbuf *out);
+
+/* Cleans an archive path into `out`: '\' becomes '/', "." and empty
+ * segments go; absolute paths, "..", control characters and names past
+ * PKG_SEGMENT_MAX are WERR_INVALID.  With `decode`, %XX escapes are
+ * decoded first (an .ispac stores names as URI parts). */
+int pkg_path_clean(const char *in, bool decode, char *out, size_t outlen,
+                   struct werr *err);
+
 #endif

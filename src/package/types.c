@@ -22,7 +22,7 @@ static const struct pkg_type_info types[] = {
     {"Microsoft.ScriptTask", "Script task", false, false,
      "script tasks cannot run: they need .NET"},
     {"Microsoft.ExecuteSQLTask", "Execute SQL task", false, true, NULL},
-    {"Microsoft.ExecutePackageTask", "Execute Package task", false, false,
+    {"Microsoft.ExecutePackageTask", "Execute Package task", false, true,
      NULL},
     {"Microsoft.ExpressionTask", "Expression task", false, true, NULL},
     {"Microsoft.FileSystemTask", "File System task", false, true, NULL},

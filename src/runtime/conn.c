@@ -342,31 +342,81 @@ read_conmgr_root(const xmlNode *root, struct rt_conns *cs, size_t *cap,
     return 0;
 }
 
+/* Parses one .conmgr held in memory into `cs` (not yet resolved). */
+static int
+parse_conmgr(struct rt_conns *cs, size_t *cap, const char *file,
+             const void *data, size_t len, struct werr *err)
+{
+    xmlDocPtr doc;
+    int rc;
+
+    if (len > CONMGR_MAX)
+        return werr_set(err, WERR_LIMIT, "'%s' is larger than %u bytes", file,
+                        CONMGR_MAX);
+    doc = xmlReadMemory(data, (int)len, file, NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING);
+    if (!doc)
+        return werr_set(err, WERR_INVALID, "'%s' is not well-formed XML",
+                        file);
+    rc = read_conmgr_root(xmlDocGetRootElement(doc), cs, cap, file, err);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
 static int
 load_conmgr(struct rt_conns *cs, size_t *cap, const char *dir, const char *file,
             struct werr *err)
 {
     char *path = xasprintf("%s/%s", dir, file);
     struct wbuf b;
-    xmlDocPtr doc = NULL;
     int rc = -1;
 
     wbuf_init(&b, CONMGR_MAX);
-    if (wfile_read(path, &b, err) < 0)
-        goto out;
-    doc = xmlReadMemory(b.buf, (int)b.len, file, NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING);
-    if (!doc) {
-        werr_set(err, WERR_INVALID, "'%s' is not well-formed XML", file);
-        goto out;
-    }
-    rc = read_conmgr_root(xmlDocGetRootElement(doc), cs, cap, file, err);
-out:
-    xmlFreeDoc(doc);
+    if (wfile_read(path, &b, err) == 0)
+        rc = parse_conmgr(cs, cap, file, b.buf, b.len, err);
     wbuf_release(&b);
     free(path);
     return rc;
+}
+
+int
+rt_conns_add_conmgr(struct rt_conns *cs, const char *file, const void *data,
+                    size_t len, struct werr *err)
+{
+    size_t cap = cs->n;
+
+    if (parse_conmgr(cs, &cap, file, data, len, err) < 0)
+        return -1;
+    resolve(&cs->v[cs->n - 1]);
+    return 0;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+void
+rt_conns_share_project(struct rt_conns *dst, const struct rt_conns *src)
+{
+    size_t cap = dst->n;
+
+    for (size_t i = 0; src && i < src->n; i++) {
+        const struct rt_conn *from = &src->v[i];
+        struct rt_conn *c;
+        if (!from->project)
+            continue;
+        c = add(dst, &cap, from->name, from->dtsid, from->creation_name,
+                from->written);
+        c->odbc = dup_or_null(from->odbc);
+        c->why_not = dup_or_null(from->why_not);
+        c->expression = dup_or_null(from->expression);
+        c->expression_property = from->expression_property;
+        c->project = true;
+        c->overridden = from->overridden;
+    }
 }
 
 static int

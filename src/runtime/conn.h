@@ -50,6 +50,14 @@ struct rt_conns {
 int rt_conns_init(struct rt_conns *cs, const struct pkg *p,
                   const char *project_dir, struct werr *err);
 void rt_conns_release(struct rt_conns *cs);
+/* Adds the project connection manager of a .conmgr held in memory (an
+ * .ispac's); `file` names it in messages. */
+int rt_conns_add_conmgr(struct rt_conns *cs, const char *file, const void *data,
+                        size_t len, struct werr *err);
+/* Adds copies of the project connection managers of `src` (a parent
+ * package's, with its overrides applied) to `dst`: a child package of the
+ * same project shares them, as in SSIS. */
+void rt_conns_share_project(struct rt_conns *dst, const struct rt_conns *src);
 /* The connection manager a task refers to: a DTSID ("{...}" or
  * "{...}:external"), a refId ("Package.ConnectionManagers[Name]",
  * "Project.ConnectionManagers[Name]") or a name; NULL if none. */

@@ -33,6 +33,7 @@ static const struct rt_task_ops *const all_ops[] = {
     &rt_mail_ops,
     &rt_foreach_ops,
     &rt_dataflow_ops,
+    &rt_execpkg_ops,
 };
 
 const struct rt_task_ops *

@@ -12,6 +12,7 @@
  * repeated on stderr so `weir exec ... >/dev/null` still shows them.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <jansson.h>
 
 #include "base/wtime.h"
+#include "base/xalloc.h"
 #include "base/banned.h"
 #include "runtime/runtime_int.h"
 
@@ -139,6 +141,8 @@ emit_json(struct rt_events *ev, const struct rt_event *e, const char *msg)
     json_t *o = json_object();
     char *line;
 
+    if (ev->package)
+        json_object_set_new(o, "package", clean_string(ev->package));
     json_object_set_new(o, "time_ms", json_integer(wtime_real_ms()));
     json_object_set_new(o, "type", json_integer(kinds[e->kind].type));
     json_object_set_new(o, "event", json_string(kinds[e->kind].name));
@@ -193,7 +197,17 @@ rt_events_emit(struct rt_events *ev, const struct rt_event *e)
 {
     struct wbuf msg;
     const char *m = e->message ? e->message : "";
+    struct rt_event prefixed;
+    char *path = NULL;
 
+    if (ev->path_prefix) {
+        /* A child package's event: its path under the Execute Package
+         * task's, "\Package\Run child\Package\Task". */
+        path = xasprintf("%s%s", ev->path_prefix, e->path ? e->path : "");
+        prefixed = *e;
+        prefixed.path = path;
+        e = &prefixed;
+    }
     wbuf_init(&msg, WBUF_NOLIMIT);
     if (e->kind == RT_EV_POST_EXECUTE && !*m)
         m = result_names[e->result];
@@ -207,4 +221,5 @@ rt_events_emit(struct rt_events *ev, const struct rt_event *e)
         fflush(ev->errs);
     }
     wbuf_release(&msg);
+    free(path);
 }

@@ -23,8 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -53,6 +55,7 @@ struct exec_conf {
     int64_t events_fd;
     char *project_dir;
     char **connections;
+    char *package;
 };
 
 static const struct wopt exec_options[] = {
@@ -79,11 +82,16 @@ static const struct wopt exec_options[] = {
      "replace a connection manager's connection string: NAME=ODBC-STRING "
      "(the parameter CM.NAME.ConnectionString does the same); repeatable",
      0},
+    {"package", WOPT_STR, offsetof(struct exec_conf, package), NULL, 0, 0,
+     "the package to run when the argument is a project (an .ispac or a "
+     "project folder): NAME.dtsx",
+     0},
     WOPT_END,
 };
 
 #define USAGE                                                                  \
-    "usage: weir exec [options] PACKAGE.dtsx\n\n"                              \
+    "usage: weir exec [options] PACKAGE.dtsx\n"                                \
+    "       weir exec [options] --package NAME.dtsx PROJECT.ispac|FOLDER\n\n"    \
     "Runs one SSIS package, as dtexec does.  Exit codes: 0 success, 1 "        \
     "failure or\nvalidation problems, 3 canceled, 4 package not found, 5 "     \
     "package not loadable,\n6 bad command line."
@@ -194,10 +202,7 @@ setup_events(const struct exec_conf *conf, struct rt_events *ev,
 {
     int fd = (int)conf->events_fd;
 
-    ev->fd = -1;
-    ev->text = stdout;
-    ev->errs = stderr;
-    ev->broken = false;
+    *ev = (struct rt_events){.fd = -1, .text = stdout, .errs = stderr};
     if (fd < 0)
         return 0;
     if (fcntl(fd, F_GETFD) < 0)
@@ -288,64 +293,234 @@ run_loaded(const struct exec_conf *conf, struct rt_run *run)
     return rc;
 }
 
+/* What `weir exec` runs: the package, its project and where they are. */
+struct target {
+    struct pkg *p;
+    struct pkg_project *pr;
+    struct pkg_archive *ar;
+    char *pkgdir, *projdir, *key;
+};
+
+static void
+target_release(struct target *t)
+{
+    pkg_project_free(t->pr);
+    pkg_free(t->p);
+    pkg_archive_free(t->ar);
+    free(t->pkgdir);
+    free(t->projdir);
+    free(t->key);
+}
+
+static bool
+has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && !strcasecmp(s + n - k, suffix);
+}
+
+static bool
+is_folder(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A package file, or --package NAME in a project folder. */
 static int
-run_file(const struct exec_conf *conf, const char *path, struct rt_events *ev)
+load_dtsx(const struct exec_conf *conf, const char *path,
+          struct rt_events *ev, struct target *t)
 {
     struct werr err;
-    struct pkg *p;
-    struct pkg_project *pr = NULL;
-    struct rt_params ps = {0};
-    struct rt_conns conns = {0};
-    struct rt_vars vars;
-    struct rt_run run = {.events = ev, .params = &ps};
-    char *pkgdir = NULL, *projdir = NULL;
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char *file = NULL;
+    const char *base;
     int rc = EXIT_LOAD;
 
-    if (!(p = pkg_load_file(path, &err))) {
+    if (is_folder(path)) {
+        if (!conf->package) {
+            early_error(ev, path, RT_E_LOAD,
+                        "a project folder needs --package NAME.dtsx");
+            return EXIT_USAGE;
+        }
+        file = xasprintf("%s/%s", path, conf->package);
+        if (!conf->project_dir && !(t->projdir = realpath(path, NULL)))
+            t->projdir = xstrdup(path);
+        path = file;
+    } else if (conf->package) {
+        early_error(ev, path, RT_E_LOAD,
+                    "--package picks a package of a project (an .ispac or "
+                    "a folder), not of a .dtsx");
+        return EXIT_USAGE;
+    }
+    base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if (!(t->p = pkg_load_file(path, &err))) {
+        early_error(ev, base, RT_E_LOAD, err.msg);
+        rc = err.code == WERR_NOTFOUND ? EXIT_NOTFOUND : EXIT_LOAD;
+        goto out;
+    }
+    t->pkgdir = folder_of(path);
+    if (!(t->key = realpath(path, NULL)))
+        t->key = xstrdup(path);
+    rc = 0;
+out:
+    free(file);
+    return rc;
+}
+
+/* --package NAME of an .ispac read into memory. */
+static int
+load_ispac(const struct exec_conf *conf, const char *path,
+           struct rt_events *ev, struct target *t)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const struct pkg_archive_file *f = NULL;
+    struct werr err;
+    struct wbuf list;
+    int rc;
+
+    if (!(t->ar = pkg_archive_load_file(path, &err))) {
         early_error(ev, base, RT_E_LOAD, err.msg);
         return err.code == WERR_NOTFOUND ? EXIT_NOTFOUND : EXIT_LOAD;
     }
-    pkgdir = folder_of(path);
-    if (conf->project_dir && !(projdir = realpath(conf->project_dir, NULL))) {
+    if (conf->package && (f = pkg_archive_find(t->ar, conf->package)) &&
+        !pkg_archive_is_package(f))
+        f = NULL;
+    if (!f) {
+        wbuf_init(&list, WBUF_NOLIMIT);
+        pkg_archive_list_packages(t->ar, &list);
+        snprintf(err.msg, sizeof(err.msg), "%s%s%s: '%s' holds %s",
+                 conf->package ? "no package '" : "which package? use "
+                                                  "--package NAME.dtsx",
+                 conf->package ? conf->package : "",
+                 conf->package ? "'" : "", base,
+                 list.len ? list.buf : "no package");
+        early_error(ev, base, RT_E_LOAD, err.msg);
+        wbuf_release(&list);
+        return conf->package ? EXIT_NOTFOUND : EXIT_USAGE;
+    }
+    if (!(t->p = pkg_load_memory(f->path, f->data, f->len, &err))) {
+        early_error(ev, f->path, RT_E_LOAD, err.msg);
+        return EXIT_LOAD;
+    }
+    t->pkgdir = folder_of(path);
+    t->key = xstrdup(f->path);
+    if ((f = pkg_archive_find(t->ar, "Project.params")) &&
+        !(t->pr = pkg_project_load_memory(f->path, f->data, f->len, &err))) {
+        early_error(ev, pkg_name(t->p), RT_E_LOAD, err.msg);
+        return EXIT_LOAD;
+    }
+    rc = 0;
+    return rc;
+}
+
+/* The project's connection managers: the folder's .conmgr files, or the
+ * archive's. */
+static int
+load_conns(struct target *t, struct rt_conns *conns, struct werr *err)
+{
+    const struct pkg_archive_file *f;
+    size_t n;
+
+    if (!t->ar)
+        return rt_conns_init(conns, t->p, t->projdir, err);
+    if (rt_conns_init(conns, t->p, NULL, err) < 0)
+        return -1;
+    f = pkg_archive_files(t->ar, &n);
+    for (size_t i = 0; i < n; i++)
+        if (!strchr(f[i].path, '/') && has_suffix(f[i].path, ".conmgr") &&
+            rt_conns_add_conmgr(conns, f[i].path, f[i].data, f[i].len, err) <
+                0)
+            return -1;
+    return 0;
+}
+
+/* The project folder and Project.params of a package file. */
+static int
+load_project(const struct exec_conf *conf, struct rt_events *ev,
+             struct target *t)
+{
+    struct werr err;
+
+    if (conf->project_dir &&
+        !(t->projdir = realpath(conf->project_dir, NULL))) {
         snprintf(err.msg, sizeof(err.msg), "project folder '%s': %s",
                  conf->project_dir, strerror(errno));
-        early_error(ev, pkg_name(p), RT_E_LOAD, err.msg);
-        rc = EXIT_USAGE;
+        early_error(ev, pkg_name(t->p), RT_E_LOAD, err.msg);
+        return EXIT_USAGE;
+    }
+    if (!t->projdir)
+        t->projdir = xstrdup(t->pkgdir);
+    if (!(t->pr = pkg_project_load_dir(t->projdir, &err))) {
+        early_error(ev, pkg_name(t->p), RT_E_LOAD, err.msg);
+        return EXIT_LOAD;
+    }
+    return 0;
+}
+
+static int
+load_target(const struct exec_conf *conf, const char *path,
+            struct rt_events *ev, struct target *t)
+{
+    int rc;
+
+    if (has_suffix(path, ".ispac") && !is_folder(path))
+        return load_ispac(conf, path, ev, t);
+    if ((rc = load_dtsx(conf, path, ev, t)) != 0)
+        return rc;
+    return load_project(conf, ev, t);
+}
+
+static int
+run_target(const struct exec_conf *conf, struct target *t,
+           struct rt_events *ev)
+{
+    struct werr err;
+    struct rt_params ps = {0};
+    struct rt_conns conns = {0};
+    struct rt_vars vars;
+    struct rt_project project = {.dir = t->projdir, .archive = t->ar,
+                                 .params = t->pr};
+    struct rt_run run = {.events = ev, .params = &ps, .project = &project};
+    int rc = EXIT_LOAD;
+
+    if (load_conns(t, &conns, &err) < 0) {
+        early_error(ev, pkg_name(t->p), RT_E_LOAD, err.msg);
         goto out;
     }
-    if (!projdir)
-        projdir = xstrdup(pkgdir);
-    if (!(pr = pkg_project_load_dir(projdir, &err))) {
-        early_error(ev, pkg_name(p), RT_E_LOAD, err.msg);
-        goto out;
-    }
-    if (rt_conns_init(&conns, p, projdir, &err) < 0) {
-        early_error(ev, pkg_name(p), RT_E_LOAD, err.msg);
-        goto out;
-    }
-    rt_params_init(&ps, p, pr);
+    rt_params_init(&ps, t->p, t->pr);
     ps.conns = &conns;
     if (apply_params(conf, &ps, &err) < 0) {
-        early_error(ev, pkg_name(p), RT_E_PARAMETER, err.msg);
+        early_error(ev, pkg_name(t->p), RT_E_PARAMETER, err.msg);
         rc = EXIT_USAGE;
         goto out;
     }
-    run.pkg = p;
-    run.package_dir = pkgdir;
-    run.project_dir = projdir;
-    rt_vars_init(&vars, p, &ps);
+    run.pkg = t->p;
+    run.package_dir = t->pkgdir;
+    run.project_dir = t->projdir;
+    run.key = t->key;
+    rt_vars_init(&vars, t->p, &ps);
     run.vars = &vars;
     run.conns = &conns;
     rc = run_loaded(conf, &run);
     rt_vars_release(&vars);
 out:
+    rt_project_release(&project);
     rt_conns_release(&conns);
     rt_params_release(&ps);
-    pkg_project_free(pr);
-    pkg_free(p);
-    free(pkgdir);
-    free(projdir);
+    return rc;
+}
+
+static int
+run_file(const struct exec_conf *conf, const char *path, struct rt_events *ev)
+{
+    struct target t = {0};
+    int rc = load_target(conf, path, ev, &t);
+
+    if (rc == 0)
+        rc = run_target(conf, &t, ev);
+    target_release(&t);
     return rc;
 }
 

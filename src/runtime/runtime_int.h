@@ -83,6 +83,8 @@ enum rt_error_code {
     RT_E_MAIL = 50,            /* a Send Mail task could not send */
     RT_E_FOREACH = 60,         /* a Foreach enumerator or mapping failed */
     RT_E_DATAFLOW = 70,        /* a data flow component failed */
+    RT_E_CHILD = 80,           /* a child package failed or did not load */
+    RT_E_CONFIG = 81,          /* a package configuration cannot apply */
 };
 
 struct rt_event {
@@ -103,6 +105,11 @@ struct rt_events {
     FILE *text;  /* used when fd is -1; NULL drops text output */
     FILE *errs;  /* NULL: errors are not repeated */
     bool broken; /* a write to fd failed; later events are dropped */
+    /* A child package's events (task_execpkg.c): `path_prefix` (the
+     * Execute Package task's full path) goes before every path, and
+     * `package` (the child's file name) is the JSON member "package".
+     * Both NULL in the top package. */
+    const char *path_prefix, *package;
 };
 
 /* The SSISDB type (30 for OnPreExecute...) and the name of a kind. */
@@ -203,6 +210,22 @@ void rt_cancel_release(struct rt_cancel *c);
  * thread and from a signal handler. */
 void rt_cancel_raise(struct rt_cancel *c, int sig);
 
+/* What the packages of one execution share (task_execpkg.c): where the
+ * project's files are, its parameters, and the child packages Execute
+ * Package tasks load, each once per execution. */
+struct rt_child_pkg;
+struct pkg_archive;
+struct rt_project {
+    const char *dir;                   /* the project folder, or NULL */
+    const struct pkg_archive *archive; /* the .ispac read, or NULL */
+    const struct pkg_project *params;  /* Project.params; may be NULL */
+    struct rt_child_pkg **children;    /* loaded so far */
+    size_t nchildren, cap;
+};
+
+/* Frees the child packages loaded (the rest is borrowed). */
+void rt_project_release(struct rt_project *pj);
+
 struct rt_run {
     const struct pkg *pkg;
     const char *package_dir; /* absolute folder of the .dtsx */
@@ -230,6 +253,17 @@ struct rt_run {
     bool threaded;
     int slots_max;  /* MaxConcurrentExecutables, resolved */
     int slots_used; /* tasks running now */
+
+    /* The project (NULL in runs without one: Execute Package tasks then
+     * fail validation).  In a child package's run, `parent` is the run
+     * and `parent_task` the Execute Package task that started it (NULL in
+     * the top package): the way a child's events are to reach the
+     * parent's event handlers.  `key` names the package file, to refuse
+     * a package that executes itself. */
+    struct rt_project *project;
+    struct rt_run *parent;
+    const struct pkg_executable *parent_task;
+    const char *key;
 };
 
 /* An executable type's implementation. */
@@ -258,6 +292,7 @@ extern const struct rt_task_ops rt_fs_ops;
 extern const struct rt_task_ops rt_mail_ops;
 extern const struct rt_task_ops rt_foreach_ops;
 extern const struct rt_task_ops rt_dataflow_ops;
+extern const struct rt_task_ops rt_execpkg_ops;
 
 /* The implementation of a canonical type, or NULL. */
 const struct rt_task_ops *rt_ops_for(const char *type);

@@ -1,0 +1,563 @@
+/* Unit tests for the Execute Package task and for running a package of an
+ * .ispac: parent and child packages written to a temporary project
+ * folder, run in process through rt_exec_run with --events-fd on a file;
+ * children write what they received to files the tests read back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <jansson.h>
+
+#include "base/wbuf.h"
+#include "base/wfile.h"
+#include "base/xalloc.h"
+#include "runtime/runtime_int.h"
+
+#define HEAD(name)                                                            \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
+    "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
+    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"" name "\">" \
+    "\n  <DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
+#define TAIL "</DTS:Executable>\n"
+#define EXES(x) "<DTS:Executables>" x "</DTS:Executables>\n"
+#define VARS(x) "<DTS:Variables>" x "</DTS:Variables>\n"
+#define VAR(name, type, value)                                                \
+    "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"" name "\">"       \
+    "<DTS:VariableValue DTS:DataType=\"" type "\">" value                     \
+    "</DTS:VariableValue></DTS:Variable>"
+#define PARAMS(x) "<DTS:PackageParameters>" x "</DTS:PackageParameters>\n"
+#define PARAM(name, type, attrs, value)                                       \
+    "<DTS:PackageParameter DTS:ObjectName=\"" name "\" DTS:DataType=\"" type  \
+    "\" " attrs "><DTS:Property DTS:DataType=\"" type "\" "                   \
+    "DTS:Name=\"ParameterValue\">" value "</DTS:Property>"                    \
+    "</DTS:PackageParameter>"
+/* An Execute Process task running /bin/sh with Arguments from an
+ * expression (EXPR is the expression text, XML-escaped). */
+#define SH_EXPR(name, expr)                                                   \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"                     \
+    "<DTS:PropertyExpression DTS:Name=\"Arguments\">" expr                    \
+    "</DTS:PropertyExpression><DTS:ObjectData><ExecuteProcessData "           \
+    "Executable=\"/bin/sh\" Arguments=\"\" /></DTS:ObjectData>"               \
+    "</DTS:Executable>\n"
+#define SH(name, script)                                                      \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"     \
+    "<ExecuteProcessData Executable=\"/bin/sh\" Arguments=\"-c &quot;"        \
+    script "&quot;\" /></DTS:ObjectData></DTS:Executable>\n"
+/* An Execute Package task; BODY goes inside <ExecutePackageTask>. */
+#define EXECPKG(name, attrs, body)                                            \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecutePackageTask\" " attrs ">"       \
+    "<DTS:ObjectData><ExecutePackageTask>" body "</ExecutePackageTask>"       \
+    "</DTS:ObjectData></DTS:Executable>\n"
+#define REF(pkg)                                                              \
+    "<UseProjectReference>True</UseProjectReference><PackageName>" pkg        \
+    "</PackageName>"
+#define BIND(param, source)                                                   \
+    "<ParameterAssignment><ParameterName>" param "</ParameterName>"           \
+    "<BindedVariableOrParameterName>" source                                  \
+    "</BindedVariableOrParameterName></ParameterAssignment>"
+
+#define PROJECT_PARAMS                                                        \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<SSIS:Parameters xmlns:SSIS=\"www.microsoft.com/SqlServer/SSIS\">"       \
+    "<SSIS:Parameter SSIS:Name=\"Tag\"><SSIS:Properties>"                     \
+    "<SSIS:Property SSIS:Name=\"DataType\">18</SSIS:Property>"                \
+    "<SSIS:Property SSIS:Name=\"Value\">design</SSIS:Property>"               \
+    "</SSIS:Properties></SSIS:Parameter></SSIS:Parameters>\n"
+
+/* The child: writes "N Tag" (its Int32 parameter N and the project
+ * parameter Tag) to child.txt. */
+#define CHILD                                                                 \
+    HEAD("Child") PARAMS(PARAM("N", "3", "DTS:Required=\"True\"", "0"))       \
+    EXES(SH_EXPR("Write", "\"-c \\\"echo \" + (DT_WSTR, 12) @[$Package::N] "  \
+                          "+ \" \" + @[$Project::Tag] + \" &gt;&gt; "         \
+                          "child.txt\\\"\"")) TAIL
+
+struct run {
+    char dir[64];
+    json_t *events;
+    int rc;
+};
+
+static void
+setup_dir(struct run *r)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->dir, sizeof(r->dir), "/tmp/weir-xp-XXXXXX");
+    if (!mkdtemp(r->dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+}
+
+static void
+put(struct run *r, const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s", r->dir, name);
+    struct werr e;
+
+    if (wfile_write(path, text, strlen(text), 0644, 0, &e) < 0)
+        fail_msg("%s", e.msg);
+    free(path);
+}
+
+/* The contents of a file in the run's folder ("" if absent); freed by
+ * the caller. */
+static char *
+slurp(struct run *r, const char *name)
+{
+    char *path = xasprintf("%s/%s", r->dir, name);
+    struct wbuf b;
+    struct werr e;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    (void)wfile_read(path, &b, &e);
+    free(path);
+    return wbuf_detach(&b, NULL);
+}
+
+static void
+parse_events(struct run *r, const char *text)
+{
+    const char *p = text;
+
+    r->events = json_array();
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        json_error_t je;
+        json_t *o;
+        if (!nl)
+            fail_msg("event line without a newline: %s", p);
+        o = json_loadb(p, (size_t)(nl - p), 0, &je);
+        if (!o || !json_is_object(o))
+            fail_msg("not a JSON object: %.*s", (int)(nl - p), p);
+        json_array_append_new(r->events, o);
+        p = nl + 1;
+    }
+}
+
+/* Runs `weir exec --events-fd N ARGS...` in process; TARGET is relative
+ * to the run's folder. */
+static int
+exec_args(struct run *r, const char *target, const char *const *extra)
+{
+    char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
+    char *file = xasprintf("%s/%s", r->dir, target);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    char *argv[32] = {"exec", "--events-fd", fdtext};
+    int argc = 3;
+    struct wbuf b;
+    struct werr e;
+
+    assert_true(fd >= 0);
+    snprintf(fdtext, sizeof(fdtext), "%d", fd);
+    for (; extra && *extra; extra++)
+        argv[argc++] = (char *)*extra;
+    argv[argc++] = file;
+    json_decref(r->events);
+    r->rc = rt_exec_run(argc, argv);
+    close(fd);
+    wbuf_init(&b, WBUF_NOLIMIT);
+    assert_int_equal(wfile_read(path, &b, &e), 0);
+    parse_events(r, b.buf);
+    wbuf_release(&b);
+    free(path);
+    free(file);
+    return r->rc;
+}
+
+static void
+run_free(struct run *r)
+{
+    struct werr e;
+
+    json_decref(r->events);
+    if (getenv("WEIR_KEEP"))
+        fprintf(stderr, "kept %s\n", r->dir);
+    else
+        wfile_rmtree(r->dir, &e);
+}
+
+static const char *
+member(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? s : "";
+}
+
+static json_t *
+find_event(const struct run *r, const char *event, const char *path)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o) {
+        if (!strcmp(member(o, "event"), event) &&
+            (!path || !strcmp(member(o, "path"), path)))
+            return o;
+    }
+    return NULL;
+}
+
+static int
+result_of(const struct run *r, const char *path)
+{
+    json_t *o = find_event(r, "OnPostExecute", path);
+
+    return o ? (int)json_integer_value(json_object_get(o, "result")) : -1;
+}
+
+static bool
+error_has(const struct run *r, const char *path, const char *text)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o) {
+        if (!strcmp(member(o, "event"), "OnError") &&
+            (!path || !strcmp(member(o, "path"), path)) &&
+            strstr(member(o, "message"), text))
+            return true;
+    }
+    return false;
+}
+
+static void
+assert_file(struct run *r, const char *name, const char *want)
+{
+    char *got = slurp(r, name);
+
+    if (strcmp(got, want))
+        fail_msg("%s holds '%s', not '%s'", name, got, want);
+    free(got);
+}
+
+/* ---- bindings, sharing, events ---- */
+
+static void
+binds_converts_and_shares_project_parameters(void **state)
+{
+    static const char *const args[] = {"--param", "$Project::Tag=fromcli",
+                                       NULL};
+    struct run r;
+    json_t *o;
+
+    setup_dir(&r);
+    put(&r, "Project.params", PROJECT_PARAMS);
+    put(&r, "Child.dtsx", CHILD);
+    /* A String variable "42" bound to the Int32 parameter: converted. */
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") VARS(VAR("Count", "8", "42"))
+            EXES(EXECPKG("Run child", "",
+                         REF("Child.dtsx") BIND("N", "User::Count"))) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", args), 0);
+    assert_file(&r, "child.txt", "42 fromcli\n");
+    /* The child's events are in the stream, under the task's path and
+     * naming the child's file. */
+    o = find_event(&r, "OnPostExecute", "\\Package\\Run child\\Package\\Write");
+    assert_non_null(o);
+    assert_string_equal(member(o, "package"), "Child.dtsx");
+    assert_int_equal(result_of(&r, "\\Package\\Run child\\Package"), 0);
+    assert_int_equal(result_of(&r, "\\Package\\Run child"), 0);
+    o = find_event(&r, "OnPreExecute", "\\Package");
+    assert_string_equal(member(o, "package"), "");
+    run_free(&r);
+}
+
+static void
+a_value_that_does_not_convert_fails_the_task(void **state)
+{
+    struct run r;
+
+    setup_dir(&r);
+    put(&r, "Project.params", PROJECT_PARAMS);
+    put(&r, "Child.dtsx", CHILD);
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") VARS(VAR("Count", "8", "many"))
+            EXES(EXECPKG("Run child", "",
+                         REF("Child.dtsx") BIND("N", "User::Count"))) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
+    assert_true(error_has(&r, "\\Package\\Run child",
+                          "binding 'User::Count' to child parameter 'N'"));
+    assert_int_equal(result_of(&r, "\\Package\\Run child"), 1);
+    assert_file(&r, "child.txt", "");
+    run_free(&r);
+}
+
+static void
+child_failure_fails_the_task(void **state)
+{
+    struct run r;
+
+    setup_dir(&r);
+    put(&r, "Bad.dtsx", HEAD("Bad") EXES(SH("Boom", "exit 3")) TAIL);
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") EXES(EXECPKG("Run bad", "", REF("Bad.dtsx"))) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
+    assert_int_equal(result_of(&r, "\\Package\\Run bad\\Package\\Boom"), 1);
+    assert_int_equal(result_of(&r, "\\Package\\Run bad\\Package"), 1);
+    assert_int_equal(result_of(&r, "\\Package\\Run bad"), 1);
+    assert_true(
+        error_has(&r, "\\Package\\Run bad", "the child package 'Bad.dtsx'"));
+    assert_non_null(find_event(&r, "OnTaskFailed", "\\Package\\Run bad"));
+    assert_int_equal(result_of(&r, "\\Package"), 1);
+    run_free(&r);
+}
+
+/* ---- validation ---- */
+
+static void
+recursion_is_refused(void **state)
+{
+    static const char *const validate[] = {"--validate", NULL};
+    struct run r;
+
+    setup_dir(&r);
+    put(&r, "Self.dtsx",
+        HEAD("Self") EXES(EXECPKG("Again", "", REF("Self.dtsx"))) TAIL);
+    put(&r, "A.dtsx", HEAD("A") EXES(EXECPKG("To B", "", REF("B.dtsx"))) TAIL);
+    put(&r, "B.dtsx", HEAD("B") EXES(EXECPKG("To A", "", REF("A.dtsx"))) TAIL);
+    assert_int_equal(exec_args(&r, "Self.dtsx", validate), 1);
+    assert_true(error_has(&r, "\\Package\\Again",
+                          "package 'Self.dtsx' would execute itself"));
+    assert_int_equal(exec_args(&r, "A.dtsx", NULL), 1);
+    assert_true(error_has(&r, "\\Package\\To B\\Package\\To A",
+                          "'A.dtsx' would execute itself through other"));
+    assert_true(error_has(&r, "\\Package\\To B", "1 validation problem"));
+    /* Validation failed: nothing ran. */
+    assert_null(find_event(&r, "OnPreExecute", NULL));
+    run_free(&r);
+}
+
+static void
+required_parameters_need_a_binding(void **state)
+{
+    struct run r;
+
+    setup_dir(&r);
+    put(&r, "Project.params", PROJECT_PARAMS);
+    put(&r, "Child.dtsx", CHILD);
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") EXES(EXECPKG("Run child", "", REF("Child.dtsx"))) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
+    assert_true(error_has(&r, "\\Package\\Run child",
+                          "requires parameter 'N': the task binds no value"));
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") EXES(EXECPKG("Run child", "",
+                                    REF("Child.dtsx") BIND("N", "User::Nope")
+                                        BIND("Missing", "User::Nope"))) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
+    assert_true(error_has(&r, "\\Package\\Run child", "'User::Nope'"));
+    assert_file(&r, "child.txt", "");
+    run_free(&r);
+}
+
+static void
+missing_child_and_delay_validation(void **state)
+{
+    static const char *const validate[] = {"--validate", NULL};
+    struct run r;
+
+    setup_dir(&r);
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") EXES(EXECPKG("Run", "", REF("Gone.dtsx"))) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", validate), 1);
+    assert_true(error_has(&r, "\\Package\\Run", "Gone.dtsx"));
+    /* DelayValidation: validation passes, the execution fails. */
+    put(&r, "Parent.dtsx",
+        HEAD("Parent")
+            EXES(EXECPKG("Run", "DTS:DelayValidation=\"True\"",
+                         REF("Gone.dtsx")) SH("After", "touch after.txt"))
+                TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", validate), 0);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
+    assert_int_equal(result_of(&r, "\\Package\\Run"), 1);
+    assert_true(error_has(&r, "\\Package\\Run", "Gone.dtsx"));
+    /* A child that does not validate fails its parent's validation. */
+    put(&r, "Odd.dtsx",
+        HEAD("Odd") EXES("<DTS:Executable DTS:refId=\"Package\\S\" "
+                         "DTS:ObjectName=\"S\" DTS:ExecutableType=\""
+                         "Microsoft.ScriptTask\"/>") TAIL);
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") EXES(EXECPKG("Run", "", REF("Odd.dtsx"))) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", validate), 1);
+    assert_true(error_has(&r, "\\Package\\Run\\Package\\S", ".NET"));
+    assert_true(error_has(&r, "\\Package\\Run", "'Odd.dtsx' has 1 validation"));
+    run_free(&r);
+}
+
+static void
+external_reference_through_a_file_connection(void **state)
+{
+    struct run r;
+
+    setup_dir(&r);
+    char *sub = xasprintf("%s/lib", r.dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    free(sub);
+    put(&r, "lib/Leaf.dtsx",
+        HEAD("Leaf") EXES(SH("Mark", "echo leaf > leaf.txt")) TAIL);
+    put(&r, "Parent.dtsx",
+        HEAD("Parent")
+        "<DTS:ConnectionManagers><DTS:ConnectionManager "
+        "DTS:refId=\"Package.ConnectionManagers[Leaf]\" DTS:ObjectName=\"Leaf\" "
+        "DTS:DTSID=\"{22222222-2222-2222-2222-222222222222}\" "
+        "DTS:CreationName=\"FILE\"><DTS:ObjectData><DTS:ConnectionManager "
+        "DTS:ConnectionString=\"lib/Leaf.dtsx\"/></DTS:ObjectData>"
+        "</DTS:ConnectionManager></DTS:ConnectionManagers>"
+        EXES(EXECPKG("Run leaf", "",
+                     "<UseProjectReference>False</UseProjectReference>"
+                     "<Connection>{22222222-2222-2222-2222-222222222222}"
+                     "</Connection><ExecuteOutOfProcess>True"
+                     "</ExecuteOutOfProcess>")) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 0);
+    /* The child's processes run in its own folder. */
+    assert_file(&r, "lib/leaf.txt", "leaf\n");
+    assert_non_null(find_event(&r, "OnInformation", "\\Package\\Run leaf"));
+    run_free(&r);
+}
+
+/* ---- .ispac ---- */
+
+static void
+add_entry(struct archive *a, const char *name, const char *text)
+{
+    struct archive_entry *e = archive_entry_new();
+
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)strlen(text));
+    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+    assert_int_equal(archive_write_data(a, text, strlen(text)),
+                     (la_ssize_t)strlen(text));
+    archive_entry_free(e);
+}
+
+/* Writes NAME in the run's folder: a zip of `n` (name, text) pairs. */
+static void
+write_zip(struct run *r, const char *name, const char *const *files, size_t n)
+{
+    char *path = xasprintf("%s/%s", r->dir, name);
+    struct archive *a = archive_write_new();
+
+    archive_write_set_format_zip(a);
+    assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+    for (size_t i = 0; i < n; i++)
+        add_entry(a, files[2 * i], files[2 * i + 1]);
+    archive_write_close(a);
+    archive_write_free(a);
+    free(path);
+}
+
+#define CONMGR                                                                \
+    "<?xml version=\"1.0\"?>\n<DTS:ConnectionManager "                        \
+    "xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\" DTS:ObjectName=\"Src\" "   \
+    "DTS:DTSID=\"{33333333-3333-3333-3333-333333333333}\" "                   \
+    "DTS:CreationName=\"FILE\"><DTS:ObjectData><DTS:ConnectionManager "       \
+    "DTS:ConnectionString=\"in.txt\"/></DTS:ObjectData>"                      \
+    "</DTS:ConnectionManager>\n"
+
+static void
+runs_a_package_of_an_ispac(void **state)
+{
+    static const char *const parent[] = {"--package", "parent.dtsx", NULL};
+    static const char *const child[] = {"--package", "Child.dtsx", "--param",
+                                        "N=7", NULL};
+    static const char *const none[] = {"--package", "Nope.dtsx", NULL};
+    const char *files[] = {
+        "[Content_Types].xml", "<Types/>",
+        "@Project.manifest", "<SSIS:Project/>",
+        "Project.params", PROJECT_PARAMS,
+        "Src.conmgr", CONMGR,
+        "Child.dtsx", CHILD,
+        "Parent.dtsx",
+        HEAD("Parent") VARS(VAR("Count", "3", "5"))
+            EXES(EXECPKG("Run child", "",
+                         REF("Child.dtsx") BIND("N", "User::Count"))) TAIL,
+    };
+    struct run r;
+
+    setup_dir(&r);
+    write_zip(&r, "P.ispac", files, sizeof(files) / sizeof(files[0]) / 2);
+    /* The package's folder is the .ispac's: processes run there. */
+    assert_int_equal(exec_args(&r, "P.ispac", parent), 0);
+    assert_int_equal(exec_args(&r, "P.ispac", child), 0);
+    assert_file(&r, "child.txt", "5 design\n7 design\n");
+    assert_int_equal(exec_args(&r, "P.ispac", NULL), 6);
+    assert_true(error_has(&r, NULL, "'P.ispac' holds Child.dtsx, Parent.dtsx"));
+    assert_int_equal(exec_args(&r, "P.ispac", none), 4);
+    assert_true(error_has(&r, NULL, "no package 'Nope.dtsx'"));
+    run_free(&r);
+}
+
+static void
+bad_archives_are_refused(void **state)
+{
+    static const char *const args[] = {"--package", "A.dtsx", NULL};
+    const char *dotdot[] = {"../A.dtsx", CHILD};
+    const char *twice[] = {"A.dtsx", CHILD, "a.dtsx", CHILD};
+    struct run r;
+
+    setup_dir(&r);
+    write_zip(&r, "Up.ispac", dotdot, 1);
+    assert_int_equal(exec_args(&r, "Up.ispac", args), 5);
+    assert_true(error_has(&r, NULL, "'..' is not allowed"));
+    write_zip(&r, "Twice.ispac", twice, 2);
+    assert_int_equal(exec_args(&r, "Twice.ispac", args), 5);
+    assert_true(error_has(&r, NULL, "appears twice"));
+    put(&r, "Junk.ispac", "not a zip at all");
+    assert_int_equal(exec_args(&r, "Junk.ispac", args), 5);
+    assert_true(error_has(&r, NULL, "'Junk.ispac'"));
+    assert_int_equal(exec_args(&r, "Missing.ispac", args), 4);
+    run_free(&r);
+}
+
+static void
+a_project_folder_with_package(void **state)
+{
+    static const char *const args[] = {"--package", "Child.dtsx", "--param",
+                                       "N=9", NULL};
+    struct run r;
+
+    setup_dir(&r);
+    put(&r, "Project.params", PROJECT_PARAMS);
+    put(&r, "Child.dtsx", CHILD);
+    assert_int_equal(exec_args(&r, ".", args), 0);
+    assert_file(&r, "child.txt", "9 design\n");
+    assert_int_equal(exec_args(&r, ".", NULL), 6);
+    run_free(&r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(binds_converts_and_shares_project_parameters),
+        cmocka_unit_test(a_value_that_does_not_convert_fails_the_task),
+        cmocka_unit_test(child_failure_fails_the_task),
+        cmocka_unit_test(recursion_is_refused),
+        cmocka_unit_test(required_parameters_need_a_binding),
+        cmocka_unit_test(missing_child_and_delay_validation),
+        cmocka_unit_test(external_reference_through_a_file_connection),
+        cmocka_unit_test(runs_a_package_of_an_ispac),
+        cmocka_unit_test(bad_archives_are_refused),
+        cmocka_unit_test(a_project_folder_with_package),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
