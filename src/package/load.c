@@ -626,6 +626,10 @@ read_connection(struct loader *l, const xmlNode *n, struct pkg_connection *cm)
         cm->object_data = c;
         if ((s = dts(l, c, "ConnectionString")))
             cm->connection_string = s;
+        if (pkg_xml_is(c, PKG_NS_DTS, "ConnectionManager") &&
+            (s = dts(l, c, "FileUsageType")))
+            cm->file_usage =
+                s[0] >= '0' && s[0] <= '3' && !s[1] ? s[0] - '0' : 0;
     }
     return 0;
 }

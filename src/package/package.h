@@ -96,6 +96,9 @@ struct pkg_connection {
     const char *name, *dtsid, *ref_id;
     const char *creation_name;     /* "OLEDB", "FLATFILE", ... */
     const char *connection_string; /* "" if absent */
+    /* FILE managers' DTS:FileUsageType: 0 existing file (the default),
+     * 1 create file, 2 existing folder, 3 create folder. */
+    int file_usage;
     int line;
     /* The inner DTS:ConnectionManager of DTS:ObjectData (a Flat File
      * manager's format and columns), or NULL; it belongs to the package's

@@ -304,7 +304,7 @@ read_conmgr_root(const xmlNode *root, struct rt_conns *cs, size_t *cap,
                  const char *file, struct werr *err)
 {
     char *name = NULL, *id = NULL, *type = NULL, *str = NULL, *prop = NULL;
-    char *expr = NULL;
+    char *expr = NULL, *usage = NULL;
     struct rt_conn *c;
 
     if (!root || !is_dts(root, "ConnectionManager") ||
@@ -326,11 +326,15 @@ read_conmgr_root(const xmlNode *root, struct rt_conns *cs, size_t *cap,
         }
         for (const xmlNode *in = k->children; is_dts(k, "ObjectData") && in;
              in = in->next)
-            if (is_dts(in, "ConnectionManager") && !str)
+            if (is_dts(in, "ConnectionManager") && !str) {
                 str = (char *)xml_dts(in, "ConnectionString");
+                usage = (char *)xml_dts(in, "FileUsageType");
+            }
     }
     c = add(cs, cap, name, id, type, str);
     c->project = true;
+    if (usage && usage[0] >= '0' && usage[0] <= '3' && !usage[1])
+        c->file_usage = usage[0] - '0';
     if (prop)
         c->expression_property = "ConnectionString";
     c->expression = expr;
@@ -339,6 +343,7 @@ read_conmgr_root(const xmlNode *root, struct rt_conns *cs, size_t *cap,
     xmlFree(type);
     xmlFree(str);
     xmlFree(prop);
+    xmlFree(usage);
     return 0;
 }
 
@@ -459,6 +464,7 @@ rt_conns_init(struct rt_conns *cs, const struct pkg *p, const char *project_dir,
         struct rt_conn *c = add(cs, &cap, pcs[i].name, pcs[i].dtsid,
                                 pcs[i].creation_name, pcs[i].connection_string);
         c->expression_property = connection_expression(&pcs[i]);
+        c->file_usage = pcs[i].file_usage;
         for (size_t k = 0; k < pcs[i].nexpressions; k++)
             if (!strcasecmp(pcs[i].expressions[k].property,
                             "ConnectionString") &&

@@ -30,7 +30,8 @@ struct rt_conn {
     char *written; /* the connection string as stored (FILE: a path) */
     char *odbc;    /* the ODBC connection string, or NULL */
     char *why_not; /* why `odbc` is NULL (no secret in it) */
-    bool project;  /* from a .conmgr file */
+    int file_usage; /* FILE: DTS:FileUsageType (package.h) */
+    bool project;   /* from a .conmgr file */
     bool overridden;
     /* A property expression sets a property: the string cannot be known
      * without the expression language, unless it is overridden. */

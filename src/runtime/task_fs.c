@@ -326,6 +326,9 @@ struct fsrun {
     const struct pkg_executable *e;
     const struct fstask *t;
     const char *src, *dst;
+    /* The destination's FILE manager says it is a folder: FileUsageType
+     * 2 (existing) or 3 (create); 0 otherwise. */
+    int dst_folder;
     struct rt_fs_opts o;
 };
 
@@ -353,6 +356,21 @@ need_kind(const char *path, bool dir, struct werr *err)
     return 0;
 }
 
+/* A destination manager of folder usage must be a folder: "create
+ * folder" creates it, "existing folder" fails naming it. */
+static int
+need_folder(struct fsrun *f, struct werr *err)
+{
+    if (!f->dst_folder || is_dir(f->dst))
+        return 0;
+    if (f->dst_folder == 3)
+        return wfile_mkdirs(f->dst, err);
+    return werr_set(err, WERR_NOTFOUND,
+                    "the destination folder '%s' does not exist (its "
+                    "connection manager's FileUsageType is Existing folder)",
+                    f->dst);
+}
+
 static int
 op_copy_or_move(struct fsrun *f, bool dir, bool move, struct werr *err)
 {
@@ -360,6 +378,8 @@ op_copy_or_move(struct fsrun *f, bool dir, bool move, struct werr *err)
     int rc = -1;
 
     if (need_kind(f->src, dir, err) < 0)
+        return -1;
+    if (f->t->op != FS_RENAME_FILE && need_folder(f, err) < 0)
         return -1;
     dst = f->t->op == FS_RENAME_FILE ? xstrdup(f->dst)
                                      : into_folder(f->src, f->dst);
@@ -501,6 +521,17 @@ apply_props(struct rt_run *run, const struct pkg_executable *e,
     return rc >= 0;
 }
 
+static int
+folder_usage(struct rt_run *run, const struct fstask *t)
+{
+    const struct rt_conn *c;
+
+    if (t->destination_var || !operations[t->op].needs_destination ||
+        !(c = rt_conns_find(run->conns, t->destination)))
+        return 0;
+    return c->file_usage >= 2 ? c->file_usage : 0;
+}
+
 static enum rt_result
 fs_execute(struct rt_run *run, const struct pkg_executable *e)
 {
@@ -525,6 +556,7 @@ fs_execute(struct rt_run *run, const struct pkg_executable *e)
         goto out;
     f.src = src;
     f.dst = dst;
+    f.dst_folder = folder_usage(run, &t);
     f.o = (struct rt_fs_opts){t.overwrite, canceled, run};
     rc = dispatch(&f, &err);
 out:

@@ -177,6 +177,43 @@ move_and_rename_through_connections(void **state)
     run_free(&r);
 }
 
+/* A FILE manager with a FileUsageType. */
+#define FOLDER_CM(name, usage, path)                                          \
+    "<DTS:ConnectionManager DTS:refId=\"Package.ConnectionManagers[" name     \
+    "]\" DTS:ObjectName=\"" name "\" DTS:CreationName=\"FILE\">"             \
+    "<DTS:ObjectData><DTS:ConnectionManager DTS:FileUsageType=\"" usage      \
+    "\" DTS:ConnectionString=\"" path "\"/></DTS:ObjectData>"                \
+    "</DTS:ConnectionManager>"
+#define PKG_FOLDER(usage)                                                     \
+    HEAD CMS(CM("SrcFile", "FILE", "a.txt")                                   \
+             FOLDER_CM("Archive", usage, "archive"))                          \
+    EXES(FS("Fs", "TaskOperationType=\"CopyFile\" "                          \
+                  "TaskSourcePath=\"SrcFile\" "                              \
+                  "TaskDestinationPath=\"Archive\"")) TAIL
+
+static void
+folder_connection_managers(void **state)
+{
+    struct run r;
+
+    (void)state;
+    run_setup(&r);
+    put_file(&r, "a.txt", "alpha");
+    /* Existing folder: a missing one is an error, not a file name. */
+    assert_int_equal(run_pkg(&r, PKG_FOLDER("2"), NULL), 1);
+    assert_true(message_has(&r, "OnError",
+                            "CopyFile: the destination folder '"));
+    assert_true(message_has(&r, "OnError", "/archive' does not exist"));
+    assert_false(exists(&r, "archive"));
+    /* Create folder: made, and the file goes inside. */
+    assert_int_equal(run_pkg(&r, PKG_FOLDER("3"), NULL), 0);
+    assert_file(&r, "archive/a.txt", "alpha");
+    assert_int_equal(run_pkg(&r, PKG_FOLDER("2"), NULL), 1);
+    assert_true(message_has(&r, "OnError", "already exists"));
+    assert_file(&r, "archive/a.txt", "alpha");
+    run_free(&r);
+}
+
 static void
 delete_files_and_folders(void **state)
 {
@@ -474,6 +511,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(copy_file_into_folder_and_overwrite_rules),
         cmocka_unit_test(move_and_rename_through_connections),
+        cmocka_unit_test(folder_connection_managers),
         cmocka_unit_test(delete_files_and_folders),
         cmocka_unit_test(create_directory_rules),
         cmocka_unit_test(copy_and_move_directories),
