@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-deps_install curl jq
+deps_install curl jq libsqliteodbc  # Orders.dtsx writes to SQLite over ODBC
 
 [ -d build ] || meson setup build -Dtests=false >/dev/null
 ninja -C build >/dev/null
