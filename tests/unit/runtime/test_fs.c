@@ -505,6 +505,93 @@ large_copies_and_moves_across_file_systems(void **state)
     run_free(&r);
 }
 
+/* The common SSIS pattern: a Foreach File loop maps each file's full path
+ * to a variable and a File System task moves it to an archive folder. */
+static void
+foreach_loop_moves_each_file(void **state)
+{
+    struct run r;
+    char *xml;
+
+    (void)state;
+    run_setup(&r);
+    mkdir_in(&r, "in");
+    mkdir_in(&r, "done");
+    put_file(&r, "in/a.csv", "a");
+    put_file(&r, "in/b.csv", "b");
+    put_file(&r, "in/keep.txt", "k");
+    xml = xasprintf(
+        HEAD VARS(STR_VAR("FileNamePath", "") STR_VAR("Done", "done"))
+        EXES("<DTS:Executable DTS:refId=\"Package\\Loop\" "
+             "DTS:ObjectName=\"Loop\" DTS:ExecutableType=\"STOCK:FOREACHLOOP\">"
+             "<DTS:ForEachEnumerator "
+             "DTS:CreationName=\"Microsoft.ForEachFileEnumerator\">"
+             "<DTS:ObjectData><ForEachFileEnumeratorProperties>"
+             "<FEFEProperty Folder=\"%s/in\"/><FEFEProperty FileSpec=\"*.csv\"/>"
+             "<FEFEProperty FileNameRetrievalType=\"0\"/>"
+             "<FEFEProperty Recurse=\"0\"/></ForEachFileEnumeratorProperties>"
+             "</DTS:ObjectData></DTS:ForEachEnumerator>"
+             EXES("<DTS:Executable DTS:refId=\"Package\\Loop\\Move\" "
+                  "DTS:ObjectName=\"Move\" "
+                  "DTS:ExecutableType=\"Microsoft.FileSystemTask\">"
+                  "<DTS:ObjectData><FileSystemData TaskOperationType=\"MoveFile\" "
+                  "TaskSourcePath=\"User::FileNamePath\" "
+                  "TaskIsSourceVariable=\"True\" "
+                  "TaskDestinationPath=\"User::Done\" "
+                  "TaskIsDestinationVariable=\"True\"/></DTS:ObjectData>"
+                  "</DTS:Executable>")
+             "<DTS:ForEachVariableMappings><DTS:ForEachVariableMapping "
+             "DTS:ValueIndex=\"0\" DTS:VariableName=\"User::FileNamePath\"/>"
+             "</DTS:ForEachVariableMappings></DTS:Executable>") TAIL,
+        r.dir);
+    if (run_pkg(&r, xml, NULL))
+        dump_events(&r);
+    assert_int_equal(r.rc, 0);
+    assert_file(&r, "done/a.csv", "a");
+    assert_file(&r, "done/b.csv", "b");
+    assert_false(exists(&r, "in/a.csv"));
+    assert_false(exists(&r, "in/b.csv"));
+    assert_file(&r, "in/keep.txt", "k");
+    free(xml);
+    run_free(&r);
+}
+
+static bool
+stop_now(void *arg)
+{
+    (*(int *)arg)++;
+    return true;
+}
+
+/* A stopped copy leaves neither the destination nor its temporary file. */
+static void
+a_stopped_copy_leaves_nothing(void **state)
+{
+    struct run r;
+    int asked = 0;
+    struct rt_fs_opts o = {false, stop_now, &asked};
+    struct werr err;
+    char *src, *dst;
+
+    (void)state;
+    run_setup(&r);
+    put_file(&r, "in.txt", "data");
+    mkdir_in(&r, "out");
+    src = xasprintf("%s/in.txt", r.dir);
+    dst = xasprintf("%s/out/in.txt", r.dir);
+    assert_int_equal(rt_fs_copy_file(src, dst, &o, &err), -1);
+    assert_int_equal(err.code, WERR_UNAVAILABLE);
+    assert_non_null(strstr(err.msg, "canceled"));
+    assert_int_equal(asked, 1);
+    assert_false(exists(&r, "out/in.txt"));
+    /* The folder is empty: rmdir(2) succeeds only then. */
+    *strrchr(dst, '/') = '\0';
+    assert_int_equal(rmdir(dst), 0);
+    free(src);
+    free(dst);
+    run_free(&r);
+}
+
 int
 main(void)
 {
@@ -519,6 +606,8 @@ main(void)
         cmocka_unit_test(validation_names_the_problem),
         cmocka_unit_test(property_expressions_apply),
         cmocka_unit_test(large_copies_and_moves_across_file_systems),
+        cmocka_unit_test(a_stopped_copy_leaves_nothing),
+        cmocka_unit_test(foreach_loop_moves_each_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
