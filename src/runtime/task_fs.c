@@ -356,6 +356,28 @@ need_kind(const char *path, bool dir, struct werr *err)
     return 0;
 }
 
+/* Refuses copying or moving a folder into itself, which would never end.
+ * `dst` is the target path; its parent exists (or the copy fails
+ * anyway). */
+static int
+not_inside(const char *src, const char *dst, struct werr *err)
+{
+    char *copy = xstrdup(dst), *parent = dirname(copy);
+    char *rs = realpath(src, NULL), *rp = realpath(parent, NULL);
+    int rc = 0;
+
+    if (rs && rp) {
+        size_t n = strlen(rs);
+        if (!strncmp(rp, rs, n) && (rp[n] == '/' || rp[n] == '\0'))
+            rc = werr_set(err, WERR_INVALID,
+                          "'%s' is inside the folder '%s' itself", dst, src);
+    }
+    free(rs);
+    free(rp);
+    free(copy);
+    return rc;
+}
+
 /* A destination manager of folder usage must be a folder: "create
  * folder" creates it, "existing folder" fails naming it. */
 static int
@@ -383,6 +405,10 @@ op_copy_or_move(struct fsrun *f, bool dir, bool move, struct werr *err)
         return -1;
     dst = f->t->op == FS_RENAME_FILE ? xstrdup(f->dst)
                                      : into_folder(f->src, f->dst);
+    if (dir && not_inside(f->src, dst, err) < 0) {
+        free(dst);
+        return -1;
+    }
     if (dir && is_dir(dst) && !f->o.overwrite) {
         werr_set(err, WERR_CONFLICT,
                  "the folder '%s' already exists (set OverwriteDestination "

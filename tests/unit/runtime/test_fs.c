@@ -330,6 +330,13 @@ copy_and_move_directories(void **state)
                      0);
     assert_false(exists(&r, "src"));
     assert_file(&r, "moved/sub/b.txt", "b");
+    /* A folder cannot be copied into itself. */
+    assert_int_equal(run_pkg(&r, PKG_VARS("dst", "dst/src", "CopyDirectory",
+                                          "TaskOverwriteDestFile=\"True\""),
+                             NULL),
+                     1);
+    assert_true(message_has(&r, "OnError", "is inside the folder"));
+    assert_false(exists(&r, "dst/src/dst"));
     /* A file is not a folder. */
     assert_int_equal(run_pkg(&r, PKG_VARS("moved/a.txt", "dst",
                                           "MoveDirectory", ""),
