@@ -18,6 +18,8 @@
  * package (-1: processors + 2); containers take no slot, as in SSIS,
  * where a container's children are what run.  A child that cannot get a
  * slot waits, and the ones after it in document order wait behind it.
+ * Executables started from inside a running task (an event handler run
+ * for the task's error) never wait for a slot, which would deadlock.
  *
  * Determinism where it is free: the container waits until a child it has
  * started first releases the lock (it blocks or ends) before starting the
@@ -225,10 +227,30 @@ takes_slot(const struct pkg_executable *x)
            strcmp(x->type, "Microsoft.Package") != 0;
 }
 
+/* Whether this thread runs a task (and so holds a slot).  Executables
+ * started from inside a task, such as an event handler's for an error the
+ * task raised, must not wait for a slot: the task waits for them while
+ * holding its own, and with every slot so held nothing would move. */
+static _Thread_local bool in_task;
+
 static bool
 slot_free(const struct rt_run *run, const struct pkg_executable *x)
 {
-    return !run->threaded || !takes_slot(x) || run->slots_used < run->slots_max;
+    return !run->threaded || !takes_slot(x) || in_task ||
+           run->slots_used < run->slots_max;
+}
+
+/* rt_execute on this thread, which holds a slot while `x` is a task. */
+static enum rt_result
+execute_here(struct rt_run *run, const struct pkg_executable *x)
+{
+    bool was = in_task;
+    enum rt_result r;
+
+    in_task = was || takes_slot(x);
+    r = rt_execute(run, x);
+    in_task = was;
+    return r;
 }
 
 /* A disabled child, or one whose Disable expression failed, is settled
@@ -269,7 +291,7 @@ child_main(void *arg)
     pthread_mutex_lock(&run->lock);
     k->started = true;
     pthread_cond_broadcast(&run->changed);
-    r = rt_execute(run, k->cr->c->children[k->i]);
+    r = execute_here(run, k->cr->c->children[k->i]);
     finish(run, k->cr, k->i, r);
     pthread_mutex_unlock(&run->lock);
     return NULL;
@@ -291,7 +313,7 @@ start_child(struct rt_run *run, struct container_run *cr, size_t i, bool here)
     if (!here && run->threaded)
         k->threaded = pthread_create(&k->th, NULL, child_main, k) == 0;
     if (!k->threaded) {
-        finish(run, cr, i, rt_execute(run, x));
+        finish(run, cr, i, execute_here(run, x));
         return;
     }
     while (!k->started)
