@@ -417,6 +417,27 @@ add_header(struct curl_slist **h, const char *name, const char *value,
     wbuf_release(&b);
 }
 
+/* A To or Cc header: SSIS's ';'-separated list written with the ", "
+ * that RFC 5322 separates addresses with; nothing for an empty list. */
+static void
+add_list_header(struct curl_slist **h, const char *name, const char *list)
+{
+    struct wbuf b;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ";,");
+        char *one = trim(p, len);
+        if (*one)
+            wbuf_addf(&b, NULL, "%s%s", b.len ? ", " : "", one);
+        free(one);
+        p += len + (p[len] != '\0');
+    }
+    if (b.len)
+        add_header(h, name, b.buf, false);
+    wbuf_release(&b);
+}
+
 static struct curl_slist *
 headers(const struct mail *m)
 {
@@ -429,10 +450,8 @@ headers(const struct mail *m)
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
     add_header(&h, "Date", date, false);
     add_header(&h, "From", m->from, false);
-    if (*m->to)
-        add_header(&h, "To", m->to, false);
-    if (*m->cc)
-        add_header(&h, "Cc", m->cc, false);
+    add_list_header(&h, "To", m->to);
+    add_list_header(&h, "Cc", m->cc);
     add_header(&h, "Subject", m->subject, true);
     if (m->priority == PRIO_HIGH) {
         add_header(&h, "X-Priority", "1", false);

@@ -192,7 +192,7 @@ delivers_envelope_headers_body_and_attachments(void **state)
     assert_non_null(eml);
     assert_non_null(strstr(eml, "\r\nSubject: Nightly load\r\n"));
     assert_non_null(strstr(eml, "From: Weir <weir@example.com>\r\n"));
-    assert_non_null(strstr(eml, "\r\nTo: a@example.com;b@example.com\r\n"));
+    assert_non_null(strstr(eml, "\r\nTo: a@example.com, b@example.com\r\n"));
     assert_non_null(strstr(eml, "\r\nCc: c@example.com\r\n"));
     assert_non_null(strstr(eml, "\r\nX-Priority: 1\r\n"));
     assert_null(strstr(eml, "d@example.com")); /* BCC: envelope only */
