@@ -321,6 +321,20 @@ refused_connections_and_recipients_fail(void **state)
     assert_true(message_has(&r, "OnError", "RCPT"));
     assert_false(exists(&r, "mail/1.eml"));
 
+    /* EnableSsl requires STARTTLS, which the sink does not offer: the
+     * mail is not sent in clear.  Windows authentication is warned
+     * about. */
+    char *ssl = xasprintf("Mail=SmtpServer=127.0.0.1:%d;"
+                          "UseWindowsAuthentication=True;EnableSsl=True;",
+                          s.port);
+    const char *extra3[] = {"--connection", ssl, NULL};
+    assert_int_equal(run_pkg(&r, SIMPLE_MAIL("ok@example.com"), extra3), 1);
+    assert_true(message_has(&r, "OnWarning", "UseWindowsAuthentication"));
+    assert_true(message_has(&r, "OnError", "STARTTLS"));
+    assert_true(message_has(&r, "OnError", "cannot send mail through"));
+    assert_false(exists(&r, "mail/1.eml"));
+    free(ssl);
+
     /* A missing attachment fails before anything is sent, named. */
     assert_int_equal(
         run_pkg(&r,
