@@ -314,6 +314,10 @@ t_connection(void *ctx, const char *ref, struct df_conn *out,
         if (strcmp(v[i].ref_id, ref) && strcmp(v[i].dtsid, ref))
             continue;
         out->cm = &v[i];
+        if (r->out_path && !strcmp(v[i].name, "Out")) {
+            out->string = r->out_path;
+            return 0;
+        }
         snprintf(path, sizeof(path), "%s/%s.txt", r->dir, v[i].name);
         for (char *p = path + strlen(r->dir); *p; p++)
             *p = (char)tolower((unsigned char)*p);

@@ -51,6 +51,7 @@ struct hrun {
     bool rows_set;
     int cancel_after;      /* canceled() true after that many calls; 0 never */
     int cancel_calls;
+    const char *out_path; /* where "Out" writes; NULL: out.txt */
     struct df_host host;
 };
 

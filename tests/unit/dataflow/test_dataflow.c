@@ -377,6 +377,89 @@ validation_messages(void **state)
     free(xml);
 }
 
+/* ---- memory bounded by the buffers in flight ---- */
+
+/* Writes `rows` rows "N,nNNN\n" to file In of `r`, a block at a time. */
+static void
+generate(struct hrun *r, long rows)
+{
+    char *path = h_path(r, "in.txt"), block[1 << 16];
+    FILE *f = fopen(path, "wb");
+    size_t n = 0;
+
+    assert_non_null(f);
+    for (long i = 0; i < rows; i++) {
+        n += (size_t)snprintf(block + n, sizeof(block) - n, "%ld,n%ld\n", i,
+                              i % 1000);
+        if (n > sizeof(block) - 64) {
+            assert_int_equal(fwrite(block, 1, n, f), n);
+            n = 0;
+        }
+    }
+    assert_int_equal(fwrite(block, 1, n, f), n);
+    fclose(f);
+    free(path);
+}
+
+/* The peak resident set of this process, in KiB (VmHWM). */
+static long
+peak_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f))
+        if (!strncmp(line, "VmHWM:", 6))
+            kib = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kib;
+}
+
+static long
+run_rows(long rows)
+{
+    static const struct hcol cols[] = {
+        {.name = "Id", .ff_type = 3, .type = "i4"},
+        {.name = "Tag", .ff_type = 130, .width = 10, .type = "wstr",
+         .length = 10, .delim = "_x000A_"},
+    };
+    struct hspec s = {.cm_attrs = "DTS:Format=\"Delimited\" "
+                                  "DTS:CodePage=\"65001\"",
+                      .cols = cols, .ncols = 2, .row_count = true};
+    char *xml = h_package(&s);
+    struct hrun r;
+    struct werr err;
+    long peak;
+
+    h_init(&r, xml);
+    r.out_path = "/dev/null";
+    generate(&r, rows);
+    assert_int_equal(h_run(&r, &err), 0);
+    assert_int_equal(r.rows_var, rows);
+    peak = peak_kib();
+    h_release(&r);
+    free(xml);
+    return peak;
+}
+
+/* A pipeline over 1M rows, then over 10M rows: the peak memory of the
+ * second is within a few MiB of the first's, because a run holds only
+ * the buffers in flight.  WEIR_DF_MEMORY_ROWS scales both down (the
+ * figures are still printed) for slow machines. */
+static void
+memory_does_not_grow_with_rows(void **state)
+{
+    const char *env = getenv("WEIR_DF_MEMORY_ROWS");
+    long small = env ? atol(env) : 1000000, large = 10 * small;
+    long before = peak_kib(), p1 = run_rows(small), p10 = run_rows(large);
+
+    printf("peak RSS: %ld KiB before, %ld KiB after %ld rows, %ld KiB after "
+           "%ld rows\n", before, p1, small, p10, large);
+    assert_true(p10 - p1 < 16 * 1024);
+}
+
 int
 main(void)
 {
@@ -393,6 +476,7 @@ main(void)
         cmocka_unit_test(missing_file_fails_naming_it),
         cmocka_unit_test(cancel_stops_the_run),
         cmocka_unit_test(validation_messages),
+        cmocka_unit_test(memory_does_not_grow_with_rows),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
