@@ -443,14 +443,20 @@ op_create_dir(struct fsrun *f, struct werr *err)
     struct stat st;
 
     if (lstat(f->src, &st) == 0) {
-        if (S_ISDIR(st.st_mode) && f->t->use_existing_dir)
+        if (S_ISDIR(st.st_mode) && f->t->use_existing_dir) {
+            rt_emit(f->run, f->e, RT_EV_INFORMATION,
+                    "the folder '%s' already exists: used as it is", f->src);
             return 0;
+        }
         return werr_set(err, WERR_CONFLICT,
                         "'%s' already exists (set UseDirectoryIfExists to "
                         "True to use an existing folder)",
                         f->src);
     }
-    return wfile_mkdirs(f->src, err);
+    if (wfile_mkdirs(f->src, err) < 0)
+        return -1;
+    rt_emit(f->run, f->e, RT_EV_INFORMATION, "created the folder '%s'", f->src);
+    return 0;
 }
 
 static int
@@ -485,6 +491,11 @@ remove_tree(struct fsrun *f, bool keep_top, struct werr *err)
     rt_blocking_begin(f->run);
     rc = rt_fs_remove_tree(f->src, keep_top, err);
     rt_blocking_end(f->run);
+    if (rc == 0)
+        rt_emit(f->run, f->e, RT_EV_INFORMATION,
+                keep_top ? "deleted what the folder '%s' held"
+                         : "deleted the folder '%s'",
+                f->src);
     return rc;
 }
 
@@ -507,6 +518,7 @@ dispatch(struct fsrun *f, struct werr *err)
         if (unlink(f->src) < 0)
             return werr_set(err, WERR_IO, "cannot delete '%s': %s", f->src,
                             strerror(errno));
+        rt_emit(f->run, f->e, RT_EV_INFORMATION, "deleted '%s'", f->src);
         return 0;
     case FS_DELETE_DIR:
     case FS_DELETE_DIR_CONTENT:

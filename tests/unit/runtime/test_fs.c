@@ -246,6 +246,7 @@ delete_files_and_folders(void **state)
                                           ""),
                              NULL),
                      0);
+    assert_true(message_has(&r, "OnInformation", "deleted what the folder"));
     assert_true(exists(&r, "tree"));
     assert_false(exists(&r, "tree/top.txt"));
     assert_false(exists(&r, "tree/sub"));
