@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -52,6 +53,8 @@ sink_start(struct sink *s, const struct run *r, const char *const *opts)
     s->pid = fork();
     assert_true(s->pid >= 0);
     if (s->pid == 0) {
+        /* A failed test skips sink_stop: the sink dies with the test. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         argv[argc++] = (char *)exe;
         argv[argc++] = s->dir;
         for (; opts && *opts && argc < 7; opts++)
@@ -61,7 +64,7 @@ sink_start(struct sink *s, const struct run *r, const char *const *opts)
         _exit(127);
     }
     portfile = xasprintf("%s/port", s->dir);
-    for (int i = 0; i < 500 && !text; i++) {
+    for (int i = 0; i < 3000 && !text; i++) { /* 30 s: loaded machines */
         struct wbuf b;
         struct werr e;
         wbuf_init(&b, 64);
@@ -435,6 +438,7 @@ cancel_stops_a_hung_send_while_other_branches_run(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(null, 1);
         dup2(null, 2);
         execl(weir, weir, "exec", "--connection", s.conn, r.package,
