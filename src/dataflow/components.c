@@ -12,6 +12,7 @@ extern const struct df_component_ops df_flatfile_destination_ops;
 extern const struct df_component_ops df_rowcount_ops;
 extern const struct df_component_ops df_multicast_ops;
 extern const struct df_component_ops df_unionall_ops;
+extern const struct df_component_ops df_recordset_ops;
 
 static const struct df_component_ops *const all_ops[] = {
     &df_flatfile_source_ops,
@@ -19,6 +20,7 @@ static const struct df_component_ops *const all_ops[] = {
     &df_rowcount_ops,
     &df_multicast_ops,
     &df_unionall_ops,
+    &df_recordset_ops,
 };
 
 const struct df_component_ops *

@@ -52,6 +52,16 @@ struct df_conn {
     const char *string; /* owned by the host, valid during the run */
 };
 
+/* Rows for an Object variable (the Recordset destination): `ncols` named
+ * and typed columns and `nrows` rows of values, row-major
+ * (cells[r * ncols + c]); everything borrowed for the call. */
+struct df_rowset {
+    size_t ncols, nrows;
+    const char *const *names;
+    const struct expr_type *types;
+    const struct expr_value *cells;
+};
+
 /*
  * The host.  Every callback is called with the run lock held (the engine
  * calls blocking_begin/blocking_end around its own waits), from any of
@@ -63,6 +73,9 @@ struct df_conn {
  *   set_var     writes one (Row Count, Recordset destination); the value
  *               is converted to the variable's type, -1 with `err` if it
  *               does not fit or the variable is read-only.
+ *   set_rowset  stores rows into an Object variable as the runtime's
+ *               result set (what a Foreach ADO enumerator reads); NULL
+ *               when the host has none.
  *   connection  resolves a connection manager by its refId
  *               ("Package.ConnectionManagers[Orders CSV]") or DTSID
  *               ("{...}"), as components write connectionManagerID.
@@ -79,6 +92,8 @@ struct df_host {
                    struct werr *err);
     int (*connection)(void *ctx, const char *ref, struct df_conn *out,
                       struct werr *err);
+    int (*set_rowset)(void *ctx, const char *name,
+                      const struct df_rowset *rows, struct werr *err);
     bool (*canceled)(void *ctx);
     void (*blocking_begin)(void *ctx);
     void (*blocking_end)(void *ctx);

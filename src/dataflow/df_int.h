@@ -289,6 +289,9 @@ int df_var_get(struct df_exec *x, const char *name, struct expr_value *out,
                struct werr *err);
 int df_var_set(struct df_exec *x, const char *name,
                const struct expr_value *v, struct werr *err);
+/* Stores rows into the Object variable `name` (Recordset destination). */
+int df_var_set_rowset(struct df_exec *x, const char *name,
+                      const struct df_rowset *rows, struct werr *err);
 /* The connection named `name` of component `c` ("FlatFileConnection"),
  * resolved through the host; -1 with `err` naming both if absent. */
 int df_connection(struct df_exec *x, const struct df_component *c,

@@ -246,6 +246,21 @@ df_var_set(struct df_exec *x, const char *name, const struct expr_value *v,
 }
 
 int
+df_var_set_rowset(struct df_exec *x, const char *name,
+                  const struct df_rowset *rows, struct werr *err)
+{
+    int rc;
+
+    if (!x->h->set_rowset)
+        return werr_set(err, WERR_NOTFOUND,
+                        "this run has no Object variables for rows");
+    host_enter(x);
+    rc = x->h->set_rowset(x->h->ctx, name, rows, err);
+    host_leave(x);
+    return rc;
+}
+
+int
 df_connection(struct df_exec *x, const struct df_component *c,
               const char *name, struct df_conn *out, struct werr *err)
 {

@@ -112,17 +112,15 @@ b_get_var(void *ctx, const char *name, struct expr_value *out,
     return to_expr(&b->last, out, err);
 }
 
-static int
-b_set_var(void *ctx, const char *name, const struct expr_value *v,
-          struct werr *err)
+/* An expression value as a runtime value (released first): integers,
+ * floats, booleans and strings as such, the rest as their text. */
+static void
+to_rt(const struct expr_value *v, struct rt_value *out)
 {
-    struct bridge *b = ctx;
     struct rt_value rv = {0};
     char text[128];
-    int rc;
 
-    if (!b->run->vars)
-        return werr_set(err, WERR_NOTFOUND, "no variables in this run");
+    rt_value_release(out);
     if (v->null) {
         rv.null = true;
     } else if (v->type.dt == EXPR_DT_I1 || v->type.dt == EXPR_DT_I2 ||
@@ -132,14 +130,84 @@ b_set_var(void *ctx, const char *name, const struct expr_value *v,
                v->type.dt == EXPR_DT_UI4 || v->type.dt == EXPR_DT_UI8) {
         rv.vt = RT_VT_UI8;
         rv.n.u = v->v.u;
-    } else if (v->type.dt == EXPR_DT_STR || v->type.dt == EXPR_DT_WSTR) {
+    } else if (v->type.dt == EXPR_DT_R4 || v->type.dt == EXPR_DT_R8) {
+        rv.vt = RT_VT_R8;
+        rv.n.r = v->v.r;
+    } else if (v->type.dt == EXPR_DT_BOOL) {
+        rv.vt = RT_VT_BOOL;
+        rv.n.b = v->v.b;
+    } else if (v->type.dt == EXPR_DT_STR || v->type.dt == EXPR_DT_WSTR ||
+               v->type.dt == EXPR_DT_TEXT || v->type.dt == EXPR_DT_NTEXT) {
         rt_value_set_str(&rv, v->v.s.p, v->v.s.len);
     } else {
         size_t n = expr_value_format(v, text, sizeof(text));
         rt_value_set_str(&rv, text, n < sizeof(text) ? n : sizeof(text) - 1);
     }
+    *out = rv;
+}
+
+static int
+b_set_var(void *ctx, const char *name, const struct expr_value *v,
+          struct werr *err)
+{
+    struct bridge *b = ctx;
+    struct rt_value rv = {0};
+    int rc;
+
+    if (!b->run->vars)
+        return werr_set(err, WERR_NOTFOUND, "no variables in this run");
+    to_rt(v, &rv);
     rc = rt_vars_set(b->run->vars, b->e, name, &rv, err);
     rt_value_release(&rv);
+    return rc;
+}
+
+/* The VARIANT type a result set column of type `dt` gets. */
+static int
+vt_of(enum expr_dt dt)
+{
+    switch (dt) {
+    case EXPR_DT_I1: case EXPR_DT_I2: case EXPR_DT_I4: case EXPR_DT_I8:
+        return dt == EXPR_DT_I8 ? RT_VT_I8 : RT_VT_I4;
+    case EXPR_DT_UI1: case EXPR_DT_UI2: case EXPR_DT_UI4: case EXPR_DT_UI8:
+        return RT_VT_UI8;
+    case EXPR_DT_R4: case EXPR_DT_R8:
+        return RT_VT_R8;
+    case EXPR_DT_BOOL:
+        return RT_VT_BOOL;
+    case EXPR_DT_DATE: case EXPR_DT_DBDATE: case EXPR_DT_DBTIMESTAMP:
+    case EXPR_DT_DBTIMESTAMP2:
+        return RT_VT_DATE;
+    case EXPR_DT_NUMERIC: case EXPR_DT_DECIMAL:
+        return RT_VT_DECIMAL;
+    case EXPR_DT_CY:
+        return RT_VT_CY;
+    default:
+        return RT_VT_STR;
+    }
+}
+
+static int
+b_set_rowset(void *ctx, const char *name, const struct df_rowset *rows,
+             struct werr *err)
+{
+    struct bridge *b = ctx;
+    struct rt_value v = {.vt = RT_VT_OBJECT};
+    int rc;
+
+    if (!b->run->vars)
+        return werr_set(err, WERR_NOTFOUND, "no variables in this run");
+    v.rows = rt_rowset_new(rows->ncols);
+    for (size_t c = 0; c < rows->ncols; c++)
+        rt_rowset_set_column(v.rows, c, rows->names[c],
+                             vt_of(rows->types[c].dt));
+    for (size_t r = 0; r < rows->nrows; r++) {
+        struct rt_value *row = rt_rowset_add_row(v.rows);
+        for (size_t c = 0; c < rows->ncols; c++)
+            to_rt(&rows->cells[r * rows->ncols + c], &row[c]);
+    }
+    rc = rt_vars_set(b->run->vars, b->e, name, &v, err);
+    rt_value_release(&v);
     return rc;
 }
 
@@ -277,6 +345,7 @@ bridge_init(struct bridge *b, struct rt_run *run,
         .get_var = b_get_var,
         .set_var = b_set_var,
         .connection = b_connection,
+        .set_rowset = b_set_rowset,
         .canceled = b_canceled,
         .blocking_begin = b_blocking_begin,
         .blocking_end = b_blocking_end,

@@ -158,6 +158,22 @@ destination(struct wbuf *b, const char *name, const char *cm_name,
 }
 
 static void
+recordset(struct wbuf *b, const char *const *cols,
+          const char *const *lineages, int n)
+{
+    A(b, "<component refId=\"Package\\Flow\\Write\" componentClassID=\""
+         "DTSAdapter.RecordsetDestination.3\" name=\"Write\"><properties>"
+         "<property name=\"VariableName\">User::Result</property>"
+         "</properties><inputs><input refId=\"Package\\Flow\\Write.Inputs"
+         "[In]\" name=\"In\"><inputColumns>\n");
+    for (int i = 0; i < n; i++)
+        A(b, "<inputColumn refId=\"Package\\Flow\\Write.Inputs[In].Columns"
+             "[%s]\" lineageId=\"%s\" cachedName=\"%s\" />\n",
+          cols[i], lineages[i], cols[i]);
+    A(b, "</inputColumns></input></inputs></component>\n");
+}
+
+static void
 row_count(struct wbuf *b)
 {
     A(b, "<component refId=\"Package\\Flow\\Count\" componentClassID=\""
@@ -196,7 +212,10 @@ pipeline(struct wbuf *b, const struct hspec *s)
     source(b, s);
     if (s->row_count)
         row_count(b);
-    destination(b, "Write", "Out", cols, lins, n);
+    if (s->recordset)
+        recordset(b, cols, lins, n);
+    else
+        destination(b, "Write", "Out", cols, lins, n);
     if (s->error_output) {
         static const char *const ecols[] = {"Line", "Code", "Column"};
         static const char *const elins[] = {EOUT ".Columns[Line]",
@@ -327,6 +346,28 @@ t_connection(void *ctx, const char *ref, struct df_conn *out,
     return werr_set(err, WERR_NOTFOUND, "no connection manager '%s'", ref);
 }
 
+static int
+t_set_rowset(void *ctx, const char *name, const struct df_rowset *rows,
+             struct werr *err)
+{
+    struct hrun *r = ctx;
+    char text[256];
+
+    if (strcmp(name, "User::Result"))
+        return werr_set(err, WERR_NOTFOUND, "no variable '%s'", name);
+    wbuf_reset(&r->rowset);
+    for (size_t i = 0; i < rows->nrows; i++)
+        for (size_t c = 0; c < rows->ncols; c++) {
+            const struct expr_value *v = &rows->cells[i * rows->ncols + c];
+            if (v->null)
+                snprintf(text, sizeof(text), "NULL");
+            else
+                expr_value_format(v, text, sizeof(text));
+            A(&r->rowset, "%s%c", text, c + 1 < rows->ncols ? '|' : '\n');
+        }
+    return 0;
+}
+
 static bool
 t_canceled(void *ctx)
 {
@@ -347,6 +388,7 @@ h_init(struct hrun *r, const char *xml)
     if (!r->pkg)
         fail_msg("%s", err.msg);
     wbuf_init(&r->events, WBUF_NOLIMIT);
+    wbuf_init(&r->rowset, WBUF_NOLIMIT);
     r->host = (struct df_host){
         .ctx = r,
         .emit = t_emit,
@@ -354,6 +396,7 @@ h_init(struct hrun *r, const char *xml)
         .set_var = t_set_var,
         .connection = t_connection,
         .canceled = t_canceled,
+        .set_rowset = t_set_rowset,
     };
 }
 
@@ -367,6 +410,7 @@ h_release(struct hrun *r)
         fprintf(stderr, "could not remove %s\n", r->dir);
     pkg_free(r->pkg);
     wbuf_release(&r->events);
+    wbuf_release(&r->rowset);
 }
 
 char *

@@ -38,6 +38,8 @@ struct hspec {
     bool error_output;
     /* A Row Count into User::Rows after the source. */
     bool row_count;
+    /* A Recordset destination into User::Result instead of the file. */
+    bool recordset;
 };
 
 /* The package XML for `s` (caller frees). */
@@ -52,6 +54,7 @@ struct hrun {
     int cancel_after;      /* canceled() true after that many calls; 0 never */
     int cancel_calls;
     const char *out_path; /* where "Out" writes; NULL: out.txt */
+    struct wbuf rowset;   /* User::Result: "v|NULL|v\n" per row */
     struct df_host host;
 };
 

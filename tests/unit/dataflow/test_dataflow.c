@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -377,6 +378,103 @@ validation_messages(void **state)
     free(xml);
 }
 
+/* Empty fields and short rows: strings are "" unless RetainNulls, other
+ * types NULL; the missing columns of a short row are NULL.  Checked in
+ * the rows a Recordset destination stores. */
+static void
+nulls_and_recordset(void **state)
+{
+    static const char in[] = "Id,Name,Amount\r\n"
+                             "1,,\r\n"
+                             ",b,2.5\r\n"
+                             "3\r\n";
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = orders, .ncols = 3,
+                      .recordset = true};
+    struct hrun r;
+    struct werr err;
+    char *xml;
+
+    for (int retain = 0; retain < 2; retain++) {
+        s.retain_nulls = retain;
+        xml = h_package(&s);
+        h_init(&r, xml);
+        h_write(&r, "in.txt", in, sizeof(in) - 1);
+        if (h_run(&r, &err) < 0)
+            fail_msg("%s", err.msg);
+        assert_string_equal(r.rowset.buf,
+                            retain ? "1|NULL|NULL\nNULL|b|2.50\n3|NULL|NULL\n"
+                                   : "1||NULL\nNULL|b|2.50\n3|NULL|NULL\n");
+        assert_non_null(strstr(r.events.buf, "INFO Write: stored 3 rows into "
+                                             "'User::Result'"));
+        h_release(&r);
+        free(xml);
+    }
+}
+
+/* Runs `weir exec` on tests/fixtures/dataflow/CopyOrders.dtsx with its
+ * files in r's folder; returns the exit status, stdout in `out`. */
+static int
+weir_copy_orders(struct hrun *r, const char *input, struct wbuf *out)
+{
+    const char *weir = getenv("WEIR"), *dir = getenv("WEIR_DF_FIXTURES");
+    char *cmd, buf[4096];
+    FILE *p;
+    size_t n;
+    int status;
+
+    assert_non_null(weir);
+    assert_non_null(dir);
+    cmd = xasprintf("'%s' exec --connection 'Orders In=%s/%s' "
+                    "--connection 'Orders Out=%s/out.csv' "
+                    "--connection 'Errors Out=%s/errors.txt' "
+                    "'%s/CopyOrders.dtsx' 2>&1",
+                    weir, r->dir, input, r->dir, r->dir, dir);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+        wbuf_add(out, buf, n, NULL);
+    status = pclose(p);
+    free(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The Data Flow task through weir exec: connection overrides, events,
+ * exit codes. */
+static void
+weir_exec_runs_a_data_flow(void **state)
+{
+    static const char in[] = "Id,Name,Amount\r\n1,\"A, B\",1.5\r\n"
+                             "x,bad,2\r\n3,C,abc\r\n";
+    struct hrun r;
+    struct wbuf out;
+    char *csv, *errs;
+
+    h_init(&r, "<?xml version=\"1.0\"?><DTS:Executable xmlns:DTS=\"www."
+               "microsoft.com/SqlServer/Dts\" DTS:refId=\"Package\" "
+               "DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName="
+               "\"P\"><DTS:Property DTS:Name=\"PackageFormatVersion\">8"
+               "</DTS:Property></DTS:Executable>");
+    wbuf_init(&out, WBUF_NOLIMIT);
+    h_write(&r, "in.csv", in, sizeof(in) - 1);
+    assert_int_equal(weir_copy_orders(&r, "in.csv", &out), 0);
+    csv = h_read(&r, "out.csv");
+    errs = h_read(&r, "errors.txt");
+    assert_string_equal(csv, "Id,\"Name\",Amount\n1,\"A, B\",1.50\n3,\"C\",\n");
+    assert_string_equal(errs, "x,bad,2|-1071607676|1\n");
+    assert_non_null(strstr(out.buf, "Write: wrote 2 rows to '"));
+    assert_non_null(strstr(out.buf, "2 rows went along path 'Multicast "
+                                    "Output 2'"));
+    assert_non_null(strstr(out.buf, "CopyOrders: success"));
+    wbuf_reset(&out);
+    assert_int_equal(weir_copy_orders(&r, "missing.csv", &out), 1);
+    assert_non_null(strstr(out.buf, "Read: cannot open '"));
+    assert_non_null(strstr(out.buf, "missing.csv': No such file"));
+    free(csv);
+    free(errs);
+    wbuf_release(&out);
+    h_release(&r);
+}
+
 /* ---- memory bounded by the buffers in flight ---- */
 
 /* Writes `rows` rows "N,nNNN\n" to file In of `r`, a block at a time. */
@@ -476,6 +574,8 @@ main(void)
         cmocka_unit_test(missing_file_fails_naming_it),
         cmocka_unit_test(cancel_stops_the_run),
         cmocka_unit_test(validation_messages),
+        cmocka_unit_test(nulls_and_recordset),
+        cmocka_unit_test(weir_exec_runs_a_data_flow),
         cmocka_unit_test(memory_does_not_grow_with_rows),
     };
 
