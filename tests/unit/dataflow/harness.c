@@ -337,6 +337,10 @@ t_connection(void *ctx, const char *ref, struct df_conn *out,
             out->string = r->out_path;
             return 0;
         }
+        if (r->in_path) {
+            out->string = r->in_path;
+            return 0;
+        }
         snprintf(path, sizeof(path), "%s/%s.txt", r->dir, v[i].name);
         for (char *p = path + strlen(r->dir); *p; p++)
             *p = (char)tolower((unsigned char)*p);
@@ -465,6 +469,15 @@ int
 h_validate(struct hrun *r, struct wbuf *problems)
 {
     return df_validate(flow(r), &r->host, problems);
+}
+
+int
+h_run_task(struct hrun *r, const char *ref, struct werr *err)
+{
+    const struct pkg_executable *e = pkg_find(r->pkg, ref);
+
+    assert_non_null(e);
+    return df_run(e, &r->host, err);
 }
 
 int

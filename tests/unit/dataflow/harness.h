@@ -54,6 +54,7 @@ struct hrun {
     int cancel_after;      /* canceled() true after that many calls; 0 never */
     int cancel_calls;
     const char *out_path; /* where "Out" writes; NULL: out.txt */
+    const char *in_path;  /* every other manager's file, if set */
     struct wbuf rowset;   /* User::Result: "v|NULL|v\n" per row */
     struct df_host host;
 };
@@ -68,5 +69,7 @@ char *h_path(struct hrun *r, const char *name); /* caller frees */
 /* Validates then runs the data flow task "Package\Flow". */
 int h_validate(struct hrun *r, struct wbuf *problems);
 int h_run(struct hrun *r, struct werr *err);
+/* Runs the data flow task `ref` ("Package\\Seq\\Load"). */
+int h_run_task(struct hrun *r, const char *ref, struct werr *err);
 
 #endif

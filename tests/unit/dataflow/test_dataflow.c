@@ -475,6 +475,77 @@ weir_exec_runs_a_data_flow(void **state)
     h_release(&r);
 }
 
+/* The flat files of real packages (shared fixtures): each package's Flat
+ * File source reads its data file, with the OLE DB destination (a
+ * database's, tested elsewhere) replaced by a Multicast without outputs,
+ * which discards the rows. */
+static void
+fixture_flat_files(void **state)
+{
+    static const struct {
+        const char *package, *task, *data;
+        const char *path; /* the source output's path name */
+        long rows;
+    } cases[] = {
+        {"bartekr-70-flatfile-to-table/ssisUnitLearning/"
+         "70_IntegrationTest.dtsx",
+         "Package\\DFT Load data from file",
+         "bartekr-70-flatfile-to-table/Assets/Files/txt/Values.txt",
+         "Flat File Source Output", 5},
+        {"alimardani-import-csv/src/FirstSample/ImportCSV.dtsx",
+         "Package\\Foreach Loop Over CSV Files\\Importing the Products",
+         "alimardani-import-csv/src/Data/Products.csv",
+         "Flat File Source Output", 77},
+        {"andreyqc-load-countries/Staging_Load_Countries.dtsx",
+         "Package\\SEQC Load data to staging\\DFT Load from File to "
+         "staging Country_untyped",
+         "andreyqc-load-countries/CrimeStat.Sources/"
+         "CrimeStat.Source.Countries/ISOcountries.csv",
+         "Flat File Source Output", 249},
+    };
+    const char *dir = getenv("WEIR_DTSX_FIXTURES");
+
+    if (!dir || access(dir, R_OK) != 0)
+        skip();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *file = xasprintf("%s/%s", dir, cases[i].package);
+        char *data = xasprintf("%s/%s", dir, cases[i].data);
+        char *xml = NULL, *fixed, *want;
+        FILE *f = fopen(file, "rb");
+        struct wbuf text;
+        struct hrun r;
+        struct werr err;
+        char buf[4096];
+        size_t n;
+
+        assert_non_null(f);
+        wbuf_init(&text, WBUF_NOLIMIT);
+        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+            wbuf_add(&text, buf, n, NULL);
+        fclose(f);
+        xml = wbuf_detach(&text, NULL);
+        fixed = strstr(xml, "DTSAdapter.OLEDBDestination.3")
+                    ? replace(xml, "DTSAdapter.OLEDBDestination.3",
+                              "Microsoft.Multicast")
+                    : replace(xml, "Microsoft.OLEDBDestination",
+                              "Microsoft.Multicast");
+        h_init(&r, fixed);
+        r.in_path = data;
+        if (h_run_task(&r, cases[i].task, &err) < 0)
+            fail_msg("%s: %s\n%s", cases[i].package, err.msg, r.events.buf);
+        want = xasprintf("ROWS %s: %ld\n", cases[i].path, cases[i].rows);
+        if (!strstr(r.events.buf, want))
+            fail_msg("%s: no '%s' in\n%s", cases[i].package, want,
+                     r.events.buf);
+        free(want);
+        h_release(&r);
+        free(fixed);
+        free(xml);
+        free(data);
+        free(file);
+    }
+}
+
 /* ---- memory bounded by the buffers in flight ---- */
 
 /* Writes `rows` rows "N,nNNN\n" to file In of `r`, a block at a time. */
@@ -575,6 +646,7 @@ main(void)
         cmocka_unit_test(cancel_stops_the_run),
         cmocka_unit_test(validation_messages),
         cmocka_unit_test(nulls_and_recordset),
+        cmocka_unit_test(fixture_flat_files),
         cmocka_unit_test(weir_exec_runs_a_data_flow),
         cmocka_unit_test(memory_does_not_grow_with_rows),
     };
