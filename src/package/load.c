@@ -172,6 +172,8 @@ read_variable(struct loader *l, const xmlNode *n, struct pkg_variable *v)
     if (get_bool(l, n, PKG_NS_DTS, "EvaluateAsExpression", false,
                  &v->evaluate_as_expression) < 0 ||
         get_bool(l, n, PKG_NS_DTS, "ReadOnly", false, &v->read_only) < 0 ||
+        get_bool(l, n, PKG_NS_DTS, "RaiseChangedEvent", false,
+                 &v->raise_changed_event) < 0 ||
         only_child(l, n, "VariableValue", &val) < 0)
         return -1;
     v->value = "";
@@ -715,6 +717,34 @@ check_protection(struct loader *l, const xmlNode *root)
     return 0;
 }
 
+/* The root's attributes behind System::CreationDate, VersionBuild... */
+static int
+read_about(struct loader *l, const xmlNode *root)
+{
+    struct pkg_about *a = &l->p->about;
+    const char *ns = PKG_NS_DTS;
+    const char **strs[] = {&a->creation_date,    &a->creator_name,
+                           &a->creator_computer_name, &a->version_guid,
+                           &a->version_comments, &a->description};
+    const char *names[] = {"CreationDate", "CreatorName",
+                           "CreatorComputerName", "VersionGUID",
+                           "VersionComments", "Description"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!(*strs[i] = dts(l, root, names[i])))
+            *strs[i] = "";
+    if (get_int(l, root, ns, "VersionBuild", 0, INT_MIN, INT_MAX,
+                &a->version_build) < 0 ||
+        get_int(l, root, ns, "VersionMajor", 0, INT_MIN, INT_MAX,
+                &a->version_major) < 0 ||
+        get_int(l, root, ns, "VersionMinor", 0, INT_MIN, INT_MAX,
+                &a->version_minor) < 0 ||
+        get_int(l, root, ns, "LocaleID", 0, INT_MIN, INT_MAX,
+                &a->locale_id) < 0)
+        return -1;
+    return 0;
+}
+
 static int
 read_root(struct loader *l, const xmlNode *root)
 {
@@ -727,7 +757,8 @@ read_root(struct loader *l, const xmlNode *root)
                     (const char *)root->name);
     if (check_format(l, root) < 0 || check_protection(l, root) < 0 ||
         get_int(l, root, PKG_NS_DTS, "MaxConcurrentExecutables", -1, -1,
-                INT_MAX, &l->p->max_concurrent) < 0)
+                INT_MAX, &l->p->max_concurrent) < 0 ||
+        read_about(l, root) < 0)
         return -1;
     if (!(l->p->root = parse_executable(l, root, NULL, false)))
         return -1;
@@ -807,6 +838,12 @@ int
 pkg_format_version(const struct pkg *p)
 {
     return p->format_version;
+}
+
+const struct pkg_about *
+pkg_about(const struct pkg *p)
+{
+    return &p->about;
 }
 
 int

@@ -75,6 +75,9 @@ struct pkg_variable {
     const char *value;      /* design-time value text, "" if empty */
     const char *expression; /* NULL if none */
     bool evaluate_as_expression, read_only;
+    /* DTS:RaiseChangedEvent: a change of value raises the
+     * OnVariableValueChanged event. */
+    bool raise_changed_event;
     int line;
 };
 
@@ -271,6 +274,16 @@ const char *pkg_file(const struct pkg *p);   /* "Extract.dtsx" */
 const char *pkg_name(const struct pkg *p);   /* DTS:ObjectName of the root */
 const char *pkg_id(const struct pkg *p);     /* DTS:DTSID of the root */
 int pkg_format_version(const struct pkg *p); /* 6 or 8 */
+/* What the package's root says about itself, read by the System
+ * variables of the same names: strings as written ("" when absent),
+ * numbers 0 when absent.  CreationDate is the design-time text, e.g.
+ * "3/23/2017 9:06:53 PM". */
+struct pkg_about {
+    const char *creation_date, *creator_name, *creator_computer_name;
+    const char *version_guid, *version_comments, *description;
+    int version_build, version_major, version_minor, locale_id;
+};
+const struct pkg_about *pkg_about(const struct pkg *p);
 /* MaxConcurrentExecutables: -1 (the default) means CPUs + 2. */
 int pkg_max_concurrent(const struct pkg *p);
 /* The package itself, the root of the executable tree. */

@@ -24,6 +24,7 @@ struct pkg {
     xmlDocPtr doc;
     const char *file, *name, *id;
     int format_version, max_concurrent;
+    struct pkg_about about;
     struct pkg_executable *root;
     struct pkg_executable **all; /* by index */
     size_t nall;

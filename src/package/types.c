@@ -15,6 +15,7 @@
 static const struct pkg_type_info types[] = {
     {"Microsoft.Package", "package", true, true, NULL},
     {"STOCK:SEQUENCE", "Sequence container", true, true, NULL},
+    {"EventHandler", "event handler", true, true, NULL},
     {"Microsoft.ExecuteProcess", "Execute Process task", false, true, NULL},
     {"STOCK:FORLOOP", "For Loop container", true, true, NULL},
     {"STOCK:FOREACHLOOP", "Foreach Loop container", true, true, NULL},

@@ -6,7 +6,7 @@
  *
  * Disabled executables are skipped with everything inside them, as SSIS
  * does: a package may keep a disabled Script task around.  Event handlers
- * are not validated: this version does not run them (the runtime warns).
+ * are validated like the containers they are.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -431,6 +431,8 @@ check_executable(struct validator *v, const struct pkg_executable *e)
     check_cycles(v, e);
     for (size_t i = 0; i < e->nchildren; i++)
         check_executable(v, e->children[i]);
+    for (size_t i = 0; i < e->nhandlers; i++)
+        check_executable(v, e->handlers[i].container);
 }
 
 int

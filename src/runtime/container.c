@@ -219,11 +219,13 @@ eval_constraints(struct rt_run *run, struct container_run *cr, size_t i)
     }
 }
 
-/* Containers take no slot of MaxConcurrentExecutables; tasks do. */
+/* Containers take no slot of MaxConcurrentExecutables; tasks do, except
+ * in event handlers, which run while the executable that raised their
+ * event holds its slot (waiting for one there could wait forever). */
 static bool
 takes_slot(const struct pkg_executable *x)
 {
-    return strncmp(x->type, "STOCK:", 6) != 0 &&
+    return !x->in_handler && strncmp(x->type, "STOCK:", 6) != 0 &&
            strcmp(x->type, "Microsoft.Package") != 0;
 }
 

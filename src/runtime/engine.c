@@ -34,6 +34,7 @@ static const struct rt_task_ops *const all_ops[] = {
     &rt_foreach_ops,
     &rt_dataflow_ops,
     &rt_execpkg_ops,
+    &rt_handler_ops,
 };
 
 const struct rt_task_ops *
@@ -57,6 +58,10 @@ emit_v(struct rt_run *run, const struct pkg_executable *e,
         W_BUG("out of memory formatting an event");
     ev.message = msg;
     rt_events_emit(run->events, &ev);
+    rt_handlers_raise(run, e,
+                      &(struct rt_hevent){.event = rt_event_name(kind),
+                                          .code = code,
+                                          .message = msg});
     free(msg);
 }
 
@@ -192,24 +197,9 @@ validate_tree(struct rt_run *run, const struct pkg_executable *e,
         n += ops->validate(run, e, problems);
     for (size_t i = 0; i < e->nchildren; i++)
         n += validate_tree(run, e->children[i], problems);
-    return n;
-}
-
-/* Event handlers are loaded but not run yet: say so once per handler, so
- * nobody counts on an OnError handler that never fires. */
-static void
-warn_handlers(struct rt_run *run, const struct pkg_executable *e)
-{
-    if (e->disabled)
-        return;
     for (size_t i = 0; i < e->nhandlers; i++)
-        rt_emit(run, e, RT_EV_WARNING,
-                "the %s event handler is not run: "
-                "this version of weir does not run "
-                "event handlers yet",
-                e->handlers[i].event);
-    for (size_t i = 0; i < e->nchildren; i++)
-        warn_handlers(run, e->children[i]);
+        n += validate_tree(run, e->handlers[i].container, problems);
+    return n;
 }
 
 int
@@ -241,7 +231,7 @@ rt_validate(struct rt_run *run)
     if (run->params)
         n += rt_params_check(run->params, &problems);
     report_problems(run, problems.buf);
-    warn_handlers(run, root);
+    rt_handlers_validate(run, root);
     rt_emit(run, root, RT_EV_POST_VALIDATE, NULL);
     wbuf_release(&problems);
     return n;
@@ -268,21 +258,48 @@ delayed_validation(struct rt_run *run, const struct pkg_executable *e,
     return n;
 }
 
+/* Emits OnPostExecute with the result and runs its handlers; a failing
+ * one makes the result a failure. */
+static enum rt_result
+post_execute(struct rt_run *run, const struct pkg_executable *e,
+             enum rt_result r)
+{
+    struct rt_state *st = &run->state[e->index];
+    struct rt_event post = {.kind = RT_EV_POST_EXECUTE,
+                            .source = e->name,
+                            .path = e->path,
+                            .result = r,
+                            .start_ms = st->start_ms};
+
+    rt_events_emit(run->events, &post);
+    rt_handlers_raise(run, e, &(struct rt_hevent){.event = "OnPostExecute"});
+    return st->handler_failed ? RT_FAILURE : r;
+}
+
 enum rt_result
 rt_execute(struct rt_run *run, const struct pkg_executable *e)
 {
     const struct rt_task_ops *ops = rt_ops_for(e->type);
     struct rt_state *st = &run->state[e->index];
-    struct rt_event post = {
-        .kind = RT_EV_POST_EXECUTE, .source = e->name, .path = e->path};
     enum rt_result r;
 
     if (!ops)
         W_BUG("no implementation of '%s' (validation let it through)", e->type);
     st->start_ms = wtime_real_ms();
     st->ran = true;
+    st->handler_failed = false;
+    if (run->vars)
+        rt_sys_started(run->vars, e, st->start_ms);
+    if (!e->parent)
+        rt_handlers_begin(run);
     rt_emit(run, e, RT_EV_PRE_EXECUTE, NULL);
-    r = delayed_validation(run, e, ops) ? RT_FAILURE : ops->execute(run, e);
+    /* A failing OnPreExecute handler fails the executable unrun. */
+    if (st->handler_failed || delayed_validation(run, e, ops))
+        r = RT_FAILURE;
+    else
+        r = ops->execute(run, e);
+    if (r != RT_CANCELED && st->handler_failed)
+        r = RT_FAILURE;
     if (r != RT_CANCELED && e->force_execution_result >= 0) {
         rt_emit(run, e, RT_EV_INFORMATION,
                 "ForceExecutionResult makes the "
@@ -290,11 +307,11 @@ rt_execute(struct rt_run *run, const struct pkg_executable *e)
                 e->force_execution_result);
         r = (enum rt_result)e->force_execution_result;
     }
-    if (r == RT_FAILURE && e->parent)
+    if (r == RT_FAILURE && e->parent && strcmp(e->type, "EventHandler"))
         rt_emit(run, e, RT_EV_TASK_FAILED, NULL);
+    r = post_execute(run, e, r);
     st->result = r;
-    post.result = r;
-    post.start_ms = st->start_ms;
-    rt_events_emit(run->events, &post);
+    if (!e->parent)
+        rt_handlers_end(run);
     return r;
 }

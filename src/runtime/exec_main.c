@@ -56,6 +56,7 @@ struct exec_conf {
     char *project_dir;
     char **connections;
     char *package;
+    int64_t execution_id;
 };
 
 static const struct wopt exec_options[] = {
@@ -85,6 +86,11 @@ static const struct wopt exec_options[] = {
     {"package", WOPT_STR, offsetof(struct exec_conf, package), NULL, 0, 0,
      "the package to run when the argument is a project (an .ispac or a "
      "project folder): NAME.dtsx",
+     0},
+    {"execution-id", WOPT_INT, offsetof(struct exec_conf, execution_id), "0",
+     0, INT64_MAX,
+     "the catalog's execution id, which System::ServerExecutionID gives "
+     "(0: not run by a server)",
      0},
     WOPT_END,
 };
@@ -501,6 +507,7 @@ run_target(const struct exec_conf *conf, struct target *t,
     run.project_dir = t->projdir;
     run.key = t->key;
     rt_vars_init(&vars, t->p, &ps);
+    vars.sys.server_execution_id = conf->execution_id;
     run.vars = &vars;
     run.conns = &conns;
     rc = run_loaded(conf, &run);

@@ -194,6 +194,9 @@ struct rt_state {
     int64_t start_ms;
     enum rt_result result;
     bool ran;
+    /* A handler for an event it raised failed during this execution, so
+     * it fails (handlers.c). */
+    bool handler_failed;
 };
 
 /* A cancel request that any thread may raise (a signal-handling thread,
@@ -264,6 +267,8 @@ struct rt_run {
     struct rt_run *parent;
     const struct pkg_executable *parent_task;
     const char *key;
+    /* Events run event handlers (from the package's start to its end). */
+    bool handlers_on;
 };
 
 /* An executable type's implementation. */
@@ -293,6 +298,7 @@ extern const struct rt_task_ops rt_mail_ops;
 extern const struct rt_task_ops rt_foreach_ops;
 extern const struct rt_task_ops rt_dataflow_ops;
 extern const struct rt_task_ops rt_execpkg_ops;
+extern const struct rt_task_ops rt_handler_ops;
 
 /* The implementation of a canonical type, or NULL. */
 const struct rt_task_ops *rt_ops_for(const char *type);
@@ -360,6 +366,32 @@ enum rt_result rt_container_run(struct rt_run *run,
 /* Runs the whole package, setting up the run lock and its concurrency
  * limit for the duration; returns its result. */
 enum rt_result rt_run_package(struct rt_run *run);
+
+/*
+ * Event handlers (handlers.c).  rt_handlers_raise runs the handlers for
+ * an event raised by `src`: those on `src`, then on each container above
+ * it, until one sets System::Propagate to False; a failing handler sets
+ * run->state[src->index].handler_failed.  It does nothing before
+ * rt_handlers_begin (called when the package starts) or after
+ * rt_handlers_end, nor once the run is canceled.  rt_handlers_validate
+ * warns about handlers that never run (OnPreValidate...).
+ */
+struct rt_var;
+struct rt_hevent {
+    const char *event;     /* "OnError", "OnPreExecute"... */
+    int code;              /* System::ErrorCode */
+    const char *message;   /* System::ErrorDescription; may be NULL */
+    const struct rt_var *var; /* OnVariableValueChanged */
+    /* The executable whose work raised it, when not `src` (the task that
+     * set a variable whose owner raises OnVariableValueChanged); NULL
+     * for `src`.  Recursion rules look at it. */
+    const struct pkg_executable *raiser;
+};
+void rt_handlers_raise(struct rt_run *run, const struct pkg_executable *src,
+                       const struct rt_hevent *ev);
+void rt_handlers_begin(struct rt_run *run);
+void rt_handlers_end(struct rt_run *run);
+void rt_handlers_validate(struct rt_run *run, const struct pkg_executable *e);
 
 /* Splits an Execute Process task's Arguments the way Windows programs
  * split a command line (CommandLineToArgvW): white space separates, double

@@ -55,6 +55,7 @@ rt_vars_init(struct rt_vars *vs, const struct pkg *p,
     size_t cap = 0;
 
     memset(vs, 0, sizeof(*vs));
+    rt_sys_init(&vs->sys, p);
     vs->pkg = p;
     vs->params = params;
     collect(vs, &cap, pkg_root(p));
@@ -69,6 +70,7 @@ rt_vars_release(struct rt_vars *vs)
         free(vs->v[i].bad);
     }
     free(vs->v);
+    rt_sys_release(&vs->sys);
     memset(vs, 0, sizeof(*vs));
 }
 
@@ -144,6 +146,16 @@ is_param_name(const char *name)
            !strncasecmp(name, "$Project::", 10);
 }
 
+static bool
+sys_exists(struct rt_vars *vs, const struct pkg_executable *scope,
+           const char *name)
+{
+    int vt;
+    bool w;
+
+    return rt_sys_type(vs, scope, name, &vt, &w) == 0;
+}
+
 bool
 rt_vars_exists(struct rt_vars *vs, const struct pkg_executable *scope,
                const char *name)
@@ -153,9 +165,8 @@ rt_vars_exists(struct rt_vars *vs, const struct pkg_executable *scope,
 
     if (is_param_name(n))
         return vs->params && rt_params_find(vs->params, n);
-    if (!strncmp(n, "System::", 8))
-        return !strcmp(n + 8, "PackageName") || !strcmp(n + 8, "TaskName") ||
-               !strcmp(n + 8, "PackageID");
+    if (!strncmp(n, "System::", 8) && sys_exists(vs, scope, n + 8))
+        return true;
     return rt_vars_find(vs, scope, n) != NULL;
 }
 
@@ -180,27 +191,6 @@ get_param(struct rt_vars *vs, const char *name, struct rt_value *out,
     return werr_prefix(err, "parameter '%s'", name);
 }
 
-static int
-get_system(struct rt_vars *vs, const struct pkg_executable *scope,
-           const char *name, struct rt_value *out, struct werr *err)
-{
-    const char *s = NULL;
-
-    if (!strcmp(name, "PackageName"))
-        s = pkg_name(vs->pkg);
-    else if (!strcmp(name, "PackageID"))
-        s = pkg_id(vs->pkg);
-    else if (!strcmp(name, "TaskName"))
-        s = scope->name;
-    if (!s)
-        return werr_set(err, WERR_NOTFOUND,
-                        "the system variable 'System::%s' is not available "
-                        "in this version of weir",
-                        name);
-    rt_value_set_str(out, s, strlen(s));
-    return 0;
-}
-
 int
 rt_vars_get(struct rt_vars *vs, const struct pkg_executable *scope,
             const char *name, struct rt_value *out, struct werr *err)
@@ -211,8 +201,11 @@ rt_vars_get(struct rt_vars *vs, const struct pkg_executable *scope,
 
     if (is_param_name(n))
         return get_param(vs, n, out, err);
-    if (!strncmp(n, "System::", 8))
-        return get_system(vs, scope, n + 8, out, err);
+    /* System variables the runtime provides win over declared ones: a
+     * handler declares System::Propagate, whose value is the frame's. */
+    if (!strncmp(n, "System::", 8) &&
+        (sys_exists(vs, scope, n + 8) || !rt_vars_find(vs, scope, n)))
+        return rt_sys_get(vs, scope, n + 8, out, err);
     if (!(v = rt_vars_find(vs, scope, n)))
         return werr_set(err, WERR_NOTFOUND,
                         "there is no variable '%s' visible from '%s'", n,
@@ -225,6 +218,24 @@ rt_vars_get(struct rt_vars *vs, const struct pkg_executable *scope,
     return 0;
 }
 
+/* Whether a new value differs from the old one (OnVariableValueChanged):
+ * compared as text, NULL apart, object values by their result set. */
+static bool
+differs(const struct rt_value *a, const struct rt_value *b)
+{
+    char *ta, *tb;
+    bool d;
+
+    if (a->null != b->null || a->rows != b->rows)
+        return true;
+    ta = rt_value_text(a);
+    tb = rt_value_text(b);
+    d = strcmp(ta, tb) != 0;
+    free(ta);
+    free(tb);
+    return d;
+}
+
 int
 rt_vars_set(struct rt_vars *vs, const struct pkg_executable *scope,
             const char *name, const struct rt_value *val, struct werr *err)
@@ -233,9 +244,12 @@ rt_vars_set(struct rt_vars *vs, const struct pkg_executable *scope,
     const char *n = strip_brackets(name, buf, sizeof(buf));
     struct rt_var *v;
     struct rt_value conv = {0};
+    bool changed;
 
-    if (is_param_name(n) || !strncmp(n, "System::", 8))
+    if (is_param_name(n))
         return werr_set(err, WERR_CONFLICT, "'%s' is read-only", n);
+    if (!strncmp(n, "System::", 8))
+        return rt_sys_set(vs, scope, n + 8, val, err);
     if (!(v = rt_vars_find(vs, scope, n)))
         return werr_set(err, WERR_NOTFOUND,
                         "there is no variable '%s' visible from '%s'", n,
@@ -245,12 +259,15 @@ rt_vars_set(struct rt_vars *vs, const struct pkg_executable *scope,
     if (rt_value_convert(val, v->def->data_type, &conv, err) < 0)
         return werr_prefix(err, "variable '%s' (%s)", n,
                            rt_vt_name(v->def->data_type));
+    changed = v->def->raise_changed_event && differs(&v->v, &conv);
     rt_value_release(&v->v);
     v->v = conv;
     if (v->def->data_type != RT_VT_EMPTY && v->def->data_type != RT_VT_OBJECT)
         v->v.vt = v->def->data_type;
     free(v->bad);
     v->bad = NULL;
+    if (changed && vs->sys.changed)
+        vs->sys.changed(vs->sys.changed_ctx, v, scope);
     return 0;
 }
 

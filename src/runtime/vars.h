@@ -136,7 +136,41 @@ struct rt_var {
     bool evaluating;   /* its expression is being evaluated (cycles) */
 };
 
+/*
+ * System variables (sysvars.c).  Most are computed from the package and
+ * the run when read (System::PackageName, StartTime...); the handler ones
+ * (ErrorCode, SourceName, Propagate...) come from the innermost running
+ * invocation of the event handler the asking executable is in: one
+ * `struct rt_hframe`, pushed by handlers.c while the handler runs.
+ */
+struct rt_hframe {
+    struct rt_hframe *next;               /* started before this one */
+    const struct pkg_executable *handler; /* the handler's container */
+    const char *event;                    /* "OnError"... */
+    const struct pkg_executable *source;  /* what raised the event */
+    int code;                             /* System::ErrorCode */
+    const char *description;              /* ErrorDescription; "" if none */
+    const struct rt_var *var;             /* OnVariableValueChanged */
+    bool propagate;                       /* System::Propagate */
+};
+
+struct rt_sys {
+    int64_t start_ms;            /* System::StartTime, epoch ms */
+    char guid[40];               /* ExecutionInstanceGUID, "{...}" */
+    int64_t server_execution_id; /* ServerExecutionID; 0 outside a server */
+    int64_t *started_ms;         /* by executable index: ContainerStartTime */
+    size_t nstarted;
+    struct rt_hframe *frames; /* running handlers, the latest first */
+    /* Called after a variable with RaiseChangedEvent took a new value,
+     * set from `setter` (handlers.c raises OnVariableValueChanged);
+     * NULL: nothing. */
+    void (*changed)(void *ctx, const struct rt_var *v,
+                    const struct pkg_executable *setter);
+    void *changed_ctx;
+};
+
 struct rt_vars {
+    struct rt_sys sys;
     struct rt_var *v;
     size_t n;
     const struct pkg *pkg;
@@ -175,6 +209,31 @@ bool rt_vars_is_sensitive(struct rt_vars *vs, const char *name);
  * convert is WERR_INVALID naming the variable and both types. */
 int rt_vars_set(struct rt_vars *vs, const struct pkg_executable *scope,
                 const char *name, const struct rt_value *v, struct werr *err);
+
+/* The system variable "System::NAME" seen from `scope` (`name` without
+ * the namespace): its VARIANT type and whether it can be written (only
+ * Propagate can); -1 if there is none there.  Handler variables exist
+ * only inside a handler of an event that has them (ErrorCode in OnError,
+ * OnWarning and OnInformation handlers...). */
+int rt_sys_type(struct rt_vars *vs, const struct pkg_executable *scope,
+                const char *name, int *vt, bool *writable);
+/* Reads it into `out` (released first); WERR_NOTFOUND if there is none. */
+int rt_sys_get(struct rt_vars *vs, const struct pkg_executable *scope,
+               const char *name, struct rt_value *out, struct werr *err);
+/* Writes System::Propagate; anything else is WERR_CONFLICT. */
+int rt_sys_set(struct rt_vars *vs, const struct pkg_executable *scope,
+               const char *name, const struct rt_value *v, struct werr *err);
+/* Records that `e` started at `ms` (ContainerStartTime; the package's
+ * start is StartTime too). */
+void rt_sys_started(struct rt_vars *vs, const struct pkg_executable *e,
+                    int64_t ms);
+/* Internal to vars.c: set up and free the store's system part. */
+void rt_sys_init(struct rt_sys *s, const struct pkg *p);
+void rt_sys_release(struct rt_sys *s);
+/* The event handler container `e` is in (itself included), or NULL; and
+ * the event a handler container runs for. */
+const struct pkg_executable *rt_handler_of(const struct pkg_executable *e);
+const char *rt_handler_event(const struct pkg_executable *h);
 
 /*
  * Expressions over the store (vexpr.c).  rt_expr_compile compiles `text`

@@ -58,11 +58,9 @@ name_type(struct rt_vars *vs, const struct pkg_executable *scope,
         *read_only = true;
         return 0;
     }
-    if (!strncmp(name, "System::", 8)) {
-        if (!rt_vars_exists(vs, scope, name))
-            return -1;
-        *vt = RT_VT_STR;
-        *read_only = true;
+    if (!strncmp(name, "System::", 8) &&
+        rt_sys_type(vs, scope, name + 8, vt, read_only) == 0) {
+        *read_only = !*read_only; /* rt_sys_type says writable */
         return 0;
     }
     if (!(v = rt_vars_find(vs, scope, name)))

@@ -715,8 +715,10 @@ force_execution_result(void **state)
     run_free(&r);
 }
 
+/* An OnError handler runs for an error only; one for an event weir never
+ * raises is announced at validation. */
 static void
-event_handlers_are_announced(void **state)
+event_handlers_run_for_their_event(void **state)
 {
     struct run r;
 
@@ -725,11 +727,14 @@ event_handlers_are_announced(void **state)
                 "EventHandlers[OnError]\" DTS:EventName=\"OnError\">"
                 "<DTS:Executables>" SH("Package.EventHandlers[OnError]", "Log",
                                        "", "touch handled")
-                "</DTS:Executables></DTS:EventHandler></DTS:EventHandlers>"
+                "</DTS:Executables></DTS:EventHandler>"
+                "<DTS:EventHandler DTS:refId=\"Package."
+                "EventHandlers[OnProgress]\" DTS:EventName=\"OnProgress\">"
+                "</DTS:EventHandler></DTS:EventHandlers>"
                 TAIL, NULL);
     assert_int_equal(r.rc, 0);
-    assert_true(message_has(&r, "OnWarning", "the OnError event handler is "
-                                             "not run"));
+    assert_true(message_has(&r, "OnWarning", "the OnProgress event handler "
+                                             "never runs"));
     assert_false(ran(&r, "\\Package.EventHandlers[OnError]\\Log"));
     run_free(&r);
 }
@@ -1265,7 +1270,7 @@ main(void)
         cmocka_unit_test(sequences_and_fail_parent),
         cmocka_unit_test(fail_package_on_failure_stops_everything),
         cmocka_unit_test(force_execution_result),
-        cmocka_unit_test(event_handlers_are_announced),
+        cmocka_unit_test(event_handlers_run_for_their_event),
         cmocka_unit_test(events_are_ordered_json_lines),
         cmocka_unit_test(output_becomes_bounded_events),
         cmocka_unit_test(working_directory_is_relative_to_the_package),

@@ -1,0 +1,230 @@
+/*
+ * Event handlers: when an executable raises an event (OnError,
+ * OnPreExecute...), the handlers for that event on the executable itself
+ * run first, then those on each container above it up to the package:
+ * the event "bubbles up", as in SSIS, until a handler sets
+ * System::Propagate to False.
+ *
+ * A handler is a container: it runs through rt_execute, so it raises its
+ * own OnPreExecute and OnPostExecute, counts errors against its
+ * MaximumErrorCount and, through its parent chain, against the
+ * executables above it.  While it runs, a frame on the variable store
+ * (vars.h) gives its System variables: ErrorCode, SourceName, Propagate...
+ *
+ * Recursion is bounded by two rules.  A handler never runs for an event
+ * raised inside itself (SSIS's rule: an OnPreExecute handler does not run
+ * for its own tasks' OnPreExecute).  And a handler does not start again
+ * while it is running: without that, two handlers whose tasks raise each
+ * other's event (OnPreExecute and OnPostExecute on the package) would call
+ * each other forever.  So the nesting is at most as deep as the package
+ * has handlers, and one handler has at most one frame at a time, which is
+ * what its System variables read.  An event raised inside a running
+ * handler skips a handler that is running, with an OnWarning (written
+ * directly, so it runs no handler itself); an event from a parallel
+ * branch outside every handler waits for the handler to finish, then runs
+ * it (wait_turn explains why that cannot deadlock).
+ *
+ * Tasks inside handlers take no slot of MaxConcurrentExecutables
+ * (container.c): the executable that raised the event holds its slot
+ * while its handlers run in its place.
+ *
+ * A handler that fails makes the executable that raised the event fail:
+ * rt_execute reads run->state[].handler_failed after the executable's
+ * work (and after OnPreExecute, whose failing handler stops the work).
+ *
+ * Handlers run only while the package executes: validation comes before
+ * it in weir, so OnPreValidate and OnPostValidate handlers never run, and
+ * neither do OnProgress, OnQueryCancel and OnExecStatusChanged ones;
+ * validation warns about each.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/xalloc.h"
+#include "base/banned.h"
+#include "runtime/runtime_int.h"
+#include "runtime/vars.h"
+
+/* The events weir raises while a package runs. */
+static const char *const raised[] = {
+    "OnPreExecute",
+    "OnPostExecute",
+    "OnError",
+    "OnWarning",
+    "OnInformation",
+    "OnTaskFailed",
+    "OnVariableValueChanged",
+};
+
+static bool
+is_raised(const char *event)
+{
+    for (size_t i = 0; i < sizeof(raised) / sizeof(raised[0]); i++)
+        if (!strcasecmp(raised[i], event))
+            return true;
+    return false;
+}
+
+void
+rt_handlers_validate(struct rt_run *run, const struct pkg_executable *e)
+{
+    if (e->disabled)
+        return;
+    for (size_t i = 0; i < e->nhandlers; i++) {
+        const struct pkg_event_handler *h = &e->handlers[i];
+        if (!h->container->disabled && !is_raised(h->event))
+            rt_emit(run, e, RT_EV_WARNING,
+                    "the %s event handler never runs: weir does not "
+                    "raise %s events while a package runs",
+                    h->event, h->event);
+        rt_handlers_validate(run, h->container);
+    }
+    for (size_t i = 0; i < e->nchildren; i++)
+        rt_handlers_validate(run, e->children[i]);
+}
+
+static bool
+is_inside(const struct pkg_executable *x, const struct pkg_executable *c)
+{
+    for (; x; x = x->parent)
+        if (x == c)
+            return true;
+    return false;
+}
+
+static struct rt_hframe *
+running(struct rt_vars *vs, const struct pkg_executable *h)
+{
+    for (struct rt_hframe *f = vs->sys.frames; f; f = f->next)
+        if (f->handler == h)
+            return f;
+    return NULL;
+}
+
+/* The second rule's warning, written without raising handlers. */
+static void
+warn_skipped(struct rt_run *run, const struct pkg_executable *owner,
+             const char *event, const struct pkg_executable *src)
+{
+    char *msg = xasprintf("the %s event handler is already running: it "
+                          "does not run again for the event from '%s'",
+                          event, src->path);
+    struct rt_event ev = {.kind = RT_EV_WARNING,
+                          .source = owner->name,
+                          .path = owner->path,
+                          .message = msg};
+
+    rt_events_emit(run->events, &ev);
+    free(msg);
+}
+
+/* Waits until handler `h` is not running; false if it must be skipped.
+ * An event raised inside a running handler never waits: it may be that
+ * handler's own doing (directly or through others), and a handler that
+ * waited there could wait for one that waits for it.  An event from
+ * outside every handler (a parallel branch) waits its turn, which always
+ * comes, since the running handler waits for nothing. */
+static bool
+wait_turn(struct rt_run *run, const struct pkg_executable *h,
+          const struct pkg_executable *raiser)
+{
+    struct rt_vars *vs = run->vars;
+    const struct pkg_executable *in = rt_handler_of(raiser);
+
+    while (running(vs, h)) {
+        if ((in && running(vs, in)) || !run->threaded)
+            return false;
+        pthread_cond_wait(&run->changed, &run->lock);
+    }
+    return true;
+}
+
+static void
+unlink_frame(struct rt_vars *vs, struct rt_hframe *f)
+{
+    for (struct rt_hframe **p = &vs->sys.frames; *p; p = &(*p)->next)
+        if (*p == f) {
+            *p = f->next;
+            return;
+        }
+}
+
+/* Runs handler `h` of `owner` for an event from `src`; returns whether
+ * the event goes on up (System::Propagate). */
+static bool
+run_handler(struct rt_run *run, const struct pkg_executable *src,
+            const struct pkg_executable *owner,
+            const struct pkg_event_handler *h, const struct rt_hevent *ev)
+{
+    struct rt_vars *vs = run->vars;
+    const struct pkg_executable *raiser = ev->raiser ? ev->raiser : src;
+    struct rt_hframe f = {.handler = h->container,
+                          .event = h->event,
+                          .source = src,
+                          .code = ev->code,
+                          .description = ev->message ? ev->message : "",
+                          .var = ev->var,
+                          .propagate = true};
+
+    if (h->container->disabled || is_inside(raiser, h->container))
+        return true;
+    if (!wait_turn(run, h->container, raiser)) {
+        warn_skipped(run, owner, h->event, src);
+        return true;
+    }
+    f.next = vs->sys.frames;
+    vs->sys.frames = &f;
+    if (rt_execute(run, h->container) == RT_FAILURE)
+        run->state[src->index].handler_failed = true;
+    unlink_frame(vs, &f);
+    if (run->threaded)
+        pthread_cond_broadcast(&run->changed);
+    return f.propagate;
+}
+
+void
+rt_handlers_raise(struct rt_run *run, const struct pkg_executable *src,
+                  const struct rt_hevent *ev)
+{
+    bool go_on = true;
+
+    if (!run->handlers_on || !run->vars || run->cancel_reported)
+        return;
+    for (const struct pkg_executable *x = src; x && go_on; x = x->parent)
+        for (size_t i = 0; i < x->nhandlers; i++)
+            if (!strcasecmp(x->handlers[i].event, ev->event) &&
+                !run_handler(run, src, x, &x->handlers[i], ev))
+                go_on = false;
+}
+
+static void
+on_changed(void *ctx, const struct rt_var *v,
+           const struct pkg_executable *setter)
+{
+    struct rt_hevent ev = {
+        .event = "OnVariableValueChanged", .var = v, .raiser = setter};
+
+    rt_handlers_raise(ctx, v->owner, &ev);
+}
+
+void
+rt_handlers_begin(struct rt_run *run)
+{
+    run->handlers_on = true;
+    if (run->vars) {
+        run->vars->sys.changed = on_changed;
+        run->vars->sys.changed_ctx = run;
+    }
+}
+
+void
+rt_handlers_end(struct rt_run *run)
+{
+    run->handlers_on = false;
+    if (run->vars) {
+        run->vars->sys.changed = NULL;
+        run->vars->sys.changed_ctx = NULL;
+    }
+}
