@@ -228,3 +228,9 @@ rt_handlers_end(struct rt_run *run)
         run->vars->sys.changed_ctx = NULL;
     }
 }
+
+/* A handler's container runs its executables as a Sequence does. */
+const struct rt_task_ops rt_handler_ops = {
+    .type = "EventHandler",
+    .execute = rt_container_run,
+};
