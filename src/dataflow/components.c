@@ -13,6 +13,8 @@ extern const struct df_component_ops df_rowcount_ops;
 extern const struct df_component_ops df_multicast_ops;
 extern const struct df_component_ops df_unionall_ops;
 extern const struct df_component_ops df_recordset_ops;
+extern const struct df_component_ops df_raw_source_ops;
+extern const struct df_component_ops df_raw_destination_ops;
 
 static const struct df_component_ops *const all_ops[] = {
     &df_flatfile_source_ops,
@@ -21,6 +23,8 @@ static const struct df_component_ops *const all_ops[] = {
     &df_multicast_ops,
     &df_unionall_ops,
     &df_recordset_ops,
+    &df_raw_source_ops,
+    &df_raw_destination_ops,
 };
 
 const struct df_component_ops *
