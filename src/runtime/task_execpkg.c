@@ -500,6 +500,9 @@ child_open(struct rt_run *run, const struct pkg_executable *e,
     if (bind_params(run, e, s, ch, values, err) < 0)
         goto fail;
     rt_vars_init(&ch->vars, c->pkg, &ch->ps);
+    /* The child runs in the same server execution (ServerExecutionID). */
+    if (run->vars)
+        ch->vars.sys.server_execution_id = run->vars->sys.server_execution_id;
     ch->run.vars = &ch->vars;
     return 0;
 fail:

@@ -22,6 +22,7 @@
 #include "worker/worker_int.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <signal.h>
@@ -437,13 +438,18 @@ start_child(struct wk_agent *a, struct wk_task *t, struct werr *err)
 {
     char *log = xasprintf("%s/exec.log", t->dir);
     char *pkg = xasprintf("%s/%s", t->dir, t->package);
-    char *argv[] = {a->self, "exec", "--events-fd", "3", "--params-file",
-                    "params.json", "--project-dir", t->dir, pkg, NULL};
+    char id[32];
+    /* --execution-id: the package's System::ServerExecutionID. */
+    char *argv[] = {a->self,       "exec",        "--events-fd",
+                    "3",           "--params-file", "params.json",
+                    "--project-dir", t->dir,      "--execution-id",
+                    id,            pkg,           NULL};
     struct wk_spawn s = {a->self, argv, t->dir, -1, -1,
                          a->cfg->task_memory_mb << 20, a->cfg->task_nofile};
     int p[2] = {-1, -1}, rc = -1;
     pid_t pid;
 
+    snprintf(id, sizeof(id), "%" PRId64, t->execution_id);
     if (pipe2(p, O_CLOEXEC) < 0) {
         werr_set(err, WERR_IO, "cannot make a pipe: %s", strerror(errno));
         goto out;
