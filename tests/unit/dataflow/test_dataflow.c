@@ -632,6 +632,99 @@ raw_file_round_trip(void **state)
     free(path);
 }
 
+/* Replaces every `a` after `from` in `s` by `b` (caller frees). */
+static char *
+replace_after(const char *s, const char *from, const char *a, const char *b)
+{
+    const char *start = strstr(s, from), *p;
+    struct wbuf out;
+
+    assert_non_null(start);
+    wbuf_init(&out, WBUF_NOLIMIT);
+    wbuf_add(&out, s, (size_t)(start - s), NULL);
+    for (s = start; (p = strstr(s, a)); s = p + strlen(a)) {
+        wbuf_add(&out, s, (size_t)(p - s), NULL);
+        wbuf_adds(&out, b, NULL);
+    }
+    wbuf_adds(&out, s, NULL);
+    return wbuf_detach(&out, NULL);
+}
+
+#define UA "Package\\Flow\\UA"
+#define MC "Package\\Flow\\MC"
+#define UAI(i, n, feeds)                                                    \
+    "<inputColumn refId=\"" UA ".Inputs[In " i "].Columns[" n "]\" "         \
+    "lineageId=\"Package\\Flow\\Read.Outputs[Flat File Source Output]."    \
+    "Columns[" n "]\" cachedName=\"" n "\"><properties><property "            \
+    "name=\"OutputColumnLineageID\" containsID=\"true\">#{" UA                 \
+    ".Outputs[Out].Columns[" feeds "]}</property></properties></inputColumn>"
+#define UAO(n, t)                                                           \
+    "<outputColumn refId=\"" UA ".Outputs[Out].Columns[" n "]\" lineageId="  \
+    "\"" UA ".Outputs[Out].Columns[" n "]\" name=\"" n "\" " t " />"
+#define PATH(n, from, to)                                                   \
+    "<path refId=\"Package\\Flow.Paths[" n "]\" name=\"" n "\" startId=\""  \
+    from "\" endId=\"" to "\" />"
+
+/* Source -> Multicast (two outputs) -> Union All (two inputs; the second
+ * feeds no Amount, which is NULL for its rows) -> rows. */
+static void
+union_all_maps_columns(void **state)
+{
+    static const char in[] = "Id,Name,Amount\r\n1,a,1.5\r\n2,b,2\r\n";
+    static const char comps[] =
+        "<component refId=\"" MC "\" name=\"MC\" componentClassID=\""
+        "Microsoft.Multicast\"><inputs><input refId=\"" MC ".Inputs[In]\" "
+        "name=\"In\" /></inputs><outputs><output refId=\"" MC ".Outputs[1]\""
+        " name=\"1\" synchronousInputId=\"" MC ".Inputs[In]\" /><output "
+        "refId=\"" MC ".Outputs[2]\" name=\"2\" synchronousInputId=\"" MC
+        ".Inputs[In]\" /></outputs></component>"
+        "<component refId=\"" UA "\" name=\"UA\" componentClassID=\""
+        "DTSTransform.UnionAll.3\"><inputs><input refId=\"" UA ".Inputs[In "
+        "1]\" name=\"In 1\"><inputColumns>" UAI("1", "Id", "Id")
+        UAI("1", "Name", "Name") UAI("1", "Amount", "Amount")
+        "</inputColumns></input><input refId=\"" UA ".Inputs[In 2]\" name="
+        "\"In 2\"><inputColumns>" UAI("2", "Name", "Name") UAI("2", "Id", "Id")
+        "</inputColumns></input></inputs><outputs><output refId=\"" UA
+        ".Outputs[Out]\" name=\"Out\"><outputColumns>"
+        UAO("Id", "dataType=\"i4\"") UAO("Name", "dataType=\"wstr\" "
+        "length=\"20\"") UAO("Amount", "dataType=\"numeric\" precision=\"10\""
+        " scale=\"2\"") "</outputColumns></output></outputs></component>"
+        "</components>";
+    static const char paths[] =
+        PATH("Source", "Package\\Flow\\Read.Outputs[Flat File Source Output]",
+             MC ".Inputs[In]")
+        PATH("1", MC ".Outputs[1]", UA ".Inputs[In 1]")
+        PATH("2", MC ".Outputs[2]", UA ".Inputs[In 2]")
+        PATH("All", UA ".Outputs[Out]", "Package\\Flow\\Write.Inputs[In]")
+        "</paths>";
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = orders, .ncols = 3,
+                      .recordset = true};
+    char *xml = h_package(&s), *a, *b, *c, *p;
+    struct hrun r;
+    struct werr err;
+
+    a = replace_after(xml, "DTSAdapter.RecordsetDestination.3",
+                      "Read.Outputs[Flat File Source Output]",
+                      "UA.Outputs[Out]");
+    b = replace(a, "</components>", comps);
+    p = strstr(b, "<paths>");
+    assert_non_null(p);
+    c = xasprintf("%.*s<paths>%s</pipeline>%s", (int)(p - b), b, paths,
+                  strstr(p, "</pipeline>") + strlen("</pipeline>"));
+    h_init(&r, c);
+    h_write(&r, "in.txt", in, sizeof(in) - 1);
+    if (h_run(&r, &err) < 0)
+        fail_msg("%s\n%s", err.msg, r.events.buf);
+    assert_string_equal(r.rowset.buf,
+                        "1|a|1.50\n2|b|2.00\n1|a|NULL\n2|b|NULL\n");
+    assert_non_null(strstr(r.events.buf, "ROWS All: 4\n"));
+    h_release(&r);
+    free(c);
+    free(b);
+    free(a);
+    free(xml);
+}
+
 /* ---- memory bounded by the buffers in flight ---- */
 
 /* Writes `rows` rows "N,nNNN\n" to file In of `r`, a block at a time. */
@@ -734,6 +827,7 @@ main(void)
         cmocka_unit_test(nulls_and_recordset),
         cmocka_unit_test(fixture_flat_files),
         cmocka_unit_test(raw_file_round_trip),
+        cmocka_unit_test(union_all_maps_columns),
         cmocka_unit_test(weir_exec_runs_a_data_flow),
         cmocka_unit_test(memory_does_not_grow_with_rows),
     };
