@@ -725,6 +725,31 @@ union_all_maps_columns(void **state)
     free(xml);
 }
 
+/* Overwrite=false appends to the destination's file. */
+static void
+destination_appends(void **state)
+{
+    static const char in[] = "Id,Name,Amount\r\n1,a,1\r\n";
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = orders, .ncols = 3};
+    char *xml = h_package(&s), *app, *out;
+    struct hrun r;
+    struct werr err;
+
+    app = replace(xml, "<property name=\"Overwrite\">true</property>",
+                  "<property name=\"Overwrite\">false</property>");
+    h_init(&r, app);
+    h_write(&r, "in.txt", in, sizeof(in) - 1);
+    h_write(&r, "out.txt", "0|before|0\n", 11);
+    assert_int_equal(h_run(&r, &err), 0);
+    assert_int_equal(h_run(&r, &err), 0);
+    out = h_read(&r, "out.txt");
+    assert_string_equal(out, "0|before|0\n1|a|1.00\n1|a|1.00\n");
+    free(out);
+    h_release(&r);
+    free(app);
+    free(xml);
+}
+
 /* ---- memory bounded by the buffers in flight ---- */
 
 /* Writes `rows` rows "N,nNNN\n" to file In of `r`, a block at a time. */
@@ -828,6 +853,7 @@ main(void)
         cmocka_unit_test(fixture_flat_files),
         cmocka_unit_test(raw_file_round_trip),
         cmocka_unit_test(union_all_maps_columns),
+        cmocka_unit_test(destination_appends),
         cmocka_unit_test(weir_exec_runs_a_data_flow),
         cmocka_unit_test(memory_does_not_grow_with_rows),
     };
