@@ -109,7 +109,7 @@ convert(struct ffsrc *s, bool at_eof, struct werr *err)
 static int
 fill(struct ffsrc *s, struct werr *err)
 {
-    size_t got;
+    size_t got = 0;
 
     if (s->pos) {
         memmove(s->buf, s->buf + s->pos, s->end - s->pos);

@@ -132,7 +132,7 @@ static int
 read_file_property(struct fe_reader *r, const xmlNode *p, struct pkg_foreach *f)
 {
     const char *v;
-    int x;
+    int x = 0;
 
     if ((v = pkg_xml_attr(r->a, p, NULL, "Folder")))
         f->folder = v;
