@@ -533,7 +533,7 @@ df_buffer_set_value(struct df_buffer *b, int slot, size_t row,
     int rc;
 
     if (v->null) {
-        b->cols[slot].nulls[row] = 1;
+        df_buffer_set_null(b, slot, row);
         return 0;
     }
     if (same_repr(&v->type, t)) {
@@ -560,4 +560,20 @@ df_buffer_set_value(struct df_buffer *b, int slot, size_t row,
         store(b, slot, row, &conv);
     free(big);
     return rc;
+}
+
+void
+df_buffer_set_null(struct df_buffer *b, int slot, size_t row)
+{
+    struct df_vec *v = &b->cols[slot];
+    size_t w = df_type_width(v->type.dt);
+
+    if (is_bytes(v->type.dt)) {
+        struct expr_sv *sv = &((struct expr_sv *)v->data)[row];
+        sv->p = "";
+        sv->len = 0;
+    } else {
+        memset((char *)v->data + row * w, 0, w);
+    }
+    v->nulls[row] = 1;
 }

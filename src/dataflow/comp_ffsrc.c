@@ -453,7 +453,7 @@ put_value(struct ffsrc *s, struct df_buffer *b, const struct map *m,
     int64_t i;
 
     if (!f->len && (s->retain_nulls || !is_string(t->dt) || !f->p)) {
-        b->cols[m->slot].nulls[row] = 1;
+        df_buffer_set_null(b, m->slot, row);
         return 0;
     }
     if (is_string(t->dt)) {
@@ -731,7 +731,7 @@ take_row(struct df_exec *x, struct df_component *c, struct ffsrc *s,
         d = code == DF_E_TRUNCATION ? m->col->trunc_disp
                                     : m->col->error_disp;
         if (d == DF_DISP_IGNORE)
-            b->cols[m->slot].nulls[row] = 1;
+            df_buffer_set_null(b, m->slot, row);
         else if (d == DF_DISP_REDIRECT)
             return redirect(x, s, r, code, m->col, err);
         else

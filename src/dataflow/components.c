@@ -15,6 +15,16 @@ extern const struct df_component_ops df_unionall_ops;
 extern const struct df_component_ops df_recordset_ops;
 extern const struct df_component_ops df_raw_source_ops;
 extern const struct df_component_ops df_raw_destination_ops;
+extern const struct df_component_ops df_derived_ops;
+extern const struct df_component_ops df_split_ops;
+extern const struct df_component_ops df_convert_ops;
+extern const struct df_component_ops df_sort_ops;
+extern const struct df_component_ops df_mergejoin_ops;
+extern const struct df_component_ops df_aggregate_ops;
+extern const struct df_component_ops df_copycolumn_ops;
+extern const struct df_component_ops df_charmap_ops;
+extern const struct df_component_ops df_audit_ops;
+extern const struct df_component_ops df_pctsample_ops;
 
 static const struct df_component_ops *const all_ops[] = {
     &df_flatfile_source_ops,
@@ -25,6 +35,16 @@ static const struct df_component_ops *const all_ops[] = {
     &df_recordset_ops,
     &df_raw_source_ops,
     &df_raw_destination_ops,
+    &df_derived_ops,
+    &df_split_ops,
+    &df_convert_ops,
+    &df_sort_ops,
+    &df_mergejoin_ops,
+    &df_aggregate_ops,
+    &df_copycolumn_ops,
+    &df_charmap_ops,
+    &df_audit_ops,
+    &df_pctsample_ops,
 };
 
 const struct df_component_ops *

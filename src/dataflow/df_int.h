@@ -256,6 +256,10 @@ void df_buffer_set_str(struct df_buffer *b, int slot, size_t row,
  * its type differs; -1 with `err` when it does not fit. */
 int df_buffer_set_value(struct df_buffer *b, int slot, size_t row,
                         const struct expr_value *v, struct werr *err);
+/* Sets row `row` of slot `slot` NULL with a zero element (an empty
+ * string for strings): expression kernels compute every row and apply
+ * the NULL bytes after, so a NULL row's element must be a valid value. */
+void df_buffer_set_null(struct df_buffer *b, int slot, size_t row);
 /* The expr.h view of slot `slot` (for expr_eval_batch); read a single
  * value with expr_col_value(). */
 struct expr_col df_buffer_col(const struct df_buffer *b, int slot);
@@ -326,12 +330,23 @@ int df_row_errors(struct df_exec *x, struct df_component *c,
  * stored form with #{lineage} references, or the friendly form) with
  * column references resolved against `in`'s columns (by name, by
  * [Component].[Name] and by lineage) to their buffer slots, and
- * variables through the host.  Evaluate with expr_eval_batch using
- * df_expr_cols() as the column array.
+ * variables read through df_var_get() at evaluation.  EXPR_COLUMNS is
+ * implied.  Evaluate `expr` with expr_eval_batch using df_expr_cols() as
+ * the column array.  The wrapper keeps what variable reads need for as
+ * long as the expression lives; free both with df_expr_free().  Errors
+ * quote the text and give "LINE:COL: message".
  */
-struct expr *df_expr_compile(struct df_exec *x, struct df_component *c,
-                             struct df_input *in, const char *text,
-                             unsigned flags, struct werr *err);
+struct df_expr {
+    struct expr *expr;
+    struct df_exec *x;
+    const struct df_input *in; /* whose columns references resolve to */
+    char **vars; /* "NS::Name" of each variable read; handles point here */
+    size_t nvars;
+};
+struct df_expr *df_expr_compile(struct df_exec *x, struct df_component *c,
+                                struct df_input *in, const char *text,
+                                unsigned flags, struct werr *err);
+void df_expr_free(struct df_expr *e);
 /* The buffer's columns as expression inputs (slot order). */
 const struct expr_col *df_expr_cols(struct df_exec *x,
                                     const struct df_buffer *b);
