@@ -46,11 +46,13 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
 
 # seconds TIME-OUTPUT: the elapsed time GNU time wrote.
 seconds() { awk '/^elapsed/ {print $2}' "$1"; }
+cpu() { awk '/^cpu/ {print $2 + $3}' "$1"; }
 peak_kb() { awk '/^maxrss/ {print $2}' "$1"; }
 run() { # run NAME CMD...: times CMD, output to $dir/NAME.out
     local name=$1
     shift
     /usr/bin/time -f 'elapsed %e
+cpu %U %S
 maxrss %M' -o "$dir/$name.time" "$@"
 }
 
@@ -72,13 +74,17 @@ t_cat=$(seconds "$dir/cat.time")
 t_weir=$(seconds "$dir/weir.time")
 printf 'input: %s rows, %.0f MB; %s rows out\n' "$ROWS" "$mb" \
     "$(($(wc -l <"$dir/weir.out") - 1))"
-printf '%-6s %8s s %8s MB/s\n' cat "$t_cat" "$(rate "$t_cat")"
-printf '%-6s %8s s %8s MB/s   peak RSS %d MB\n' weir "$t_weir" \
-    "$(rate "$t_weir")" "$(($(peak_kb "$dir/weir.time") / 1024))"
+echo "        elapsed      MB/s  CPU s (user+sys)"
+printf '%-6s %8s s %8s %8s\n' cat "$t_cat" "$(rate "$t_cat")" \
+    "$(cpu "$dir/cat.time")"
+printf '%-6s %8s s %8s %8s   peak RSS %d MB\n' weir "$t_weir" \
+    "$(rate "$t_weir")" "$(cpu "$dir/weir.time")" \
+    "$(($(peak_kb "$dir/weir.time") / 1024))"
 if [ "${MLR:-1}" != 0 ]; then
     t_mlr=$(seconds "$dir/mlr.time")
-    printf '%-6s %8s s %8s MB/s   peak RSS %d MB\n' mlr "$t_mlr" \
-        "$(rate "$t_mlr")" "$(($(peak_kb "$dir/mlr.time") / 1024))"
+    printf '%-6s %8s s %8s %8s   peak RSS %d MB\n' mlr "$t_mlr" \
+        "$(rate "$t_mlr")" "$(cpu "$dir/mlr.time")" \
+        "$(($(peak_kb "$dir/mlr.time") / 1024))"
     printf 'weir / mlr speed: %.1fx\n' "$(div "$t_mlr" "$t_weir")"
 fi
 printf 'weir / cat speed: %.2f\n' "$(div "$t_cat" "$t_weir")"

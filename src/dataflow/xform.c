@@ -21,10 +21,37 @@ df_type_equal(const struct expr_type *a, const struct expr_type *b)
            (a->dt != EXPR_DT_STR || a->codepage == b->codepage);
 }
 
+/* How a cast is done: most through a compiled expression; two common
+ * ones that change no value skip it (a string into a longer string of
+ * the same kind, a number into a wider precision at the same scale), the
+ * second checking only that each value fits. */
+enum cast_kind { CAST_EXPR, CAST_SAME, CAST_PRECISION };
+
 struct df_cast {
     struct expr *e;
-    struct expr_type from;
+    struct expr_type from, to;
+    enum cast_kind kind;
+    uint8_t *nulls; /* CAST_PRECISION: the result's NULL bytes */
+    size_t cap;
 };
+
+static enum cast_kind
+cast_kind(const struct expr_type *f, const struct expr_type *t)
+{
+    bool str = f->dt == EXPR_DT_WSTR ||
+               (f->dt == EXPR_DT_STR && f->codepage == t->codepage);
+    bool num = f->dt == EXPR_DT_NUMERIC || f->dt == EXPR_DT_DECIMAL;
+
+    if (f->dt != t->dt)
+        return CAST_EXPR;
+    if (str && t->length > 0 && f->length > 0 && f->length <= t->length)
+        return CAST_SAME;
+    if (num && f->scale == t->scale)
+        return f->dt == EXPR_DT_NUMERIC && f->precision > t->precision
+                   ? CAST_PRECISION
+                   : CAST_SAME;
+    return CAST_EXPR;
+}
 
 static int
 cast_resolve(void *ctx, const struct expr_ref *ref, struct expr_binding *out,
@@ -51,6 +78,8 @@ df_cast_new(const struct expr_type *from, const struct expr_type *to,
     char tname[64], fname[64], text[96];
 
     c->from = *from;
+    c->to = *to;
+    c->kind = cast_kind(from, to);
     expr_type_format(to, tname, sizeof(tname));
     snprintf(text, sizeof(text), "(%s)[v]", tname);
     c->e = expr_compile(text, strlen(text), &opts, NULL, err);
@@ -69,13 +98,47 @@ df_cast_free(struct df_cast *c)
     if (!c)
         return;
     expr_free(c->e);
+    free(c->nulls);
     free(c);
+}
+
+/* A numeric value into a smaller precision at the same scale: rows whose
+ * value does not fit are errors (and NULL), the others unchanged. */
+static int
+check_precision(struct df_cast *c, const struct expr_col *in, size_t nrows,
+                struct expr_col *out, uint8_t *row_errs)
+{
+    const expr_i128 *v = in->data;
+    expr_i128 lim = 1;
+    size_t i;
+
+    for (i = 0; i < c->to.precision; i++)
+        lim *= 10;
+    XGROW(c->nulls, nrows, c->cap);
+    for (i = 0; i < nrows; i++) {
+        bool bad =
+            !(in->nulls && in->nulls[i]) && (v[i] >= lim || v[i] <= -lim);
+        c->nulls[i] = (in->nulls && in->nulls[i]) || bad;
+        row_errs[i] = bad ? EXPR_ROW_ERROR : EXPR_ROW_OK;
+    }
+    out->type = c->to;
+    out->data = in->data;
+    out->nulls = c->nulls;
+    return 0;
 }
 
 int
 df_cast_run(struct df_cast *c, const struct expr_col *in, size_t nrows,
             struct expr_col *out, uint8_t *row_errs, struct werr *err)
 {
+    if (c->kind == CAST_SAME) {
+        *out = *in;
+        out->type = c->to;
+        memset(row_errs, 0, nrows);
+        return 0;
+    }
+    if (c->kind == CAST_PRECISION)
+        return check_precision(c, in, nrows, out, row_errs);
     return expr_eval_batch(c->e, in, 1, nrows, out, row_errs, err);
 }
 
