@@ -25,6 +25,7 @@ extern const struct df_component_ops df_copycolumn_ops;
 extern const struct df_component_ops df_charmap_ops;
 extern const struct df_component_ops df_audit_ops;
 extern const struct df_component_ops df_pctsample_ops;
+extern const struct df_component_ops df_merge_ops;
 
 static const struct df_component_ops *const all_ops[] = {
     &df_flatfile_source_ops,
@@ -45,6 +46,7 @@ static const struct df_component_ops *const all_ops[] = {
     &df_charmap_ops,
     &df_audit_ops,
     &df_pctsample_ops,
+    &df_merge_ops,
 };
 
 const struct df_component_ops *

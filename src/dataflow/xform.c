@@ -306,25 +306,38 @@ names_column(const struct df_column *col, const char *ref, size_t n)
     return col->id && strlen(num) == n && memcmp(num, ref, n) == 0;
 }
 
+/* The reference inside "#{...}", "#123" or plain text: *n bytes. */
+static const char *
+ref_body(const char *ref, size_t *n)
+{
+    if (ref[0] == '#' && ref[1] == '{') {
+        *n = strlen(ref + 2);
+        if (*n == 0 || ref[2 + *n - 1] != '}')
+            return NULL;
+        (*n)--;
+        return ref + 2;
+    }
+    ref += ref[0] == '#';
+    *n = strlen(ref);
+    return ref;
+}
+
+bool
+df_ref_names(const char *ref, const struct df_column *col)
+{
+    size_t n;
+    const char *body = ref ? ref_body(ref, &n) : NULL;
+
+    return body && names_column(col, body, n);
+}
+
 struct df_column *
 df_input_column_by_ref(struct df_input *in, const char *ref)
 {
-    size_t i, n;
+    size_t i;
 
-    if (!ref)
-        return NULL;
-    if (ref[0] == '#' && ref[1] == '{') {
-        ref += 2;
-        n = strlen(ref);
-        if (n == 0 || ref[n - 1] != '}')
-            return NULL;
-        n--;
-    } else {
-        ref += ref[0] == '#';
-        n = strlen(ref);
-    }
     for (i = 0; i < in->ncolumns; i++)
-        if (names_column(&in->columns[i], ref, n))
+        if (df_ref_names(ref, &in->columns[i]))
             return &in->columns[i];
     return NULL;
 }

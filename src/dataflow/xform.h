@@ -69,6 +69,8 @@ int df_rowerr_apply(struct df_rowerr *re, struct df_exec *x,
 /* The input column of `in` that `ref` names ("#{...}", "#123" or plain):
  * by its lineage, its refId or its numeric id; NULL if none. */
 struct df_column *df_input_column_by_ref(struct df_input *in, const char *ref);
+/* Whether `ref` (as above) names column `col`. */
+bool df_ref_names(const char *ref, const struct df_column *col);
 /* The first non-error output of `c`, or NULL. */
 struct df_output *df_main_output(struct df_component *c);
 
