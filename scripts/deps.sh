@@ -2,7 +2,7 @@
 # packages weir needs to build and test, if any is missing.
 WEIR_BUILD_PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
  libsqlite3-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
- libxml2-dev libarchive-dev libssl-dev libcmocka-dev unixodbc-dev"
+ libxml2-dev libarchive-dev libssl-dev libcmocka-dev unixodbc-dev libpq-dev"
 WEIR_TEST_PACKAGES="curl jq sqlite3 procps iproute2 beanstalkd libarchive-tools
  libsqliteodbc odbc-postgresql postgresql miller"
 

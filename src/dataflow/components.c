@@ -27,7 +27,24 @@ extern const struct df_component_ops df_audit_ops;
 extern const struct df_component_ops df_pctsample_ops;
 extern const struct df_component_ops df_merge_ops;
 
+extern const struct df_component_ops df_oledb_source_ops;
+extern const struct df_component_ops df_adonet_source_ops;
+extern const struct df_component_ops df_odbc_source_ops;
+extern const struct df_component_ops df_oledb_dest_ops;
+extern const struct df_component_ops df_adonet_dest_ops;
+extern const struct df_component_ops df_odbc_dest_ops;
+extern const struct df_component_ops df_lookup_ops;
+extern const struct df_component_ops df_oledb_command_ops;
+
 static const struct df_component_ops *const all_ops[] = {
+    &df_oledb_source_ops,
+    &df_adonet_source_ops,
+    &df_odbc_source_ops,
+    &df_oledb_dest_ops,
+    &df_adonet_dest_ops,
+    &df_odbc_dest_ops,
+    &df_lookup_ops,
+    &df_oledb_command_ops,
     &df_flatfile_source_ops,
     &df_flatfile_destination_ops,
     &df_rowcount_ops,

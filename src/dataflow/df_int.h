@@ -129,6 +129,9 @@ struct df_output {
     size_t nprops;
     bool is_error, is_sorted, dangling;
     int exclusion_group;
+    /* errorRowDisposition: Lookup writes its no match disposition on
+     * its match output. */
+    enum df_disposition error_disp;
     /* synchronousInputId resolved; NULL for asynchronous outputs. */
     struct df_input *sync_input;
     /* The path out of this output, or NULL: rows are discarded. */

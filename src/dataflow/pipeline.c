@@ -279,6 +279,7 @@ read_output(struct parser *ps, const xmlNode *n, struct df_output *out)
         return fail(ps, n, "an output needs a refId and a name");
     out->line = (int)xmlGetLineNo(n);
     out->is_error = truthy(attr(ps, n, "isErrorOut"));
+    out->error_disp = disposition(attr(ps, n, "errorRowDisposition"));
     out->is_sorted = truthy(attr(ps, n, "isSorted"));
     out->dangling = truthy(attr(ps, n, "dangling"));
     out->exclusion_group = (int)attr_int(ps, n, "exclusionGroup", 0);

@@ -1,0 +1,218 @@
+/*
+ * The database sources: OLE DB Source, ADO.NET Source (the managed
+ * DataReaderSourceAdapter) and ODBC Source.  All three run one query
+ * through ODBC and fetch its rows a buffer at a time (db_odbc.c).
+ *
+ * The query is the table's "SELECT * FROM table" (its name put in the
+ * target's quoting), a table name or SQL text held in a variable, or the
+ * SQL command; OLE DB parameters (ParameterMapping) are read from their
+ * variables when the query starts.  Each output column takes the result
+ * column with the name of its external metadata column (or its own),
+ * compared without case, converted by the driver to the column's type.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/xalloc.h"
+#include "dataflow/db.h"
+#include "base/banned.h"
+
+struct src_state {
+    struct df_odbc *db;
+    struct warena arena;
+    char *sql;
+    const char *odbc;
+};
+
+/* The first output that is not an error output. */
+static struct df_output *
+main_output(struct df_component *c)
+{
+    for (size_t i = 0; i < c->noutputs; i++)
+        if (!c->outputs[i].is_error)
+            return &c->outputs[i];
+    return NULL;
+}
+
+static char *
+select_all(const char *odbc, const char *table)
+{
+    char *name = df_db_table_name(df_db_kind_of(odbc), table);
+    char *sql = xasprintf("SELECT * FROM %s", name);
+
+    free(name);
+    return sql;
+}
+
+/* The query of component `c`, or NULL with `err`. */
+static char *
+src_sql(struct df_exec *x, struct df_component *c, const char *odbc,
+        struct werr *err)
+{
+    const struct df_property *p = c->props;
+    size_t n = c->nprops;
+    int64_t mode = df_prop_int(p, n, "AccessMode", 0);
+    const char *cls = c->class_id, *table = NULL, *text = NULL;
+    char *owned = NULL, *sql;
+
+    if (!strcmp(cls, "Microsoft.OLEDBSource")) {
+        if (mode == 0)
+            table = df_prop(p, n, "OpenRowset");
+        else if (mode == 1)
+            table = owned =
+                df_db_var_text(x, df_prop(p, n, "OpenRowsetVariable"), err);
+        else if (mode == 2)
+            text = df_prop(p, n, "SqlCommand");
+        else if (mode == 3)
+            text = owned =
+                df_db_var_text(x, df_prop(p, n, "SqlCommandVariable"), err);
+    } else if (!strcmp(cls, "Microsoft.DataReaderSourceAdapter")) {
+        if (mode == 0)
+            table = df_prop(p, n, "TableOrViewName");
+        else
+            text = df_prop(p, n, "SqlCommand");
+    } else {
+        if (mode == 0)
+            table = df_prop(p, n, "TableName");
+        else
+            text = df_prop(p, n, "SqlCommand");
+    }
+    if (!table && !text) {
+        if (!owned && err->code == WERR_OK)
+            werr_set(err, WERR_INVALID,
+                     "access mode %lld has no table or SQL command",
+                     (long long)mode);
+        free(owned);
+        return NULL;
+    }
+    if (!*(table ? table : text)) {
+        werr_set(err, WERR_INVALID, "the %s is empty",
+                 table ? "table name" : "SQL command");
+        free(owned);
+        return NULL;
+    }
+    sql = table ? select_all(odbc, table) : xstrdup(text);
+    free(owned);
+    return sql;
+}
+
+static int
+src_pre_execute(struct df_exec *x, struct df_component *c, struct werr *err)
+{
+    struct src_state *s = xcalloc(1, sizeof(*s));
+
+    c->state = s;
+    warena_init(&s->arena);
+    werr_clear(err);
+    if (df_db_conn(x, c, &s->odbc, err) < 0)
+        return -1;
+    s->sql = src_sql(x, c, s->odbc, err);
+    if (!s->sql)
+        return werr_prefix(err, "component '%s'", c->name);
+    s->db = df_odbc_connect(s->odbc, err);
+    if (!s->db)
+        return werr_prefix(err, "component '%s': connection '%s'", c->name,
+                           c->connections[0].name);
+    return 0;
+}
+
+/* Binds every column of `out` to its result column. */
+static int
+bind_outputs(struct df_component *c, struct df_output *out,
+             struct df_cursor *cur, const char *sql, struct werr *err)
+{
+    for (size_t i = 0; i < out->ncolumns; i++) {
+        struct df_column *col = &out->columns[i];
+        const char *name =
+            df_db_external_name(col, out->externals, out->nexternals);
+        size_t k = 0, nc = df_cursor_ncols(cur);
+        while (k < nc && strcasecmp(df_cursor_col(cur, k)->name, name))
+            k++;
+        if (k == nc)
+            return werr_set(err, WERR_INVALID,
+                            "component '%s': column '%s' is not in the "
+                            "result of '%s'",
+                            c->name, name, sql);
+        if (col->slot >= 0)
+            df_cursor_bind(cur, k, col->slot, &col->type);
+    }
+    return 0;
+}
+
+static int
+src_produce(struct df_exec *x, struct df_component *c, struct werr *err)
+{
+    struct src_state *s = c->state;
+    struct df_output *out = main_output(c);
+    struct expr_value *params = NULL;
+    size_t nparams = 0;
+    struct df_cursor *cur = NULL;
+    int rc = -1;
+
+    if (!strcmp(c->class_id, "Microsoft.OLEDBSource") &&
+        df_db_params(x, c, df_prop(c->props, c->nprops, "ParameterMapping"),
+                     &s->arena, &params, &nparams, err) < 0)
+        return -1;
+    cur = df_cursor_open(s->db, s->sql, params, nparams,
+                         (int)df_prop_int(c->props, c->nprops,
+                                          "CommandTimeout", 0),
+                         err);
+    if (!cur) {
+        werr_prefix(err, "component '%s': '%s'", c->name, s->sql);
+        goto out;
+    }
+    if (!out || bind_outputs(c, out, cur, s->sql, err) < 0)
+        goto out;
+    for (;;) {
+        struct df_buffer *b = df_buffer_new(out->layout);
+        long n = df_cursor_fetch(cur, b, err);
+        if (n <= 0) {
+            df_buffer_unref(b);
+            if (n < 0)
+                werr_prefix(err, "component '%s'", c->name);
+            rc = n < 0 ? -1 : 0;
+            break;
+        }
+        if (df_send(x, out, b, err) < 0)
+            break;
+    }
+out:
+    df_cursor_free(cur);
+    return rc;
+}
+
+static void
+src_cleanup(struct df_exec *x, struct df_component *c)
+{
+    struct src_state *s = c->state;
+
+    if (!s)
+        return;
+    df_odbc_close(s->db);
+    free(s->sql);
+    warena_release(&s->arena);
+    free(s);
+    c->state = NULL;
+}
+
+const struct df_component_ops df_oledb_source_ops = {
+    .class_id = "Microsoft.OLEDBSource",
+    .pre_execute = src_pre_execute,
+    .produce = src_produce,
+    .cleanup = src_cleanup,
+};
+
+const struct df_component_ops df_adonet_source_ops = {
+    .class_id = "Microsoft.DataReaderSourceAdapter",
+    .pre_execute = src_pre_execute,
+    .produce = src_produce,
+    .cleanup = src_cleanup,
+};
+
+const struct df_component_ops df_odbc_source_ops = {
+    .class_id = "Attunity.SSISODBCSrc",
+    .pre_execute = src_pre_execute,
+    .produce = src_produce,
+    .cleanup = src_cleanup,
+};

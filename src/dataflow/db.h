@@ -1,0 +1,225 @@
+/*
+ * Database access for the data flow's database components (OLE DB,
+ * ADO.NET and ODBC sources and destinations, Lookup, OLE DB Command).
+ *
+ * Every database is reached through an ODBC connection string, the one
+ * the host resolves for the component's connection manager.  Reading is
+ * columnar: a cursor binds one array per column (SQL_ATTR_ROW_ARRAY_SIZE)
+ * and fills a whole df_buffer per fetch.  Writing goes through a loader,
+ * which picks a fast path from the driver the string names: PostgreSQL's
+ * COPY through libpq, SQLite's own library with one prepared INSERT in
+ * large transactions, and ODBC parameter arrays (SQL_ATTR_PARAMSET_SIZE)
+ * for every other driver.
+ *
+ * Values travel in the types of the component's columns: the driver
+ * converts between them and the database's types.  Connection strings
+ * carry passwords: no message here contains one.
+ */
+#ifndef WEIR_DATAFLOW_DB_H
+#define WEIR_DATAFLOW_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/wbuf.h"
+#include "base/werr.h"
+#include "dataflow/df_int.h"
+#include "expr/expr.h"
+
+/* ---- connection strings and names (db_name.c) ---- */
+
+/* The database family a connection string's driver belongs to. */
+enum df_db_kind {
+    DF_DB_OTHER = 0,
+    DF_DB_SQLITE,    /* Driver=SQLite3 (libsqliteodbc) */
+    DF_DB_POSTGRES,  /* Driver=PostgreSQL Unicode / ANSI (psqlODBC) */
+    DF_DB_SQLSERVER, /* Microsoft's ODBC Driver NN for SQL Server */
+};
+
+enum df_db_kind df_db_kind_of(const char *odbc);
+
+/* The value of `key` (case-insensitive) in an ODBC connection string,
+ * braces removed; NULL if absent.  The caller frees. */
+char *df_db_key(const char *odbc, const char *key);
+
+/* A table name as the package writes it ("[stg].[FileValues]",
+ * "dbo.Orders", "\"x\"") in the quoting of `kind` (df_db_quote for
+ * each part): stg.FileValues for PostgreSQL, "stg"."FileValues" for
+ * SQLite, [stg].[FileValues] for SQL Server.  SQLite has no schemas: a
+ * "dbo" or "main" schema is dropped, any other is kept (an attached
+ * database).  The caller frees. */
+char *df_db_table_name(enum df_db_kind kind, const char *written);
+
+/* One identifier quoted for `kind` (caller frees): [x] for SQL Server,
+ * "x" for the others, but PostgreSQL gets plain names (letters, digits,
+ * underscores) unquoted, so it folds them to lower case as it does the
+ * names of T-SQL DDL run against it. */
+char *df_db_quote(enum df_db_kind kind, const char *ident);
+
+/* ---- ODBC (db_odbc.c) ---- */
+
+struct df_odbc;
+
+/* Connects; -1-style NULL with the driver's diagnostics in `err`. */
+struct df_odbc *df_odbc_connect(const char *odbc, struct werr *err);
+void df_odbc_close(struct df_odbc *c);
+
+/* Sets `err` to "MESSAGE: [STATE] text; ..." from the diagnostics of the
+ * handle (SQL_HANDLE_STMT, _DBC...); returns -1. */
+int df_odbc_diag(short handle_type, void *handle, struct werr *err,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The data flow type for an ODBC SQL type (SQLDescribeCol), with the
+ * column's size and digits; DT_WSTR of `size` when nothing closer fits. */
+struct expr_type df_odbc_type(short sqltype, size_t size, short digits,
+                              bool is_unsigned);
+
+/* A result column as the driver describes it. */
+struct df_odbc_col {
+    char name[128];
+    short sqltype;
+    size_t size;
+    short digits;
+    struct expr_type type; /* df_odbc_type() of the above */
+};
+
+struct df_cursor;
+
+/* Runs `sql` with `nparams` input parameters bound to its `?` markers in
+ * order (NULL values allowed) and opens its first result set.  Statements
+ * that return no result set give a cursor with no columns. */
+struct df_cursor *df_cursor_open(struct df_odbc *c, const char *sql,
+                                 const struct expr_value *params,
+                                 size_t nparams, int timeout_s,
+                                 struct werr *err);
+void df_cursor_free(struct df_cursor *cur);
+size_t df_cursor_ncols(const struct df_cursor *cur);
+const struct df_odbc_col *df_cursor_col(const struct df_cursor *cur,
+                                        size_t i);
+
+/* Before the first fetch: result column `i` goes to slot `slot` of the
+ * buffers fetched into, converted to `type` (the slot's type). */
+void df_cursor_bind(struct df_cursor *cur, size_t i, int slot,
+                    const struct expr_type *type);
+
+/* Appends up to df_buffer_room(b) rows to `b` (bound columns only; the
+ * other slots of new rows are NULL).  Returns the rows added, 0 at the
+ * end of the result set, -1 with `err`. */
+long df_cursor_fetch(struct df_cursor *cur, struct df_buffer *b,
+                     struct werr *err);
+
+/* A prepared statement run once per row of a buffer: the values of
+ * slots params[0..nparams) of rows rows[0..n) (rows NULL: all rows of
+ * `b`) are bound to its markers as parameter arrays.  -1 with `err` when
+ * the driver fails the statement for any row. */
+struct df_odbc_stmt;
+struct df_odbc_stmt *df_odbc_prepare(struct df_odbc *c, const char *sql,
+                                     struct werr *err);
+int df_odbc_exec_rows(struct df_odbc_stmt *s, const struct df_buffer *b,
+                      const int *params, size_t nparams,
+                      const uint32_t *rows, size_t n, struct werr *err);
+void df_odbc_stmt_free(struct df_odbc_stmt *s);
+
+/* Transactions: autocommit off (manual) or on; commit or roll back. */
+int df_odbc_autocommit(struct df_odbc *c, bool on, struct werr *err);
+int df_odbc_end(struct df_odbc *c, bool commit, struct werr *err);
+
+/* ---- loaders: bulk inserts (db_load.c and its backends) ---- */
+
+struct df_db_target {
+    const char *odbc;    /* connection string */
+    const char *table;   /* as written in the package */
+    const char **names;  /* destination column names, ncols */
+    const struct expr_type *types; /* the values' types, ncols */
+    size_t ncols;
+    int64_t commit_rows; /* rows per transaction; 0: one at the end */
+    bool keep_nulls;     /* false: NULL becomes the column's default */
+    bool keep_identity;
+    bool table_lock;
+    bool no_fast_path;   /* ODBC parameter arrays whatever the driver */
+};
+
+struct df_db_loader;
+
+struct df_db_loader *df_db_loader_open(const struct df_db_target *t,
+                                       struct werr *err);
+/* Which path the loader took: "PostgreSQL COPY", "SQLite", "ODBC". */
+const char *df_db_loader_path(const struct df_db_loader *l);
+/* Inserts the rows rows[0..n) of `b` (rows NULL: all of them); column i
+ * takes slot slots[i]. */
+int df_db_loader_write(struct df_db_loader *l, const struct df_buffer *b,
+                       const int *slots, const uint32_t *rows, size_t n,
+                       struct werr *err);
+/* Commits what remains; the loader can only be freed afterwards. */
+int df_db_loader_finish(struct df_db_loader *l, struct werr *err);
+/* Rolls back the rows written since the last commit; the loader can go
+ * on writing. */
+void df_db_loader_rollback(struct df_db_loader *l);
+/* Rolls back what is not committed and closes. */
+void df_db_loader_free(struct df_db_loader *l);
+
+/* The backends behind a loader (db_load.c, db_sqlite.c, db_pg.c): each
+ * opens its target or returns NULL with `err`; `commit` ends the
+ * current transaction (a later write starts the next one). */
+struct df_db_backend {
+    const char *name;
+    void *(*open)(const struct df_db_target *t, enum df_db_kind kind,
+                  const char *table, struct werr *err);
+    int (*write)(void *impl, const struct df_buffer *b, const int *slots,
+                 const uint32_t *rows, size_t n, struct werr *err);
+    int (*commit)(void *impl, struct werr *err);
+    void (*rollback)(void *impl);
+    void (*free)(void *impl); /* rolls back what is not committed */
+};
+extern const struct df_db_backend df_db_odbc_backend;
+extern const struct df_db_backend df_db_sqlite_backend;
+extern const struct df_db_backend df_db_pg_backend;
+
+/* "INSERT INTO table (c1, ...) VALUES (?, ...)" with the column names
+ * quoted for `kind` (caller frees). */
+char *df_db_insert_sql(const struct df_db_target *t, enum df_db_kind kind,
+                       const char *table);
+
+/* ---- what the database components share (comp_db.c) ---- */
+
+/* The ODBC string of the component's connection (its first one: the
+ * OLE DB, ADO.NET or ODBC connection), borrowed from the host. */
+int df_db_conn(struct df_exec *x, struct df_component *c, const char **odbc,
+               struct werr *err);
+
+/* A variable's value as text (caller frees); -1 with `err` naming it. */
+char *df_db_var_text(struct df_exec *x, const char *name, struct werr *err);
+
+/* The name of the external metadata column `col` maps to, else the
+ * column's own name. */
+const char *df_db_external_name(const struct df_column *col,
+                                const struct df_column *externals,
+                                size_t nexternals);
+
+/* Parameter values for a ParameterMapping property
+ * ("\"Parameter0:Input\",{DTSID};..." or "...,User::Name;"), read from
+ * the variables now; strings are copied into `arena`.  *vals is
+ * allocated in `arena` too. */
+int df_db_params(struct df_exec *x, struct df_component *c,
+                 const char *mapping, struct warena *arena,
+                 struct expr_value **vals, size_t *n, struct werr *err);
+
+/* ---- value text shared by the backends (db_name.c) ---- */
+
+/* Appends value `row` of `v` as the text a database accepts: numbers as
+ * C numbers, dates as ISO 8601 ("2024-03-15 10:00:00.1234567"), booleans
+ * as 1/0 (`pgbool`: t/f), GUIDs without braces, strings as they are.
+ * NULLs append nothing (the caller checks v->nulls). */
+void df_db_value_text(const struct df_vec *v, size_t row, bool pgbool,
+                      struct wbuf *out);
+
+/* Civil time from 100 ns ticks, and back. */
+struct df_civil {
+    int year, month, day, hour, minute, second;
+    uint32_t frac; /* 100 ns units */
+};
+void df_ticks_to_civil(int64_t ticks, struct df_civil *c);
+int64_t df_civil_to_ticks(const struct df_civil *c);
+
+#endif

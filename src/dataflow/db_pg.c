@@ -1,0 +1,291 @@
+/*
+ * The PostgreSQL fast path of the loader (db.h): when the connection
+ * string names psqlODBC, its Server/Port/Database/Uid/Pwd keys become a
+ * libpq conninfo and rows go through COPY ... FROM STDIN in text format,
+ * one COPY per transaction of commit_rows rows.  A table lock
+ * (FastLoadOptions TABLOCK) is LOCK TABLE ... IN SHARE ROW EXCLUSIVE MODE
+ * at the start of each transaction: other writers wait, readers do not.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "base/xalloc.h"
+#include "dataflow/db.h"
+#include "base/banned.h"
+
+/* Bytes of COPY text gathered before each PQputCopyData. */
+#define COPY_CHUNK ((size_t)256 << 10)
+
+struct pg_loader {
+    PGconn *pg;
+    char *copy_sql, *lock_sql;
+    bool in_copy; /* in a transaction of ours */
+    bool copying; /* the COPY is open */
+    size_t ncols;
+    struct wbuf line, cell;
+};
+
+/* Appends key='value' with conninfo quoting. */
+static void
+add_conninfo(struct wbuf *b, const char *key, const char *value)
+{
+    if (!value || !*value)
+        return;
+    wbuf_addf(b, NULL, "%s='", key);
+    for (const char *p = value; *p; p++) {
+        if (*p == '\'' || *p == '\\')
+            wbuf_addch(b, '\\', NULL);
+        wbuf_addch(b, *p, NULL);
+    }
+    wbuf_adds(b, "' ", NULL);
+}
+
+/* The libpq conninfo for an ODBC string (caller frees). */
+static char *
+conninfo(const char *odbc)
+{
+    static const char *const map[][4] = {
+        {"host", "Server", "Servername", "Host"},
+        {"port", "Port", NULL, NULL},
+        {"dbname", "Database", NULL, NULL},
+        {"user", "Uid", "Username", "User"},
+        {"password", "Pwd", "Password", NULL},
+        {"sslmode", "SSLmode", "SSLMode", NULL},
+    };
+    struct wbuf b;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        for (size_t k = 1; k < 4 && map[i][k]; k++) {
+            char *v = df_db_key(odbc, map[i][k]);
+            add_conninfo(&b, map[i][0], v);
+            bool found = v != NULL;
+            free(v);
+            if (found)
+                break;
+        }
+    wbuf_adds(&b, "client_encoding='UTF8'", NULL);
+    return wbuf_detach(&b, NULL);
+}
+
+static int
+pg_fail(struct pg_loader *p, struct werr *err, const char *what,
+        const PGresult *res)
+{
+    const char *msg = res ? PQresultErrorMessage(res) : "";
+
+    if (!msg || !*msg)
+        msg = PQerrorMessage(p->pg);
+    werr_set(err, WERR_IO, "%s: %.*s", what, (int)strcspn(msg, "\n"), msg);
+    return -1;
+}
+
+static void
+pg_rollback(void *impl)
+{
+    struct pg_loader *p = impl;
+    PGresult *res;
+
+    if (!p->in_copy)
+        return;
+    if (p->copying)
+        PQputCopyEnd(p->pg, "rolled back");
+    p->copying = false;
+    while ((res = PQgetResult(p->pg)))
+        PQclear(res);
+    PQclear(PQexec(p->pg, "ROLLBACK"));
+    p->in_copy = false;
+    wbuf_reset(&p->line);
+}
+
+static void
+pg_free(void *impl)
+{
+    struct pg_loader *p = impl;
+
+    if (p->pg)
+        pg_rollback(p);
+    PQfinish(p->pg);
+    free(p->copy_sql);
+    free(p->lock_sql);
+    wbuf_release(&p->line);
+    wbuf_release(&p->cell);
+    free(p);
+}
+
+static char *
+copy_sql(const struct df_db_target *t, enum df_db_kind kind,
+         const char *table)
+{
+    struct wbuf b;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    wbuf_addf(&b, NULL, "COPY %s (", table);
+    for (size_t i = 0; i < t->ncols; i++) {
+        char *q = df_db_quote(kind, t->names[i]);
+        wbuf_addf(&b, NULL, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    wbuf_adds(&b, ") FROM STDIN", NULL);
+    return wbuf_detach(&b, NULL);
+}
+
+static void *
+pg_open(const struct df_db_target *t, enum df_db_kind kind, const char *table,
+        struct werr *err)
+{
+    struct pg_loader *p = xcalloc(1, sizeof(*p));
+    char *ci = conninfo(t->odbc);
+
+    wbuf_init(&p->line, WBUF_NOLIMIT);
+    wbuf_init(&p->cell, WBUF_NOLIMIT);
+    p->ncols = t->ncols;
+    p->copy_sql = copy_sql(t, kind, table);
+    if (t->table_lock)
+        p->lock_sql =
+            xasprintf("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", table);
+    p->pg = PQconnectdb(ci);
+    free(ci);
+    if (PQstatus(p->pg) != CONNECTION_OK) {
+        pg_fail(p, err, "cannot connect to PostgreSQL", NULL);
+        pg_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static int
+exec_ok(struct pg_loader *p, const char *sql, ExecStatusType want,
+        struct werr *err)
+{
+    PGresult *res = PQexec(p->pg, sql);
+    int rc = 0;
+
+    if (PQresultStatus(res) != want)
+        rc = pg_fail(p, err, sql, res);
+    PQclear(res);
+    return rc;
+}
+
+static int
+begin_copy(struct pg_loader *p, struct werr *err)
+{
+    if (exec_ok(p, "BEGIN", PGRES_COMMAND_OK, err) < 0)
+        return -1;
+    p->in_copy = true; /* from here on, free rolls back */
+    if (p->lock_sql && exec_ok(p, p->lock_sql, PGRES_COMMAND_OK, err) < 0)
+        return -1;
+    if (exec_ok(p, p->copy_sql, PGRES_COPY_IN, err) < 0)
+        return -1;
+    p->copying = true;
+    return 0;
+}
+
+/* COPY's text format: backslash escapes for the separators. */
+static void
+add_escaped(struct wbuf *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        const char *e = c == '\\' ? "\\\\"
+                        : c == '\t' ? "\\t"
+                        : c == '\n' ? "\\n"
+                        : c == '\r' ? "\\r"
+                                    : NULL;
+        if (e)
+            wbuf_add(out, e, 2, NULL);
+        else
+            wbuf_addch(out, c, NULL);
+    }
+}
+
+static void
+add_cell(struct pg_loader *p, const struct df_vec *v, size_t row)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    if (v->nulls[row]) {
+        wbuf_add(&p->line, "\\N", 2, NULL);
+        return;
+    }
+    if (v->type.dt == EXPR_DT_BYTES || v->type.dt == EXPR_DT_IMAGE) {
+        const struct expr_sv *sv = &((const struct expr_sv *)v->data)[row];
+        wbuf_adds(&p->line, "\\\\x", NULL);
+        for (size_t i = 0; i < sv->len; i++) {
+            unsigned char c = (unsigned char)sv->p[i];
+            wbuf_addch(&p->line, hex[c >> 4], NULL);
+            wbuf_addch(&p->line, hex[c & 15], NULL);
+        }
+        return;
+    }
+    wbuf_reset(&p->cell);
+    df_db_value_text(v, row, true, &p->cell);
+    add_escaped(&p->line, p->cell.buf, p->cell.len);
+}
+
+static int
+flush(struct pg_loader *p, struct werr *err)
+{
+    if (p->line.len &&
+        PQputCopyData(p->pg, p->line.buf, (int)p->line.len) != 1)
+        return pg_fail(p, err, "COPY failed", NULL);
+    wbuf_reset(&p->line);
+    return 0;
+}
+
+static int
+pg_write(void *impl, const struct df_buffer *b, const int *slots,
+         const uint32_t *rows, size_t n, struct werr *err)
+{
+    struct pg_loader *p = impl;
+
+    if (!p->in_copy && begin_copy(p, err) < 0)
+        return -1;
+    for (size_t r = 0; r < n; r++) {
+        for (size_t i = 0; i < p->ncols; i++) {
+            if (i)
+                wbuf_addch(&p->line, '\t', NULL);
+            add_cell(p, &b->cols[slots[i]], rows[r]);
+        }
+        wbuf_addch(&p->line, '\n', NULL);
+        if (p->line.len >= COPY_CHUNK && flush(p, err) < 0)
+            return -1;
+    }
+    return flush(p, err);
+}
+
+static int
+pg_commit(void *impl, struct werr *err)
+{
+    struct pg_loader *p = impl;
+    PGresult *res;
+    int rc = 0;
+
+    if (!p->in_copy)
+        return 0;
+    p->copying = false;
+    if (PQputCopyEnd(p->pg, NULL) != 1)
+        return pg_fail(p, err, "COPY failed", NULL);
+    while ((res = PQgetResult(p->pg))) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
+            rc = pg_fail(p, err, "COPY failed", res);
+        PQclear(res);
+    }
+    if (rc == 0)
+        rc = exec_ok(p, "COMMIT", PGRES_COMMAND_OK, err);
+    else
+        PQclear(PQexec(p->pg, "ROLLBACK"));
+    p->in_copy = false;
+    return rc;
+}
+
+const struct df_db_backend df_db_pg_backend = {
+    .name = "PostgreSQL COPY",
+    .open = pg_open,
+    .write = pg_write,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .free = pg_free,
+};

@@ -1,0 +1,184 @@
+/*
+ * The SQLite fast path of the loader (db.h): when the connection string
+ * names SQLite3's ODBC driver, its Database= file is opened with
+ * libsqlite3 itself, one INSERT is prepared and reused for every row, and
+ * rows go in transactions of commit_rows rows (BEGIN IMMEDIATE takes
+ * the write lock up front, which is also what a table lock would give).
+ * Values are bound in their own types: integers, reals, text, blobs;
+ * dates, decimals and GUIDs as the ISO text SQLite's date functions and
+ * the ODBC driver read back.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "base/xalloc.h"
+#include "dataflow/db.h"
+#include "base/banned.h"
+
+#define BUSY_TIMEOUT_MS 30000
+
+struct sqlite_loader {
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    char *path;
+    bool in_tx;
+    size_t ncols;
+    struct wbuf text;
+};
+
+static int
+sq_fail(struct sqlite_loader *s, struct werr *err, const char *what)
+{
+    return werr_set(err, WERR_IO, "%s: %s", what,
+                    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+}
+
+static void
+sq_free(void *impl)
+{
+    struct sqlite_loader *s = impl;
+
+    sqlite3_finalize(s->st);
+    if (s->db && s->in_tx)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(s->db);
+    free(s->path);
+    wbuf_release(&s->text);
+    free(s);
+}
+
+static void *
+sq_open(const struct df_db_target *t, enum df_db_kind kind, const char *table,
+        struct werr *err)
+{
+    struct sqlite_loader *s = xcalloc(1, sizeof(*s));
+    char *sql = NULL;
+
+    wbuf_init(&s->text, WBUF_NOLIMIT);
+    s->ncols = t->ncols;
+    s->path = df_db_key(t->odbc, "Database");
+    if (!s->path || !*s->path) {
+        werr_set(err, WERR_INVALID,
+                 "the SQLite connection string has no Database=");
+        goto fail;
+    }
+    if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
+        SQLITE_OK) {
+        sq_fail(s, err, "cannot open the SQLite database");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sql = df_db_insert_sql(t, kind, table);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &s->st, NULL) != SQLITE_OK) {
+        sq_fail(s, err, "cannot prepare the INSERT");
+        goto fail;
+    }
+    free(sql);
+    return s;
+fail:
+    free(sql);
+    sq_free(s);
+    return NULL;
+}
+
+static int
+bind_one(struct sqlite_loader *s, int i, const struct df_vec *v, size_t row)
+{
+    const void *d = v->data;
+
+    if (v->nulls[row])
+        return sqlite3_bind_null(s->st, i);
+    switch (v->type.dt) {
+    case EXPR_DT_BOOL:
+    case EXPR_DT_UI1: return sqlite3_bind_int(s->st, i, ((uint8_t *)d)[row]);
+    case EXPR_DT_I1: return sqlite3_bind_int(s->st, i, ((int8_t *)d)[row]);
+    case EXPR_DT_I2: return sqlite3_bind_int(s->st, i, ((int16_t *)d)[row]);
+    case EXPR_DT_UI2: return sqlite3_bind_int(s->st, i, ((uint16_t *)d)[row]);
+    case EXPR_DT_I4: return sqlite3_bind_int(s->st, i, ((int32_t *)d)[row]);
+    case EXPR_DT_UI4:
+        return sqlite3_bind_int64(s->st, i, ((uint32_t *)d)[row]);
+    case EXPR_DT_I8: return sqlite3_bind_int64(s->st, i, ((int64_t *)d)[row]);
+    case EXPR_DT_R4: return sqlite3_bind_double(s->st, i, ((float *)d)[row]);
+    case EXPR_DT_R8: return sqlite3_bind_double(s->st, i, ((double *)d)[row]);
+    case EXPR_DT_STR:
+    case EXPR_DT_WSTR:
+    case EXPR_DT_TEXT:
+    case EXPR_DT_NTEXT: {
+        const struct expr_sv *sv = &((const struct expr_sv *)d)[row];
+        return sqlite3_bind_text(s->st, i, sv->p ? sv->p : "", (int)sv->len,
+                                 SQLITE_STATIC);
+    }
+    case EXPR_DT_BYTES:
+    case EXPR_DT_IMAGE: {
+        const struct expr_sv *sv = &((const struct expr_sv *)d)[row];
+        return sqlite3_bind_blob(s->st, i, sv->p ? sv->p : "", (int)sv->len,
+                                 SQLITE_STATIC);
+    }
+    default:
+        /* UI8 past INT64_MAX, decimals, dates, GUIDs: their text, copied
+         * because s->text is reused for the next column. */
+        wbuf_reset(&s->text);
+        df_db_value_text(v, row, false, &s->text);
+        return sqlite3_bind_text(s->st, i, s->text.buf, (int)s->text.len,
+                                 SQLITE_TRANSIENT);
+    }
+}
+
+static int
+sq_write(void *impl, const struct df_buffer *b, const int *slots,
+         const uint32_t *rows, size_t n, struct werr *err)
+{
+    struct sqlite_loader *s = impl;
+
+    if (!s->in_tx) {
+        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+            SQLITE_OK)
+            return sq_fail(s, err, "cannot begin a transaction");
+        s->in_tx = true;
+    }
+    for (size_t r = 0; r < n; r++) {
+        for (size_t i = 0; i < s->ncols; i++)
+            if (bind_one(s, (int)i + 1, &b->cols[slots[i]], rows[r]) !=
+                SQLITE_OK)
+                return sq_fail(s, err, "cannot bind a value");
+        int rc = sqlite3_step(s->st);
+        sqlite3_reset(s->st);
+        if (rc != SQLITE_DONE)
+            return sq_fail(s, err, "INSERT failed");
+    }
+    return 0;
+}
+
+static int
+sq_commit(void *impl, struct werr *err)
+{
+    struct sqlite_loader *s = impl;
+
+    if (!s->in_tx)
+        return 0;
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        return sq_fail(s, err, "cannot commit");
+    s->in_tx = false;
+    return 0;
+}
+
+static void
+sq_rollback(void *impl)
+{
+    struct sqlite_loader *s = impl;
+
+    if (s->in_tx)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_tx = false;
+}
+
+const struct df_db_backend df_db_sqlite_backend = {
+    .name = "SQLite",
+    .open = sq_open,
+    .write = sq_write,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .free = sq_free,
+};

@@ -1,0 +1,144 @@
+# df-db-lib.sh: the database components' scenarios, run by
+# t251-df-db-sqlite.sh and t252-df-db-pg.sh (sourced after test-lib.sh,
+# pg-lib.sh and sql-lib.sh).  `round KIND ODBC-STRING` creates the
+# tables, runs the packages tests/fixtures/dataflow/db-*.dtsx (and edited
+# copies) with `weir exec --connection Db=ODBC-STRING`, and checks the
+# rows in the tables: OLE DB Source with a parameter and from a variable,
+# full-cache Lookup with its no match output and its fail / ignore
+# dispositions, OLE DB Command, OLE DB Destination with commit sizes,
+# NULLs and refused rows redirected to an error output, ADO.NET and ODBC
+# sources and destinations; bad SQL, a missing table and a wrong column
+# mapping.
+
+PKG=$SRC/tests/fixtures/dataflow
+
+sqlite_sql() { sqlite3 -batch "$T/db.sqlite" "$1"; }
+
+# db_sql SQL: runs SQL on the database of this round, rows as a|b.
+db_sql() {
+    if [ "$KIND" = sqlite ]; then sqlite_sql "$1"; else pg_sql "$1"; fi
+}
+
+setup_tables() {
+    db_sql "CREATE TABLE orders (id integer, code varchar(10), qty integer);
+INSERT INTO orders VALUES (1, 'A', 5);
+INSERT INTO orders VALUES (2, 'B', 7);
+INSERT INTO orders VALUES (3, 'Z', 1);
+INSERT INTO orders VALUES (4, NULL, 2);
+INSERT INTO orders VALUES (5, 'A', 3);
+CREATE TABLE codes (code varchar(10), label varchar(20));
+INSERT INTO codes VALUES ('A', 'Apples');
+INSERT INTO codes VALUES ('B', 'Bananas');
+INSERT INTO codes VALUES ('A', 'Again');
+CREATE TABLE matched (id integer, code varchar(10), qty integer,
+  label varchar(20));
+CREATE TABLE unmatched (id integer, code varchar(10));
+CREATE TABLE stock (code varchar(10), qty integer);
+INSERT INTO stock VALUES ('A', 100);
+INSERT INTO stock VALUES ('B', 100);
+CREATE TABLE taken (id integer, code varchar(10));
+CREATE TABLE failed (id integer, ErrorCode integer);
+CREATE TABLE people (id integer, name varchar(20));
+INSERT INTO people VALUES (1, 'Ann');
+INSERT INTO people VALUES (2, NULL);
+INSERT INTO people VALUES (3, 'Cid');
+CREATE TABLE strict (id integer NOT NULL, name varchar(20) NOT NULL);
+CREATE TABLE rejects (id integer, name varchar(20), code integer);
+CREATE TABLE stock_copy (code varchar(10), qty integer);" \
+        >/dev/null
+}
+
+# sub FILE SED-EXPRESSION: a copy of package FILE, edited.
+sub() { sed -e "$2" "$PKG/$1" >"$T/$1"; echo "$T/$1"; }
+
+round() {
+    KIND=$1 ODBC=$2
+    setup_tables
+
+    # Lookup: no match output; rows with id > MinId (1).
+    run_pkg "$PKG/db-lookup.dtsx" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: lookup package succeeds"
+    [ "$RC" = 0 ] || diag "$(tail -3 "$T/err")"
+    is "$(db_sql 'SELECT id, code, qty, label FROM matched ORDER BY id' | tr '\n' ' ')" \
+        "2|B|7|Bananas 5|A|3|Apples " \
+        "$KIND: matched rows carry the first reference row's label"
+    is "$(db_sql "SELECT id, coalesce(code, 'NULL') FROM unmatched ORDER BY id" | tr '\n' ' ')" \
+        "3|Z 4|NULL " "$KIND: no match output: an unknown code and a NULL code"
+    check "$KIND: the duplicate reference key is reported" \
+        has "$T/out" "duplicate keys"
+
+    # NoMatchBehavior 0 with the match output's disposition.
+    db_sql "DELETE FROM matched; DELETE FROM unmatched" >/dev/null
+    f=$(sub db-lookup.dtsx 's/"NoMatchBehavior">1/"NoMatchBehavior">0/')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: a lookup without a match fails the package by default"
+    check "$KIND: the error names the lookup" has "$T/out" "Codes"
+    db_sql "DELETE FROM matched" >/dev/null
+    f=$(sub db-lookup.dtsx 's/"NoMatchBehavior">1/"NoMatchBehavior">0/;
+        s/\(name="Lookup Match Output"[^>]*errorRowDisposition=\)"FailComponent"/\1"IgnoreFailure"/')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: ignore failure: the package succeeds"
+    is "$(db_sql "SELECT id, coalesce(label, 'NULL') FROM matched ORDER BY id" | tr '\n' ' ')" \
+        "2|Bananas 3|NULL 4|NULL 5|Apples " \
+        "$KIND: ignore failure: unmatched rows go on with a NULL label"
+
+    # Bad reference SQL: the error names the component and the SQL.
+    f=$(sub db-lookup.dtsx 's/SELECT code, label FROM codes/SELECT code, label FROM nowhere/')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: a lookup on a missing table fails"
+    check "$KIND: ... naming the component and the query" \
+        has "$T/out" "SELECT code, label FROM nowhere"
+
+    # OLE DB Command: one UPDATE per row; rows go on to the output.
+    run_pkg "$PKG/db-command.dtsx" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: command package succeeds"
+    [ "$RC" = 0 ] || diag "$(tail -3 "$T/err")"
+    is "$(db_sql 'SELECT code, qty FROM stock ORDER BY code' | tr '\n' ' ')" \
+        "A|92 B|93 " "$KIND: stock decreased once per order row"
+    is "$(db_sql 'SELECT count(*) FROM taken')" 5 \
+        "$KIND: every row went on to the command's output"
+
+    # Redirected refused rows: NOT NULL refuses row 2.
+    run_pkg "$PKG/db-reject.dtsx" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: reject package succeeds"
+    [ "$RC" = 0 ] || diag "$(tail -3 "$T/err")"
+    is "$(db_sql 'SELECT id, name FROM strict ORDER BY id' | tr '\n' ' ')" \
+        "1|Ann 3|Cid " "$KIND: the good rows are loaded"
+    is "$(db_sql "SELECT id, coalesce(name, 'NULL'), code FROM rejects")" \
+        "2|NULL|-1071636471" "$KIND: the refused row is redirected with its ErrorCode"
+
+    # Failing it instead: nothing of the buffer stays.
+    db_sql "DELETE FROM strict; DELETE FROM rejects" >/dev/null
+    f=$(sub db-reject.dtsx 's/errorRowDisposition="RedirectRow"/errorRowDisposition="FailComponent"/')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: a refused row fails the package by default"
+    check "$KIND: ... naming the destination and its table" \
+        has "$T/out" "'Strict'"
+    is "$(db_sql 'SELECT count(*) FROM strict')" 0 \
+        "$KIND: the failed load left no rows (one transaction)"
+
+    # A wrong mapping: an external column the table does not have.
+    f=$(sub db-reject.dtsx 's/ExternalColumns\[name\]" dataType="wstr" length="20" name="name"/ExternalColumns[name]" dataType="wstr" length="20" name="nom"/')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: a destination column the table lacks fails"
+    check "$KIND: ... naming it" has "$T/out" "nom"
+
+    # ADO.NET Source -> ODBC Destination, ODBC Source -> ADO.NET
+    # Destination (after the command package: stock is A 92, B 93).
+    db_sql "DELETE FROM taken" >/dev/null
+    run_pkg "$PKG/db-adonet-odbc.dtsx" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: ADO.NET and ODBC package succeeds"
+    [ "$RC" = 0 ] || diag "$(tail -3 "$T/err")"
+    is "$(db_sql 'SELECT id, code FROM taken ORDER BY id' | tr '\n' ' ')" \
+        "1|A 2|B 5|A " "$KIND: ADO.NET Source's SQL command into the ODBC Destination"
+    is "$(db_sql 'SELECT code, qty FROM stock_copy ORDER BY code' | tr '\n' ' ')" \
+        "A|92 B|93 " "$KIND: ODBC Source's table into the ADO.NET Destination"
+
+    # Bad source SQL.
+    f=$(sub db-reject.dtsx 's/>SELECT id, name FROM people ORDER BY id</>SELEC 1</')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: bad source SQL fails"
+    check "$KIND: ... naming the component and the SQL" \
+        has "$T/out" "SELEC 1"
+}
+
