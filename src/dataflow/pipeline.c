@@ -439,6 +439,36 @@ read_path(struct parser *ps, const xmlNode *e)
     return 0;
 }
 
+/* The designer always leaves Union All one more input than it has paths,
+ * with no path and no columns, ready for the next connection: SSIS runs
+ * without it, and so does weir.  Removing it from the array moves the
+ * inputs after it, so the pointers to them are set again. */
+static void
+drop_spare_inputs(struct df_component *c)
+{
+    size_t n = 0, connected = 0;
+
+    for (size_t i = 0; i < c->ninputs; i++)
+        connected += c->inputs[i].from != NULL;
+    for (size_t i = 0; connected && i < c->ninputs; i++) {
+        struct df_input *in = &c->inputs[i];
+        if (!in->from && !in->ncolumns)
+            continue;
+        if (n != i) {
+            c->inputs[n] = *in;
+            if (c->inputs[n].from)
+                c->inputs[n].from->to = &c->inputs[n];
+            for (size_t j = 0; j < c->noutputs; j++)
+                if (c->outputs[j].sync_input == in)
+                    c->outputs[j].sync_input = &c->inputs[n];
+        }
+        c->inputs[n].index = (int)n;
+        n++;
+    }
+    if (connected)
+        c->ninputs = n;
+}
+
 static int
 read_pipeline(struct parser *ps, const xmlNode *pl)
 {
@@ -463,6 +493,9 @@ read_pipeline(struct parser *ps, const xmlNode *pl)
     for (const xmlNode *e = paths ? paths->children : NULL; e; e = e->next)
         if (is_elem(e, "path") && read_path(ps, e) < 0)
             return -1;
+    for (i = 0; i < p->ncomponents; i++)
+        if (!strcmp(p->components[i].class_id, "Microsoft.UnionAll"))
+            drop_spare_inputs(&p->components[i]);
     return 0;
 }
 
