@@ -251,16 +251,18 @@ resolve(struct rt_conn *c)
     free(c->why_not);
     c->odbc = NULL;
     c->why_not = NULL;
-    if (c->expression_property && !c->expression) {
+    if (c->expression_property) {
         c->why_not = xasprintf("its %s is set by a property expression, "
-                               "which weir does not apply to connection "
+                               "which weir does not apply to %s connection "
                                "managers",
-                               c->expression_property);
+                               c->expression_property,
+                               *c->creation_name ? c->creation_name
+                                                 : "typeless");
         return;
     }
-    if (c->expression) {
-        c->why_not = xstrdup("its ConnectionString expression has not "
-                             "been evaluated");
+    if (c->nexprs) {
+        c->why_not = xstrdup("its property expressions have not been "
+                             "evaluated");
         return;
     }
     c->odbc = rt_conn_map(c->creation_name, c->written, &c->why_not);
@@ -279,7 +281,58 @@ add(struct rt_conns *cs, size_t *cap, const char *name, const char *dtsid,
     c->dtsid = xstrdup(dtsid ? dtsid : "");
     c->creation_name = xstrdup(type ? type : "");
     c->written = xstrdup(written ? written : "");
+    c->stored = xstrdup(c->written);
     return c;
+}
+
+/* Whether weir applies property `prop` of a manager of type `type`: 1
+ * applied, 0 ignored (it does not change the connection), -1 not
+ * applied (the manager cannot be used). */
+static int
+prop_applied(const char *type, const char *prop)
+{
+    static const char *const parts[] = {"ServerName", "InitialCatalog",
+                                        "UserName", "Password", NULL};
+    static const char *const ignored[] = {"Description",
+                                          "RetainSameConnection", NULL};
+    bool db = !strcasecmp(type, "OLEDB") || strstr(type, "OleDb") ||
+              (!strncasecmp(type, "ADO.NET:", 8) &&
+               (!strcasecmp(type + 8, "SQL") || strstr(type, "SqlClient")));
+
+    if (!strcasecmp(prop, "ConnectionString"))
+        return 1;
+    for (const char *const *k = parts; db && *k; k++)
+        if (!strcasecmp(prop, *k))
+            return 1;
+    for (const char *const *k = ignored; *k; k++)
+        if (!strcasecmp(prop, *k))
+            return 0;
+    return -1;
+}
+
+/* Records a property expression of `c`, or why it blocks the manager. */
+static void
+add_expr(struct rt_conn *c, const char *prop, const char *text)
+{
+    static const char *const names[] = {
+        "ConnectionString", "ServerName", "InitialCatalog",
+        "UserName",         "Password",   NULL};
+    int applied = prop_applied(c->creation_name, prop);
+
+    if (applied < 0 && !c->expression_property) {
+        /* A static name: the property text belongs to the XML. */
+        c->expression_property = "a property";
+        for (const char *const *k = names; *k; k++)
+            if (!strcasecmp(prop, *k))
+                c->expression_property = *k;
+    }
+    if (applied <= 0)
+        return;
+    c->exprs = xrealloc(c->exprs, (c->nexprs + 1) * sizeof(*c->exprs));
+    c->exprs[c->nexprs].property = xstrdup(prop);
+    c->exprs[c->nexprs++].expression = xstrdup(text ? text : "");
+    if (!strcasecmp(prop, "ConnectionString") && !c->expression)
+        c->expression = xstrdup(text ? text : "");
 }
 
 static const char *
@@ -299,12 +352,29 @@ is_dts(const xmlNode *n, const char *local)
 
 /* What a .conmgr's root says: the connection string and the first
  * property expression's property. */
+/* The property expressions of a .conmgr's root, once `c` exists. */
+static void
+read_conmgr_exprs(const xmlNode *root, struct rt_conn *c)
+{
+    for (const xmlNode *k = root->children; k; k = k->next) {
+        xmlChar *prop, *text;
+        if (!is_dts(k, "PropertyExpression"))
+            continue;
+        prop = (xmlChar *)xml_dts(k, "Name");
+        text = xmlNodeGetContent(k);
+        if (prop)
+            add_expr(c, (const char *)prop, (const char *)text);
+        xmlFree(prop);
+        xmlFree(text);
+    }
+}
+
 static int
 read_conmgr_root(const xmlNode *root, struct rt_conns *cs, size_t *cap,
                  const char *file, struct werr *err)
 {
-    char *name = NULL, *id = NULL, *type = NULL, *str = NULL, *prop = NULL;
-    char *expr = NULL, *usage = NULL;
+    char *name = NULL, *id = NULL, *type = NULL, *str = NULL;
+    char *usage = NULL;
     struct rt_conn *c;
 
     if (!root || !is_dts(root, "ConnectionManager") ||
@@ -315,34 +385,22 @@ read_conmgr_root(const xmlNode *root, struct rt_conns *cs, size_t *cap,
                         file);
     id = (char *)xml_dts(root, "DTSID");
     type = (char *)xml_dts(root, "CreationName");
-    for (const xmlNode *k = root->children; k; k = k->next) {
-        if (is_dts(k, "PropertyExpression") && !prop) {
-            prop = (char *)xml_dts(k, "Name");
-            if (prop && !strcasecmp(prop, "ConnectionString")) {
-                xmlChar *t = xmlNodeGetContent(k);
-                expr = xstrdup(t ? (const char *)t : "");
-                xmlFree(t);
-            }
-        }
+    for (const xmlNode *k = root->children; k; k = k->next)
         for (const xmlNode *in = k->children; is_dts(k, "ObjectData") && in;
              in = in->next)
             if (is_dts(in, "ConnectionManager") && !str) {
                 str = (char *)xml_dts(in, "ConnectionString");
                 usage = (char *)xml_dts(in, "FileUsageType");
             }
-    }
     c = add(cs, cap, name, id, type, str);
     c->project = true;
     if (usage && usage[0] >= '0' && usage[0] <= '3' && !usage[1])
         c->file_usage = usage[0] - '0';
-    if (prop)
-        c->expression_property = "ConnectionString";
-    c->expression = expr;
+    read_conmgr_exprs(root, c);
     xmlFree(name);
     xmlFree(id);
     xmlFree(type);
     xmlFree(str);
-    xmlFree(prop);
     xmlFree(usage);
     return 0;
 }
@@ -419,6 +477,14 @@ rt_conns_share_project(struct rt_conns *dst, const struct rt_conns *src)
         c->why_not = dup_or_null(from->why_not);
         c->expression = dup_or_null(from->expression);
         c->expression_property = from->expression_property;
+        free(c->stored);
+        c->stored = xstrdup(from->stored);
+        c->exprs = xcalloc(from->nexprs + 1, sizeof(*c->exprs));
+        for (size_t k = 0; k < from->nexprs; k++) {
+            c->exprs[k].property = xstrdup(from->exprs[k].property);
+            c->exprs[k].expression = xstrdup(from->exprs[k].expression);
+        }
+        c->nexprs = from->nexprs;
         c->project = true;
         c->overridden = from->overridden;
     }
@@ -442,15 +508,6 @@ load_project(struct rt_conns *cs, size_t *cap, const char *dir,
     return rc;
 }
 
-static const char *
-connection_expression(const struct pkg_connection *pc)
-{
-    for (size_t i = 0; i < pc->nexpressions; i++)
-        if (!strcasecmp(pc->expressions[i].property, "ConnectionString"))
-            return "ConnectionString";
-    return pc->nexpressions ? pc->expressions[0].property : NULL;
-}
-
 int
 rt_conns_init(struct rt_conns *cs, const struct pkg *p, const char *project_dir,
               struct werr *err)
@@ -463,15 +520,10 @@ rt_conns_init(struct rt_conns *cs, const struct pkg *p, const char *project_dir,
     for (size_t i = 0; i < n; i++) {
         struct rt_conn *c = add(cs, &cap, pcs[i].name, pcs[i].dtsid,
                                 pcs[i].creation_name, pcs[i].connection_string);
-        c->expression_property = connection_expression(&pcs[i]);
         c->file_usage = pcs[i].file_usage;
         for (size_t k = 0; k < pcs[i].nexpressions; k++)
-            if (!strcasecmp(pcs[i].expressions[k].property,
-                            "ConnectionString") &&
-                !c->expression)
-                c->expression = xstrdup(pcs[i].expressions[k].expression
-                                            ? pcs[i].expressions[k].expression
-                                            : "");
+            add_expr(c, pcs[i].expressions[k].property,
+                     pcs[i].expressions[k].expression);
     }
     if (project_dir && load_project(cs, &cap, project_dir, err) < 0)
         return -1;
@@ -492,6 +544,12 @@ rt_conns_release(struct rt_conns *cs)
         free(c->odbc);
         free(c->why_not);
         free(c->expression);
+        free(c->stored);
+        for (size_t k = 0; k < c->nexprs; k++) {
+            free(c->exprs[k].property);
+            free(c->exprs[k].expression);
+        }
+        free(c->exprs);
     }
     free(cs->v);
     memset(cs, 0, sizeof(*cs));
@@ -628,29 +686,124 @@ rt_conns_set_param(struct rt_conns *cs, const char *param, const char *value,
     return rc;
 }
 
+/* The connection-string key a part property replaces. */
+static const char *
+part_key(const char *prop)
+{
+    if (!strcasecmp(prop, "ServerName"))
+        return "Data Source";
+    if (!strcasecmp(prop, "InitialCatalog"))
+        return "Initial Catalog";
+    if (!strcasecmp(prop, "UserName"))
+        return "User ID";
+    return "Password";
+}
+
+/* Evaluates expression i of `c` into text (caller frees); NULL on error
+ * with `err` naming the manager and the property. */
+static char *
+eval_one(struct rt_conn *c, size_t i, struct rt_vars *vs,
+         const struct pkg_executable *scope, struct werr *err)
+{
+    const struct rt_conn_expr *x = &c->exprs[i];
+    struct rt_value v = {0};
+    struct expr *e;
+    char *text = NULL;
+
+    if (!(e = rt_vars_expr(vs, x, scope, x->expression, 0, err)) ||
+        rt_expr_eval(vs, scope, e, &v, err) < 0)
+        werr_prefix(err, "connection manager '%s': its %s expression \"%s\"",
+                    c->name, x->property, x->expression);
+    else
+        text = v.null ? xstrdup("") : rt_value_text(&v);
+    rt_value_release(&v);
+    return text;
+}
+
 int
 rt_conn_eval_expression(struct rt_conn *c, struct rt_vars *vs,
                         const struct pkg_executable *scope, struct werr *err)
 {
-    struct rt_value v = {0};
-    struct expr *e;
+    char *s, *value, *next;
 
-    if (!c->expression || c->overridden)
+    if (!c->nexprs || c->overridden)
         return 0;
-    if (!(e = rt_vars_expr(vs, c, scope, c->expression, 0, err)) ||
-        rt_expr_eval(vs, scope, e, &v, err) < 0) {
-        rt_value_release(&v);
-        return werr_prefix(err,
-                           "connection manager '%s': its ConnectionString "
-                           "expression \"%s\"",
-                           c->name, c->expression);
+    s = xstrdup(c->stored);
+    for (size_t i = 0; i < c->nexprs; i++) {
+        if (!(value = eval_one(c, i, vs, scope, err))) {
+            free(s);
+            return -1;
+        }
+        if (!strcasecmp(c->exprs[i].property, "ConnectionString"))
+            next = value;
+        else {
+            next = rt_conn_set_key(s, part_key(c->exprs[i].property), value);
+            free(value);
+        }
+        free(s);
+        s = next;
     }
     free(c->written);
-    c->written = v.null ? xstrdup("") : rt_value_text(&v);
-    rt_value_release(&v);
+    c->written = s;
+    if (c->expression_property)
+        return 0; /* still unusable: resolve() said why */
     free(c->odbc);
     free(c->why_not);
     c->why_not = NULL;
     c->odbc = rt_conn_map(c->creation_name, c->written, &c->why_not);
     return 0;
+}
+
+static const char *const *
+synonyms(const char *key)
+{
+    static const char *const server[] = {
+        "Data Source", "Server", "Address", "Addr", "Network Address", NULL};
+    static const char *const db[] = {"Initial Catalog", "Database", NULL};
+    static const char *const user[] = {"User ID", "UID", "User", NULL};
+    static const char *const pwd[] = {"Password", "PWD", NULL};
+
+    return !strcasecmp(key, "Data Source")       ? server
+           : !strcasecmp(key, "Initial Catalog") ? db
+           : !strcasecmp(key, "User ID")         ? user
+                                                 : pwd;
+}
+
+/* key=value; with the value in double quotes when it needs them. */
+static void
+add_pair(struct wbuf *b, const char *key, const char *value)
+{
+    wbuf_addf(b, NULL, "%s=", key);
+    if (!strpbrk(value, ";'\"") && value[0] != ' ') {
+        wbuf_addf(b, NULL, "%s;", value);
+        return;
+    }
+    wbuf_addch(b, '"', NULL);
+    for (const char *p = value; *p; p++) {
+        wbuf_addch(b, *p, NULL);
+        if (*p == '"')
+            wbuf_addch(b, '"', NULL);
+    }
+    wbuf_adds(b, "\";", NULL);
+}
+
+char *
+rt_conn_set_key(const char *written, const char *key, const char *value)
+{
+    const char *const *syn = synonyms(key);
+    size_t n;
+    struct kv *kv = parse_pairs(written, &n);
+    struct wbuf b;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    for (size_t i = 0; i < n; i++) {
+        bool hit = false;
+        for (const char *const *k = syn; *k && !hit; k++)
+            hit = !strcasecmp(kv[i].key, *k);
+        if (!hit)
+            add_pair(&b, kv[i].key, kv[i].value);
+    }
+    add_pair(&b, key, value);
+    kv_free(kv, n);
+    return wbuf_detach(&b, NULL);
 }

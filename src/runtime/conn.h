@@ -33,11 +33,24 @@ struct rt_conn {
     int file_usage; /* FILE: DTS:FileUsageType (package.h) */
     bool project;   /* from a .conmgr file */
     bool overridden;
-    /* A property expression sets a property: the string cannot be known
-     * without the expression language, unless it is overridden. */
+    /* A property expression sets a property weir does not apply (NULL
+     * when none does): the manager cannot be used unless overridden. */
     const char *expression_property;
     /* The ConnectionString expression's text, or NULL (owned). */
     char *expression;
+    /* The connection string as stored, before expressions (owned). */
+    char *stored;
+    /* The property expressions weir applies, in the order written
+     * (owned): ConnectionString, and for OLE DB and ADO.NET managers
+     * ServerName, InitialCatalog, UserName and Password, each replacing
+     * its part of the string (Data Source, Initial Catalog, User ID,
+     * Password). */
+    struct rt_conn_expr *exprs;
+    size_t nexprs;
+};
+
+struct rt_conn_expr {
+    char *property, *expression;
 };
 
 struct rt_conns {
@@ -77,13 +90,19 @@ bool rt_conns_is_param(const char *param);
 int rt_conns_set_param(struct rt_conns *cs, const char *param,
                        const char *value, struct werr *err);
 
-/* Evaluates the ConnectionString expression of `c`, when it has one and
- * no override replaced the string, in the package's scope, and maps the
- * result as a stored string (a FILE manager's becomes its path).  Returns
- * -1 with `err` naming the manager when the expression fails. */
+/* Evaluates the property expressions of `c` (see `exprs`), when it has
+ * some and no override replaced the string, in `scope`, over the stored
+ * string, and maps the result as a stored string (a FILE manager's
+ * becomes its path).  Returns -1 with `err` naming the manager and the
+ * property when an expression fails. */
 int rt_conn_eval_expression(struct rt_conn *c, struct rt_vars *vs,
                             const struct pkg_executable *scope,
                             struct werr *err);
+
+/* `written` (a key=value; list) with `key`, and any synonym of it
+ * ("Server" for "Data Source"...), replaced by key=value (quoted when
+ * needed).  The caller frees. */
+char *rt_conn_set_key(const char *written, const char *key, const char *value);
 
 /* Maps a stored connection string of type `creation_name` to an ODBC
  * string; NULL with `why` set (caller frees both). */

@@ -149,12 +149,13 @@ folder_setting(struct rt_run *run, const struct pkg_executable *e,
                       "the File enumerator has no folder: set Folder, or a "
                       "property expression on Directory");
     else if (text[0] != '/' && pkg_path_is_windows(text))
+        /* The folder goes last: a long one is what gets cut. */
         rc = werr_set(err, WERR_INVALID,
-                      "the File enumerator's folder '%s' is a Windows "
-                      "path: set the folder with a property expression on "
-                      "Directory (over a parameter), or with the parameter "
-                      "'%s.ForEachEnumerator.Properties[Directory]'",
-                      text, e->path);
+                      "the File enumerator's folder is a Windows path: give "
+                      "it with the parameter '%s.ForEachEnumerator."
+                      "Properties[Directory]' or a property expression on "
+                      "Directory: '%s'",
+                      e->path, text);
     else
         fs->folder = linux_folder(run, text);
     free(text);

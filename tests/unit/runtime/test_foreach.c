@@ -22,8 +22,10 @@
 #include "base/wfile.h"
 #include "base/xalloc.h"
 #include "package/package.h"
+#include "runtime/conn.h"
 #include "runtime/foreach.h"
 #include "runtime/runtime_int.h"
+#include "runtime/vars.h"
 
 #define HEAD_ATTRS(attrs)                                                     \
     "<?xml version=\"1.0\"?>\n"                                               \
@@ -120,8 +122,9 @@ parse_events(struct run *r, const char *text)
     }
 }
 
+/* Runs `weir exec [extra...] PACKAGE` in process, events to a file. */
 static int
-exec_pkg(struct run *r, const char *xml, const char *const *extra)
+exec_file(struct run *r, const char *package, const char *const *extra)
 {
     char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
     char *argv[32] = {"exec", "--events-fd", fdtext};
@@ -129,15 +132,12 @@ exec_pkg(struct run *r, const char *xml, const char *const *extra)
     struct wbuf b;
     struct werr e;
 
-    free(r->package);
-    r->package = xasprintf("%s/T.dtsx", r->dir);
-    write_file(r->dir, "T.dtsx", xml);
     fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     assert_true(fd >= 0);
     snprintf(fdtext, sizeof(fdtext), "%d", fd);
     for (; extra && *extra; extra++)
         argv[argc++] = (char *)*extra;
-    argv[argc++] = r->package;
+    argv[argc++] = (char *)package;
     r->rc = rt_exec_run(argc, argv);
     close(fd);
     wbuf_init(&b, WBUF_NOLIMIT);
@@ -147,6 +147,15 @@ exec_pkg(struct run *r, const char *xml, const char *const *extra)
     wbuf_release(&b);
     free(path);
     return r->rc;
+}
+
+static int
+exec_pkg(struct run *r, const char *xml, const char *const *extra)
+{
+    free(r->package);
+    r->package = xasprintf("%s/T.dtsx", r->dir);
+    write_file(r->dir, "T.dtsx", xml);
+    return exec_file(r, r->package, extra);
 }
 
 static void
@@ -361,7 +370,8 @@ file_enumerator_failures(void **state)
     /* A Windows folder is a validation error suggesting how to set it. */
     xml = file_package("C:\\Data\\In", "*.csv", "0", "0", "");
     assert_int_equal(exec_pkg(&r, xml, NULL), 1);
-    assert_true(message_has(&r, "OnError", "'C:\\Data\\In' is a Windows path"));
+    assert_true(message_has(&r, "OnError", "is a Windows path"));
+    assert_true(message_has(&r, "OnError", "'C:\\Data\\In'"));
     assert_true(message_has(&r, "OnError", "property expression on Directory"));
     assert_int_equal(count_events(&r, "OnPreExecute", "\\Package\\Loop"), 0);
     free(xml);
@@ -652,6 +662,192 @@ empty_object_variable(void **state)
     run_free(&r);
 }
 
+/* ---- connection managers driven by expressions ---- */
+
+static const char cm_xml[] =
+    HEAD "<DTS:ConnectionManagers>"
+    "<DTS:ConnectionManager DTS:ObjectName=\"Sql\" DTS:CreationName=\"OLEDB\">"
+    "<DTS:PropertyExpression DTS:Name=\"ServerName\">@[User::Srv]"
+    "</DTS:PropertyExpression>"
+    "<DTS:PropertyExpression DTS:Name=\"InitialCatalog\">@[User::Db]"
+    "</DTS:PropertyExpression>"
+    "<DTS:PropertyExpression DTS:Name=\"Description\">\"x\""
+    "</DTS:PropertyExpression>"
+    "<DTS:ObjectData><DTS:ConnectionManager DTS:ConnectionString=\"Data "
+    "Source=old;Initial Catalog=olddb;Provider=SQLNCLI11.1;Integrated "
+    "Security=SSPI;\"/></DTS:ObjectData></DTS:ConnectionManager>"
+    "<DTS:ConnectionManager DTS:ObjectName=\"Odbc\" DTS:CreationName=\"ODBC\">"
+    "<DTS:PropertyExpression DTS:Name=\"ServerName\">@[User::Srv]"
+    "</DTS:PropertyExpression>"
+    "<DTS:ObjectData><DTS:ConnectionManager DTS:ConnectionString=\"Dsn=x\"/>"
+    "</DTS:ObjectData></DTS:ConnectionManager>"
+    "</DTS:ConnectionManagers>"
+    VARS(STR_VAR("Srv", "db1") STR_VAR("Db", "sales")) TAIL;
+
+static void
+connection_manager_properties(void **state)
+{
+    struct werr err;
+    struct pkg *p = pkg_load_memory("t.dtsx", cm_xml, sizeof(cm_xml) - 1, &err);
+    struct rt_value v = {0};
+    struct rt_conns cs;
+    struct rt_vars vs;
+    struct rt_conn *c;
+    char *s;
+
+    assert_non_null(p);
+    assert_int_equal(rt_conns_init(&cs, p, NULL, &err), 0);
+    rt_vars_init(&vs, p, NULL);
+    /* ServerName and InitialCatalog replace their parts of the string;
+     * Description does not matter. */
+    c = rt_conns_find(&cs, "Sql");
+    assert_null(c->odbc);
+    assert_int_equal(rt_conn_eval_expression(c, &vs, pkg_root(p), &err), 0);
+    assert_string_equal(c->odbc, "Driver={ODBC Driver 18 for SQL Server};"
+                                 "Server=db1;Database=sales;"
+                                 "Trusted_Connection=yes;");
+    /* Evaluated again when a variable changed (a loop's mapping). */
+    rt_value_set_str(&v, "db2;x", 5);
+    assert_int_equal(rt_vars_set(&vs, pkg_root(p), "User::Srv", &v, &err), 0);
+    assert_int_equal(rt_conn_eval_expression(c, &vs, pkg_root(p), &err), 0);
+    assert_string_equal(c->odbc, "Driver={ODBC Driver 18 for SQL Server};"
+                                 "Server={db2;x};Database=sales;"
+                                 "Trusted_Connection=yes;");
+    /* ServerName on an ODBC manager is not applied: it says so. */
+    c = rt_conns_find(&cs, "Odbc");
+    assert_int_equal(rt_conn_eval_expression(c, &vs, pkg_root(p), &err), 0);
+    assert_null(c->odbc);
+    assert_non_null(strstr(c->why_not, "its ServerName is set by a property "
+                                       "expression"));
+    rt_value_release(&v);
+    rt_vars_release(&vs);
+    rt_conns_release(&cs);
+    pkg_free(p);
+
+    s = rt_conn_set_key("Server=a;Database=b;Pwd=x", "Password", "p'q");
+    assert_string_equal(s, "Server=a;Database=b;Password=\"p'q\";");
+    free(s);
+}
+
+/* A Foreach Loop sets the variable a FILE connection manager's
+ * ConnectionString expression reads: the File System task using the
+ * manager copies each enumerated file. */
+static void
+file_connection_follows_the_loop(void **state)
+{
+    struct run r;
+    char *xml, *in, *path;
+    struct stat st;
+
+    setup_dir(&r);
+    make_tree(r.dir);
+    in = xasprintf("%s/in", r.dir);
+    write_file(in, "one.dat", "1");
+    write_file(in, "two.dat", "22");
+    path = xasprintf("%s/out", r.dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    free(path);
+    xml = xasprintf(
+        HEAD "<DTS:ConnectionManagers><DTS:ConnectionManager "
+             "DTS:ObjectName=\"Src\" DTS:CreationName=\"FILE\">"
+             "<DTS:PropertyExpression DTS:Name=\"ConnectionString\">"
+             "@[User::Dir] + \"/\" + @[User::Name]</DTS:PropertyExpression>"
+             "<DTS:ObjectData><DTS:ConnectionManager "
+             "DTS:ConnectionString=\"none.dat\"/></DTS:ObjectData>"
+             "</DTS:ConnectionManager></DTS:ConnectionManagers>"
+        VARS(STR_VAR("Dir", "%s") STR_VAR("Name", "one.dat")
+             STR_VAR("Dst", "%s/out"))
+        EXES(LOOP("Package\\Loop", "ForEachFileEnumerator",
+                  DATA("<ForEachFileEnumeratorProperties>"
+                       "<FEFEProperty Folder=\"%s\"/>"
+                       "<FEFEProperty FileSpec=\"*.dat\"/>"
+                       "<FEFEProperty FileNameRetrievalType=\"1\"/>"
+                       "<FEFEProperty Recurse=\"0\"/>"
+                       "</ForEachFileEnumeratorProperties>"),
+                  MAP("0", "User::Name"),
+                  "<DTS:Executable DTS:refId=\"Package\\Loop\\Copy\" "
+                  "DTS:ObjectName=\"Copy\" "
+                  "DTS:ExecutableType=\"Microsoft.FileSystemTask\">"
+                  "<DTS:ObjectData><FileSystemData TaskOperationType="
+                  "\"CopyFile\" TaskSourcePath=\"Src\" TaskIsSourceVariable="
+                  "\"False\" TaskDestinationPath=\"User::Dst\" "
+                  "TaskIsDestinationVariable=\"True\"/></DTS:ObjectData>"
+                  "</DTS:Executable>"))
+        TAIL,
+        in, r.dir, in);
+    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    free(xml);
+    path = xasprintf("%s/out/one.dat", r.dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 1);
+    free(path);
+    path = xasprintf("%s/out/two.dat", r.dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 2);
+    free(path);
+    free(in);
+    run_free(&r);
+}
+
+static bool
+error_on(const struct run *r, const char *path, const char *text)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o) {
+        if (!strcmp(json_string_value(json_object_get(o, "event")),
+                    "OnError") &&
+            !strcmp(json_string_value(json_object_get(o, "path")), path) &&
+            strstr(json_string_value(json_object_get(o, "message")), text))
+            return true;
+    }
+    return false;
+}
+
+/* The shared alimardani-import-csv fixture: its Foreach Loop over a
+ * literal "C:\...\Data" validates once the folder is given per
+ * execution, and its project connection manager (ServerName and
+ * InitialCatalog from project parameters) resolves. */
+static void
+alimardani_fixture_foreach_validates(void **state)
+{
+    const char *fixtures = getenv("WEIR_DTSX_FIXTURES");
+    const char *loop = "\\Package\\Foreach Loop Over CSV Files";
+    const char *params[] = {"--validate", "--param", "SourceServer=db",
+                            "--param", "SourceDB=AdvTest", NULL, NULL, NULL};
+    struct run r;
+    char *dtsx, *set;
+
+    if (!fixtures)
+        skip();
+    dtsx = xasprintf("%s/alimardani-import-csv/src/FirstSample/ImportCSV.dtsx",
+                     fixtures);
+    if (access(dtsx, R_OK) != 0) {
+        free(dtsx);
+        skip();
+    }
+    setup_dir(&r);
+    /* Without the folder: a problem on the loop, saying how to give it. */
+    exec_file(&r, dtsx, params);
+    assert_true(error_on(&r, loop, "is a Windows path"));
+    assert_true(error_on(&r, loop, "Properties[Directory]"));
+    /* With it, nothing about the loop, its enumerator or AdvWrk17 but
+     * the ODBC driver it needs. */
+    set = xasprintf("%s.ForEachEnumerator.Properties[Directory]=%s", loop,
+                    r.dir);
+    params[5] = "--param";
+    params[6] = set;
+    exec_file(&r, dtsx, params);
+    assert_false(error_on(&r, loop, ""));
+    assert_false(message_has(&r, "OnError", "Foreach"));
+    assert_false(message_has(&r, "OnError", "property expression"));
+    assert_false(message_has(&r, "OnError", "'AdvWrk17' cannot be used"));
+    free(set);
+    free(dtsx);
+    run_free(&r);
+}
+
 int
 main(void)
 {
@@ -665,6 +861,9 @@ main(void)
         cmocka_unit_test(unsupported_enumerators),
         cmocka_unit_test(ado_and_variable_enumerators),
         cmocka_unit_test(empty_object_variable),
+        cmocka_unit_test(connection_manager_properties),
+        cmocka_unit_test(file_connection_follows_the_loop),
+        cmocka_unit_test(alimardani_fixture_foreach_validates),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
