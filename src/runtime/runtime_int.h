@@ -21,7 +21,10 @@
  * variables, rt_error...).  Code between the two calls must not use the
  * run at all, except rt_cancel_fd() and rt_cancel_requested().  Tasks that
  * start threads of their own (Data Flow) follow the same rule: only a
- * thread holding the lock may call into the runtime.
+ * thread holding the lock may call into the runtime.  Executables that a
+ * running task starts itself (an event handler for an error it raised)
+ * run under the lock it holds and never wait for a slot, since the task
+ * keeps its own until they end.
  *
  * Cancel: a `struct rt_cancel` (weir exec's SIGTERM/SIGINT) is raised from
  * any thread; every wait polls rt_cancel_fd() so that it wakes at once,
