@@ -4,7 +4,8 @@
  * also parsed as a Project.params.  Loading must refuse what it cannot
  * read with a message naming the file, never crash, hang or leak, and a
  * package that loads must validate without a crash whatever its types,
- * references and expressions say.  fuzz/run.sh runs it for a bounded time.
+ * references and expressions say.  The input is also read as a
+ * .dtsConfig file.  fuzz/run.sh runs it for a bounded time.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ fuzz_package(const uint8_t *data, size_t size)
     wbuf_init(&problems, 1 << 20);
     pkg_validate(p, &problems);
     wbuf_release(&problems);
+    pkg_configs_free(pkg_configs_read(p));
     pkg_free(p);
 }
 
@@ -54,6 +56,18 @@ fuzz_project(const uint8_t *data, size_t size)
     if (!pr)
         check_message(&err);
     pkg_project_free(pr);
+}
+
+static void
+fuzz_config_file(const uint8_t *data, size_t size)
+{
+    struct werr err;
+    struct pkg_config_file *f =
+        pkg_config_file_read("Fuzz.dtsConfig", data, size, &err);
+
+    if (!f)
+        check_message(&err);
+    pkg_config_file_free(f);
 }
 
 int
@@ -70,5 +84,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_package(data, size);
     fuzz_project(data, size);
+    fuzz_config_file(data, size);
     return 0;
 }

@@ -338,6 +338,59 @@ void pkg_project_free(struct pkg_project *pr);
 const struct pkg_parameter *pkg_project_parameters(const struct pkg_project *pr,
                                                    size_t *n);
 
+/* ---- legacy package configurations (config.c) ---- */
+
+/* DTSConfigurationType, as DTS:ConfigurationType writes it. */
+enum pkg_config_type {
+    PKG_CONFIG_PARENT_VARIABLE = 0, /* a variable of the parent package */
+    PKG_CONFIG_FILE = 1,            /* an XML .dtsConfig file */
+    PKG_CONFIG_ENV = 2,             /* an environment variable's value */
+    PKG_CONFIG_REGISTRY = 3,
+    PKG_CONFIG_IPARENT_VARIABLE = 4, /* indirect: the names come from */
+    PKG_CONFIG_IFILE = 5,            /* an environment variable */
+    PKG_CONFIG_IREGISTRY = 6,
+    PKG_CONFIG_SQLSERVER = 7, /* a table read through a connection */
+    PKG_CONFIG_ISQLSERVER = 8,
+};
+
+/* One DTS:Configuration of a package. */
+struct pkg_configuration {
+    const char *name;
+    int type;           /* enum pkg_config_type; -1 if absent or bad */
+    const char *string; /* DTS:ConfigurationString: a file, a variable */
+    /* DTS:ConfigurationVariable: the property path a single-value
+     * configuration (parent variable, environment variable) sets. */
+    const char *target;
+    int line;
+};
+
+struct pkg_configs;
+/* The package's configurations (empty when it has none); never fails:
+ * what cannot be understood is for the caller to warn about. */
+struct pkg_configs *pkg_configs_read(const struct pkg *p);
+void pkg_configs_free(struct pkg_configs *cs);
+/* `enabled` is DTS:EnableConfig: configurations apply only when set. */
+const struct pkg_configuration *pkg_configs_list(const struct pkg_configs *cs,
+                                                 size_t *n, bool *enabled);
+
+/* One <Configuration> of a .dtsConfig file. */
+struct pkg_config_entry {
+    const char *path;       /* "\Package.Variables[User::X].Properties[Value]" */
+    const char *type;       /* ConfiguredType, "Property" by default */
+    const char *value_type; /* ValueType, "String" by default */
+    const char *value;      /* ConfiguredValue's text */
+    int line;
+};
+
+struct pkg_config_file;
+/* Parses a .dtsConfig file held in memory; errors name `name` and the
+ * line, like pkg_load_memory. */
+struct pkg_config_file *pkg_config_file_read(const char *name, const void *xml,
+                                             size_t len, struct werr *err);
+void pkg_config_file_free(struct pkg_config_file *f);
+const struct pkg_config_entry *
+pkg_config_file_entries(const struct pkg_config_file *f, size_t *n);
+
 /* ---- .ispac projects (ispac.c) ---- */
 
 /* Limits on an archive read into memory: entries (folders included) and

@@ -57,6 +57,7 @@ struct exec_conf {
     char **connections;
     char *package;
     int64_t execution_id;
+    char **sets;
 };
 
 static const struct wopt exec_options[] = {
@@ -82,6 +83,12 @@ static const struct wopt exec_options[] = {
      0,
      "replace a connection manager's connection string: NAME=ODBC-STRING "
      "(the parameter CM.NAME.ConnectionString does the same); repeatable",
+     0},
+    {"set", WOPT_LIST, offsetof(struct exec_conf, sets), NULL, 0, 0,
+     "set a property by its path, as dtexec /Set does: "
+     "'\\Package.Variables[User::X].Properties[Value];VALUE' (or "
+     ".Connections[NAME].Properties[ConnectionString]); applied after the "
+     "package's configurations and --param; repeatable",
      0},
     {"package", WOPT_STR, offsetof(struct exec_conf, package), NULL, 0, 0,
      "the package to run when the argument is a project (an .ispac or a "
@@ -478,6 +485,31 @@ load_target(const struct exec_conf *conf, const char *path,
     return load_project(conf, ev, t);
 }
 
+/* The package's configurations, then the execution's values (--param,
+ * --params-file, --connection, --set), as dtexec applies them. */
+static int
+configure(const struct exec_conf *conf, struct rt_run *run,
+          struct rt_params *ps, struct werr *err)
+{
+    struct wbuf errors;
+    int n;
+
+    wbuf_init(&errors, WBUF_NOLIMIT);
+    if ((n = rt_configs_apply(run, ps, &errors)) > 0) {
+        size_t len = strcspn(errors.buf, "\n");
+        werr_set(err, WERR_INVALID, "%.*s", (int)len, errors.buf);
+    }
+    wbuf_release(&errors);
+    if (n > 0)
+        return -2;
+    if (apply_params(conf, ps, err) < 0)
+        return -1;
+    for (char **a = conf->sets; a && *a; a++)
+        if (rt_property_set_arg(run, ps, *a, err) < 0)
+            return -1;
+    return 0;
+}
+
 static int
 run_target(const struct exec_conf *conf, struct target *t,
            struct rt_events *ev)
@@ -497,11 +529,6 @@ run_target(const struct exec_conf *conf, struct target *t,
     }
     rt_params_init(&ps, t->p, t->pr);
     ps.conns = &conns;
-    if (apply_params(conf, &ps, &err) < 0) {
-        early_error(ev, pkg_name(t->p), RT_E_PARAMETER, err.msg);
-        rc = EXIT_USAGE;
-        goto out;
-    }
     run.pkg = t->p;
     run.package_dir = t->pkgdir;
     run.project_dir = t->projdir;
@@ -510,7 +537,13 @@ run_target(const struct exec_conf *conf, struct target *t,
     vars.sys.server_execution_id = conf->execution_id;
     run.vars = &vars;
     run.conns = &conns;
-    rc = run_loaded(conf, &run);
+    if ((rc = configure(conf, &run, &ps, &err)) < 0) {
+        early_error(ev, pkg_name(t->p), rc == -2 ? RT_E_CONFIG : RT_E_PARAMETER,
+                    err.msg);
+        rc = rc == -2 ? EXIT_FAILED : EXIT_USAGE;
+    } else {
+        rc = run_loaded(conf, &run);
+    }
     rt_vars_release(&vars);
 out:
     rt_project_release(&project);

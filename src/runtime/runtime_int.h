@@ -232,6 +232,25 @@ struct rt_project {
 /* Frees the child packages loaded (the rest is borrowed). */
 void rt_project_release(struct rt_project *pj);
 
+/* Legacy package configurations and property paths (config_legacy.c).
+ * rt_property_set sets what a property path names, "\\Package.Variables[
+ * User::X].Properties[Value]", "\\Package.Connections[Name].Properties[
+ * ConnectionString]" or an override rt_params_set takes (`ps` may be
+ * NULL); WERR_NOTFOUND for a path weir does not apply.
+ * rt_property_set_arg applies "PATH;VALUE" (weir exec --set).
+ * rt_configs_apply applies the package's configurations to a run whose
+ * variables and connections are set up: problems that SSIS only warns
+ * about are OnWarning events from the package; those that must stop the
+ * run are appended to `errors` as lines, and counted in the result. */
+struct rt_run;
+struct rt_params;
+int rt_property_set(struct rt_run *run, struct rt_params *ps, const char *path,
+                    const char *value, struct werr *err);
+int rt_property_set_arg(struct rt_run *run, struct rt_params *ps,
+                        const char *arg, struct werr *err);
+int rt_configs_apply(struct rt_run *run, struct rt_params *ps,
+                     struct wbuf *errors);
+
 struct rt_run {
     const struct pkg *pkg;
     const char *package_dir; /* absolute folder of the .dtsx */

@@ -472,6 +472,22 @@ child_close(struct rt_run *run, struct child *ch)
     free(ch->prefix);
 }
 
+/* The child's own configurations (package deployment model), parent
+ * package variables included, before the bound parameters are used. */
+static int
+configure(struct child *ch, struct werr *err)
+{
+    struct wbuf errors;
+    int n;
+
+    wbuf_init(&errors, WBUF_NOLIMIT);
+    if ((n = rt_configs_apply(&ch->run, &ch->ps, &errors)) > 0)
+        werr_set(err, WERR_INVALID, "%.*s",
+                 (int)strcspn(errors.buf, "\n"), errors.buf);
+    wbuf_release(&errors);
+    return n > 0 ? -1 : 0;
+}
+
 /* Loads the child and sets up its run; with `values`, binds the values
  * of the parameters.  On -1 nothing is left to close. */
 static int
@@ -504,6 +520,8 @@ child_open(struct rt_run *run, const struct pkg_executable *e,
     if (run->vars)
         ch->vars.sys.server_execution_id = run->vars->sys.server_execution_id;
     ch->run.vars = &ch->vars;
+    if (configure(ch, err) < 0)
+        goto fail;
     return 0;
 fail:
     child_close(run, ch);

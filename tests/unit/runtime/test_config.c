@@ -1,0 +1,497 @@
+/* Unit tests for legacy package configurations and weir exec --set:
+ * packages and .dtsConfig files written to a temporary folder, run in
+ * process through rt_exec_run with --events-fd on a file; the packages
+ * write their variables to files the tests read back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/wbuf.h"
+#include "base/wfile.h"
+#include "base/xalloc.h"
+#include "package/package.h"
+#include "runtime/conn.h"
+#include "runtime/runtime_int.h"
+#include "runtime/vars.h"
+
+#define HEAD(name)                                                            \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
+    "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
+    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"" name "\">" \
+    "\n  <DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
+#define TAIL "</DTS:Executable>\n"
+#define EXES(x) "<DTS:Executables>" x "</DTS:Executables>\n"
+#define VARS(x) "<DTS:Variables>" x "</DTS:Variables>\n"
+#define VAR(name, type, value)                                                \
+    "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"" name "\">"       \
+    "<DTS:VariableValue DTS:DataType=\"" type "\">" value                     \
+    "</DTS:VariableValue></DTS:Variable>"
+#define PARAMS(x) "<DTS:PackageParameters>" x "</DTS:PackageParameters>\n"
+#define PARAM(name, type, attrs, value)                                       \
+    "<DTS:PackageParameter DTS:ObjectName=\"" name "\" DTS:DataType=\"" type  \
+    "\" " attrs "><DTS:Property DTS:DataType=\"" type "\" "                   \
+    "DTS:Name=\"ParameterValue\">" value "</DTS:Property>"                    \
+    "</DTS:PackageParameter>"
+/* An Execute Process task running /bin/sh with Arguments from an
+ * expression (EXPR is the expression text, XML-escaped). */
+#define SH_EXPR(name, expr)                                                   \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"                     \
+    "<DTS:PropertyExpression DTS:Name=\"Arguments\">" expr                    \
+    "</DTS:PropertyExpression><DTS:ObjectData><ExecuteProcessData "           \
+    "Executable=\"/bin/sh\" Arguments=\"\" /></DTS:ObjectData>"               \
+    "</DTS:Executable>\n"
+#define SH(name, script)                                                      \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"     \
+    "<ExecuteProcessData Executable=\"/bin/sh\" Arguments=\"-c &quot;"        \
+    script "&quot;\" /></DTS:ObjectData></DTS:Executable>\n"
+/* An Execute Package task; BODY goes inside <ExecutePackageTask>. */
+#define EXECPKG(name, attrs, body)                                            \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecutePackageTask\" " attrs ">"       \
+    "<DTS:ObjectData><ExecutePackageTask>" body "</ExecutePackageTask>"       \
+    "</DTS:ObjectData></DTS:Executable>\n"
+#define REF(pkg)                                                              \
+    "<UseProjectReference>True</UseProjectReference><PackageName>" pkg        \
+    "</PackageName>"
+#define BIND(param, source)                                                   \
+    "<ParameterAssignment><ParameterName>" param "</ParameterName>"           \
+    "<BindedVariableOrParameterName>" source                                  \
+    "</BindedVariableOrParameterName></ParameterAssignment>"
+
+#define PROJECT_PARAMS                                                        \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<SSIS:Parameters xmlns:SSIS=\"www.microsoft.com/SqlServer/SSIS\">"       \
+    "<SSIS:Parameter SSIS:Name=\"Tag\"><SSIS:Properties>"                     \
+    "<SSIS:Property SSIS:Name=\"DataType\">18</SSIS:Property>"                \
+    "<SSIS:Property SSIS:Name=\"Value\">design</SSIS:Property>"               \
+    "</SSIS:Properties></SSIS:Parameter></SSIS:Parameters>\n"
+
+/* The child: writes "N Tag" (its Int32 parameter N and the project
+ * parameter Tag) to child.txt. */
+#define CHILD                                                                 \
+    HEAD("Child") PARAMS(PARAM("N", "3", "DTS:Required=\"True\"", "0"))       \
+    EXES(SH_EXPR("Write", "\"-c \\\"echo \" + (DT_WSTR, 12) @[$Package::N] "  \
+                          "+ \" \" + @[$Project::Tag] + \" &gt;&gt; "         \
+                          "child.txt\\\"\"")) TAIL
+
+struct run {
+    char dir[64];
+    json_t *events;
+    int rc;
+};
+
+static void
+setup_dir(struct run *r)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->dir, sizeof(r->dir), "/tmp/weir-cf-XXXXXX");
+    if (!mkdtemp(r->dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+}
+
+static void
+put(struct run *r, const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s", r->dir, name);
+    struct werr e;
+
+    if (wfile_write(path, text, strlen(text), 0644, 0, &e) < 0)
+        fail_msg("%s", e.msg);
+    free(path);
+}
+
+/* The contents of a file in the run's folder ("" if absent); freed by
+ * the caller. */
+static char *
+slurp(struct run *r, const char *name)
+{
+    char *path = xasprintf("%s/%s", r->dir, name);
+    struct wbuf b;
+    struct werr e;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    (void)wfile_read(path, &b, &e);
+    free(path);
+    return wbuf_detach(&b, NULL);
+}
+
+static void
+parse_events(struct run *r, const char *text)
+{
+    const char *p = text;
+
+    r->events = json_array();
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        json_error_t je;
+        json_t *o;
+        if (!nl)
+            fail_msg("event line without a newline: %s", p);
+        o = json_loadb(p, (size_t)(nl - p), 0, &je);
+        if (!o || !json_is_object(o))
+            fail_msg("not a JSON object: %.*s", (int)(nl - p), p);
+        json_array_append_new(r->events, o);
+        p = nl + 1;
+    }
+}
+
+/* Runs `weir exec --events-fd N ARGS...` in process; TARGET is relative
+ * to the run's folder. */
+static int
+exec_args(struct run *r, const char *target, const char *const *extra)
+{
+    char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
+    char *file = xasprintf("%s/%s", r->dir, target);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    char *argv[32] = {"exec", "--events-fd", fdtext};
+    int argc = 3;
+    struct wbuf b;
+    struct werr e;
+
+    assert_true(fd >= 0);
+    snprintf(fdtext, sizeof(fdtext), "%d", fd);
+    for (; extra && *extra; extra++)
+        argv[argc++] = (char *)*extra;
+    argv[argc++] = file;
+    json_decref(r->events);
+    r->rc = rt_exec_run(argc, argv);
+    close(fd);
+    wbuf_init(&b, WBUF_NOLIMIT);
+    assert_int_equal(wfile_read(path, &b, &e), 0);
+    parse_events(r, b.buf);
+    wbuf_release(&b);
+    free(path);
+    free(file);
+    return r->rc;
+}
+
+static void
+run_free(struct run *r)
+{
+    struct werr e;
+
+    json_decref(r->events);
+    if (getenv("WEIR_KEEP"))
+        fprintf(stderr, "kept %s\n", r->dir);
+    else
+        wfile_rmtree(r->dir, &e);
+}
+
+static const char *
+member(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? s : "";
+}
+
+static bool
+error_has(const struct run *r, const char *path, const char *text)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o) {
+        if (!strcmp(member(o, "event"), "OnError") &&
+            (!path || !strcmp(member(o, "path"), path)) &&
+            strstr(member(o, "message"), text))
+            return true;
+    }
+    return false;
+}
+
+static void
+assert_file(struct run *r, const char *name, const char *want)
+{
+    char *got = slurp(r, name);
+
+    if (strcmp(got, want))
+        fail_msg("%s holds '%s', not '%s'", name, got, want);
+    free(got);
+}
+
+
+static bool
+warning_has(const struct run *r, const char *text)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o) {
+        if (!strcmp(member(o, "event"), "OnWarning") &&
+            strstr(member(o, "message"), text))
+            return true;
+    }
+    return false;
+}
+
+#define HEAD_CFG(name, configs)                                               \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
+    "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
+    "  DTS:EnableConfig=\"True\" DTS:ExecutableType=\"Microsoft.Package\" "   \
+    "DTS:ObjectName=\"" name "\">\n"                                          \
+    "<DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"      \
+    "<DTS:Configurations>" configs "</DTS:Configurations>\n"
+#define CONFIG(name, type, string, target)                                    \
+    "<DTS:Configuration DTS:ObjectName=\"" name "\" DTS:ConfigurationType=\"" \
+    type "\" DTS:ConfigurationString=\"" string "\" "                         \
+    "DTS:ConfigurationVariable=\"" target "\"/>"
+#define VAR_PATH(name) "\\Package.Variables[User::" name "].Properties[Value]"
+/* Two variables, written as "Greeting N" to out.txt. */
+#define BODY                                                                  \
+    VARS(VAR("Greeting", "8", "design") VAR("N", "3", "1"))                   \
+    "<DTS:ConnectionManagers><DTS:ConnectionManager "                         \
+    "DTS:refId=\"Package.ConnectionManagers[Db]\" DTS:ObjectName=\"Db\" "     \
+    "DTS:CreationName=\"ODBC\"><DTS:ObjectData><DTS:ConnectionManager "       \
+    "DTS:ConnectionString=\"DSN=design\"/></DTS:ObjectData>"                  \
+    "</DTS:ConnectionManager></DTS:ConnectionManagers>"                       \
+    EXES(SH_EXPR("Write", "\"-c \\\"echo \" + @[User::Greeting] + \" \" + "   \
+                          "(DT_WSTR, 12) @[User::N] + \" &gt; out.txt\\\"\""))\
+    TAIL
+#define DTSCONFIG(entries)                                                    \
+    "<?xml version=\"1.0\"?>\n<DTSConfiguration><DTSConfigurationHeading/>"  \
+    entries "</DTSConfiguration>\n"
+#define ENTRY(path, type, value)                                              \
+    "<Configuration ConfiguredType=\"Property\" Path=\"" path "\" "           \
+    "ValueType=\"" type "\"><ConfiguredValue>" value "</ConfiguredValue>"     \
+    "</Configuration>"
+
+static void
+xml_file_sets_variables_and_warns_about_bad_paths(void **state)
+{
+    struct run r;
+
+    setup_dir(&r);
+    /* A Windows path: found by its file name in the package's folder. */
+    put(&r, "P.dtsx",
+        HEAD_CFG("P", CONFIG("File", "1", "C:\\Configs\\p.dtsConfig", ""))
+            BODY);
+    put(&r, "p.dtsConfig",
+        DTSCONFIG(ENTRY(VAR_PATH("Greeting"), "String", "hello")
+                      ENTRY(VAR_PATH("N"), "Int32", "42")
+                      ENTRY(VAR_PATH("Nope"), "String", "x")
+                      ENTRY("\\Package.Properties[MaxErrorCount]", "Int32",
+                            "3")));
+    assert_int_equal(exec_args(&r, "P.dtsx", NULL), 0);
+    assert_file(&r, "out.txt", "hello 42\n");
+    /* SSIS warns about what it cannot apply, names it, and goes on. */
+    assert_true(warning_has(&r, "'\\Package.Variables[User::Nope]"
+                                ".Properties[Value]' is not applied"));
+    assert_true(warning_has(&r, "'\\Package.Properties[MaxErrorCount]' is "
+                                "not applied"));
+    run_free(&r);
+}
+
+static void
+set_and_param_come_after_configurations(void **state)
+{
+    static const char *const args[] = {
+        "--set", "\\Package.Variables[User::Greeting].Properties[Value];bye",
+        NULL};
+    static const char *const bad[] = {"--set", "no separator", NULL};
+    static const char *const unknown[] = {
+        "--set", "\\Package.Variables[User::Nope].Properties[Value];1", NULL};
+    struct run r;
+
+    setup_dir(&r);
+    put(&r, "P.dtsx",
+        HEAD_CFG("P", CONFIG("File", "1", "p.dtsConfig", "")) BODY);
+    put(&r, "p.dtsConfig",
+        DTSCONFIG(ENTRY(VAR_PATH("Greeting"), "String", "hello")));
+    assert_int_equal(exec_args(&r, "P.dtsx", args), 0);
+    assert_file(&r, "out.txt", "bye 1\n");
+    assert_int_equal(exec_args(&r, "P.dtsx", bad), 6);
+    assert_true(error_has(&r, NULL, "--set wants PATH;VALUE"));
+    assert_int_equal(exec_args(&r, "P.dtsx", unknown), 6);
+    assert_true(error_has(&r, NULL, "User::Nope"));
+    run_free(&r);
+}
+
+static void
+environment_variables_direct_and_indirect(void **state)
+{
+    struct run r;
+    char *cfg;
+
+    setup_dir(&r);
+    put(&r, "P.dtsx",
+        HEAD_CFG("P", CONFIG("Where", "5", "WEIR_TEST_CFG_FILE", "")
+                          CONFIG("N", "2", "WEIR_TEST_CFG_N", VAR_PATH("N")))
+            BODY);
+    put(&r, "other.dtsConfig",
+        DTSCONFIG(ENTRY(VAR_PATH("Greeting"), "String", "indirect")));
+    cfg = xasprintf("%s/other.dtsConfig", r.dir);
+    setenv("WEIR_TEST_CFG_FILE", cfg, 1);
+    setenv("WEIR_TEST_CFG_N", "9", 1);
+    assert_int_equal(exec_args(&r, "P.dtsx", NULL), 0);
+    assert_file(&r, "out.txt", "indirect 9\n");
+    /* Unset: warnings, the design values stay. */
+    unsetenv("WEIR_TEST_CFG_FILE");
+    setenv("WEIR_TEST_CFG_N", "not a number", 1);
+    assert_int_equal(exec_args(&r, "P.dtsx", NULL), 0);
+    assert_file(&r, "out.txt", "design 1\n");
+    assert_true(warning_has(&r, "'WEIR_TEST_CFG_FILE' is not set"));
+    assert_true(warning_has(&r, "User::N"));
+    unsetenv("WEIR_TEST_CFG_N");
+    free(cfg);
+    run_free(&r);
+}
+
+static void
+disabled_missing_and_unsupported(void **state)
+{
+    struct run r;
+
+    setup_dir(&r);
+    /* EnableConfig absent: the configurations are not applied. */
+    put(&r, "Off.dtsx",
+        HEAD("Off") "<DTS:Configurations>"
+        CONFIG("File", "1", "p.dtsConfig", "") "</DTS:Configurations>" BODY);
+    put(&r, "p.dtsConfig",
+        DTSCONFIG(ENTRY(VAR_PATH("Greeting"), "String", "hello")));
+    assert_int_equal(exec_args(&r, "Off.dtsx", NULL), 0);
+    assert_file(&r, "out.txt", "design 1\n");
+    /* A missing file and a registry key are warnings. */
+    put(&r, "P.dtsx",
+        HEAD_CFG("P", CONFIG("Gone", "1", "gone.dtsConfig", "")
+                          CONFIG("Reg", "3", "HKCU\\Software\\X",
+                                 VAR_PATH("N"))) BODY);
+    assert_int_equal(exec_args(&r, "P.dtsx", NULL), 0);
+    assert_true(warning_has(&r, "gone.dtsConfig"));
+    assert_true(warning_has(&r, "registry configurations cannot be read"));
+    /* A malformed file names itself and its line. */
+    put(&r, "bad.dtsConfig", "<DTSConfiguration><Configuration>");
+    put(&r, "P.dtsx",
+        HEAD_CFG("P", CONFIG("Bad", "1", "bad.dtsConfig", "")) BODY);
+    assert_int_equal(exec_args(&r, "P.dtsx", NULL), 0);
+    assert_true(warning_has(&r, "'bad.dtsConfig' line 1"));
+    /* SQL Server tables are refused: the run does not start. */
+    put(&r, "P.dtsx",
+        HEAD_CFG("P", CONFIG("Sql", "7",
+                             "&quot;Db&quot;;&quot;[dbo].[SSIS "
+                             "Configurations]&quot;;&quot;F&quot;;",
+                             "")) BODY);
+    put(&r, "out.txt", "");
+    assert_int_equal(exec_args(&r, "P.dtsx", NULL), 1);
+    assert_true(error_has(&r, NULL, "SQL Server table configurations are "
+                                    "not supported"));
+    assert_file(&r, "out.txt", "");
+    run_free(&r);
+}
+
+static void
+connection_strings_from_a_configuration(void **state)
+{
+    static const char *const set[] = {
+        "--set",
+        "\\Package.Connections[Db].Properties[ConnectionString];DSN=fromset",
+        "--validate", NULL};
+    struct werr err;
+    struct pkg *p;
+    struct rt_params ps;
+    struct rt_conns conns;
+    struct rt_vars vars;
+    struct rt_run run = {0};
+    struct wbuf errors;
+    struct rt_events ev = {.fd = -1};
+    struct run r;
+    char *path;
+
+    setup_dir(&r);
+    put(&r, "P.dtsx",
+        HEAD_CFG("P", CONFIG("File", "1", "p.dtsConfig", "")) BODY);
+    put(&r, "p.dtsConfig",
+        DTSCONFIG(ENTRY("\\Package.Connections[Db].Properties["
+                        "ConnectionString]",
+                        "String", "DSN=configured;UID=u")));
+    path = xasprintf("%s/P.dtsx", r.dir);
+    p = pkg_load_file(path, &err);
+    assert_non_null(p);
+    assert_int_equal(rt_conns_init(&conns, p, NULL, &err), 0);
+    rt_params_init(&ps, p, NULL);
+    rt_vars_init(&vars, p, &ps);
+    run = (struct rt_run){.pkg = p, .package_dir = r.dir, .events = &ev,
+                          .params = &ps, .vars = &vars, .conns = &conns};
+    wbuf_init(&errors, WBUF_NOLIMIT);
+    assert_int_equal(rt_configs_apply(&run, &ps, &errors), 0);
+    assert_string_equal(rt_conns_find(&conns, "Db")->written,
+                        "DSN=configured;UID=u");
+    assert_string_equal(rt_conns_find(&conns, "Db")->odbc,
+                        "DSN=configured;UID=u");
+    assert_int_equal(rt_property_set_arg(&run, &ps, set[1], &err), 0);
+    assert_string_equal(rt_conns_find(&conns, "Db")->odbc, "DSN=fromset");
+    assert_int_equal(rt_property_set_arg(&run, &ps,
+                                         "\\Package.Connections[Nope]."
+                                         "Properties[ConnectionString];x",
+                                         &err),
+                     -1);
+    assert_non_null(strstr(err.msg, "Connections[Nope]"));
+    wbuf_release(&errors);
+    rt_vars_release(&vars);
+    rt_params_release(&ps);
+    rt_conns_release(&conns);
+    pkg_free(p);
+    free(path);
+    /* Through weir exec too. */
+    assert_int_equal(exec_args(&r, "P.dtsx", set), 0);
+    run_free(&r);
+}
+
+static void
+parent_package_variable_configuration(void **state)
+{
+    struct run r;
+
+    setup_dir(&r);
+    /* The child (package deployment model) reads the parent's User::Word
+     * into its own User::Greeting. */
+    put(&r, "Child.dtsx",
+        HEAD_CFG("Child", CONFIG("FromParent", "0", "User::Word",
+                                 VAR_PATH("Greeting"))) BODY);
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") VARS(VAR("Word", "8", "fromparent"))
+        "<DTS:ConnectionManagers><DTS:ConnectionManager "
+        "DTS:refId=\"Package.ConnectionManagers[Child]\" "
+        "DTS:ObjectName=\"Child\" DTS:CreationName=\"FILE\"><DTS:ObjectData>"
+        "<DTS:ConnectionManager DTS:ConnectionString=\"C:\\Pkgs\\Child.dtsx\"/>"
+        "</DTS:ObjectData></DTS:ConnectionManager></DTS:ConnectionManagers>"
+        EXES(EXECPKG("Run", "", "<Connection>Child</Connection>")) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 0);
+    assert_file(&r, "out.txt", "fromparent 1\n");
+    /* Run alone, the child has no parent: a warning, the design value. */
+    assert_int_equal(exec_args(&r, "Child.dtsx", NULL), 0);
+    assert_file(&r, "out.txt", "design 1\n");
+    assert_true(warning_has(&r, "no parent package"));
+    run_free(&r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(xml_file_sets_variables_and_warns_about_bad_paths),
+        cmocka_unit_test(set_and_param_come_after_configurations),
+        cmocka_unit_test(environment_variables_direct_and_indirect),
+        cmocka_unit_test(disabled_missing_and_unsupported),
+        cmocka_unit_test(connection_strings_from_a_configuration),
+        cmocka_unit_test(parent_package_variable_configuration),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
