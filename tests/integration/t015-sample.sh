@@ -37,6 +37,13 @@ log_of Recover >"$T/recover.log"
 check "Recover imports the input it created after the handled failure" \
     grep -q "3 orders, total 49" "$T/recover.log"
 
+log_of Batch >"$T/batch.log"
+check "Batch runs Orders as a child package (Execute Package) on the worker" \
+    grep -q 'Run Orders.Package.Load orders.Print the report.*3 files loaded, orders total 90' \
+    "$T/batch.log"
+check "Batch's children Hello and WordCount ran" \
+    grep -q 'Run WordCount.Package.Count words' "$T/batch.log"
+
 # Both workers took part: the executions were spread over them.
 workers=$(for id in $ids; do api GET "/api/v1/executions/$id" | jq -r .worker_name; done |
           sort -u | tr '\n' ' ')
