@@ -1,0 +1,183 @@
+/* Shared by the runtime tests that run whole packages in process
+ * (test_config.c, test_execpkg.c): package-building macros, a temporary
+ * folder per test, rt_exec_run with --events-fd on a file, and readers of
+ * the events it wrote.  Static functions: each test file includes it
+ * once, after cmocka and jansson. */
+#ifndef WEIR_TESTS_RUNTIME_EXEC_HARNESS_H
+#define WEIR_TESTS_RUNTIME_EXEC_HARNESS_H
+
+#define HEAD(name)                                                            \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
+    "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
+    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"" name "\">" \
+    "\n  <DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
+#define TAIL "</DTS:Executable>\n"
+#define EXES(x) "<DTS:Executables>" x "</DTS:Executables>\n"
+#define VARS(x) "<DTS:Variables>" x "</DTS:Variables>\n"
+#define VAR(name, type, value)                                                \
+    "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"" name "\">"       \
+    "<DTS:VariableValue DTS:DataType=\"" type "\">" value                     \
+    "</DTS:VariableValue></DTS:Variable>"
+#define PARAMS(x) "<DTS:PackageParameters>" x "</DTS:PackageParameters>\n"
+#define PARAM(name, type, attrs, value)                                       \
+    "<DTS:PackageParameter DTS:ObjectName=\"" name "\" DTS:DataType=\"" type  \
+    "\" " attrs "><DTS:Property DTS:DataType=\"" type "\" "                   \
+    "DTS:Name=\"ParameterValue\">" value "</DTS:Property>"                    \
+    "</DTS:PackageParameter>"
+/* An Execute Process task running /bin/sh with Arguments from an
+ * expression (EXPR is the expression text, XML-escaped). */
+#define SH_EXPR(name, expr)                                                   \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"                     \
+    "<DTS:PropertyExpression DTS:Name=\"Arguments\">" expr                    \
+    "</DTS:PropertyExpression><DTS:ObjectData><ExecuteProcessData "           \
+    "Executable=\"/bin/sh\" Arguments=\"\" /></DTS:ObjectData>"               \
+    "</DTS:Executable>\n"
+#define SH(name, script)                                                      \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"     \
+    "<ExecuteProcessData Executable=\"/bin/sh\" Arguments=\"-c &quot;"        \
+    script "&quot;\" /></DTS:ObjectData></DTS:Executable>\n"
+/* An Execute Package task; BODY goes inside <ExecutePackageTask>. */
+#define EXECPKG(name, attrs, body)                                            \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecutePackageTask\" " attrs ">"       \
+    "<DTS:ObjectData><ExecutePackageTask>" body "</ExecutePackageTask>"       \
+    "</DTS:ObjectData></DTS:Executable>\n"
+#define REF(pkg)                                                              \
+    "<UseProjectReference>True</UseProjectReference><PackageName>" pkg        \
+    "</PackageName>"
+#define BIND(param, source)                                                   \
+    "<ParameterAssignment><ParameterName>" param "</ParameterName>"           \
+    "<BindedVariableOrParameterName>" source                                  \
+    "</BindedVariableOrParameterName></ParameterAssignment>"
+
+#define PROJECT_PARAMS                                                        \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<SSIS:Parameters xmlns:SSIS=\"www.microsoft.com/SqlServer/SSIS\">"       \
+    "<SSIS:Parameter SSIS:Name=\"Tag\"><SSIS:Properties>"                     \
+    "<SSIS:Property SSIS:Name=\"DataType\">18</SSIS:Property>"                \
+    "<SSIS:Property SSIS:Name=\"Value\">design</SSIS:Property>"               \
+    "</SSIS:Properties></SSIS:Parameter></SSIS:Parameters>\n"
+
+/* The child: writes "N Tag" (its Int32 parameter N and the project
+ * parameter Tag) to child.txt. */
+#define CHILD                                                                 \
+    HEAD("Child") PARAMS(PARAM("N", "3", "DTS:Required=\"True\"", "0"))       \
+    EXES(SH_EXPR("Write", "\"-c \\\"echo \" + (DT_WSTR, 12) @[$Package::N] "  \
+                          "+ \" \" + @[$Project::Tag] + \" &gt;&gt; "         \
+                          "child.txt\\\"\"")) TAIL
+
+struct run {
+    char dir[64];
+    json_t *events;
+    int rc;
+};
+
+static void
+setup_dir(struct run *r)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->dir, sizeof(r->dir), "/tmp/weir-run-XXXXXX");
+    if (!mkdtemp(r->dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+}
+
+static void
+put(struct run *r, const char *name, const char *text)
+{
+    char *path = xasprintf("%s/%s", r->dir, name);
+    struct werr e;
+
+    if (wfile_write(path, text, strlen(text), 0644, 0, &e) < 0)
+        fail_msg("%s", e.msg);
+    free(path);
+}
+
+/* The contents of a file in the run's folder ("" if absent); freed by
+ * the caller. */
+static char *
+slurp(struct run *r, const char *name)
+{
+    char *path = xasprintf("%s/%s", r->dir, name);
+    struct wbuf b;
+    struct werr e;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    (void)wfile_read(path, &b, &e);
+    free(path);
+    return wbuf_detach(&b, NULL);
+}
+
+static void
+parse_events(struct run *r, const char *text)
+{
+    const char *p = text;
+
+    r->events = json_array();
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        json_error_t je;
+        json_t *o;
+        if (!nl)
+            fail_msg("event line without a newline: %s", p);
+        o = json_loadb(p, (size_t)(nl - p), 0, &je);
+        if (!o || !json_is_object(o))
+            fail_msg("not a JSON object: %.*s", (int)(nl - p), p);
+        json_array_append_new(r->events, o);
+        p = nl + 1;
+    }
+}
+
+/* Runs `weir exec --events-fd N ARGS...` in process; TARGET is relative
+ * to the run's folder. */
+static int
+exec_args(struct run *r, const char *target, const char *const *extra)
+{
+    char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
+    char *file = xasprintf("%s/%s", r->dir, target);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    char *argv[32] = {"exec", "--events-fd", fdtext};
+    int argc = 3;
+    struct wbuf b;
+    struct werr e;
+
+    assert_true(fd >= 0);
+    snprintf(fdtext, sizeof(fdtext), "%d", fd);
+    for (; extra && *extra; extra++)
+        argv[argc++] = (char *)*extra;
+    argv[argc++] = file;
+    json_decref(r->events);
+    r->rc = rt_exec_run(argc, argv);
+    close(fd);
+    wbuf_init(&b, WBUF_NOLIMIT);
+    assert_int_equal(wfile_read(path, &b, &e), 0);
+    parse_events(r, b.buf);
+    wbuf_release(&b);
+    free(path);
+    free(file);
+    return r->rc;
+}
+
+static void
+run_free(struct run *r)
+{
+    struct werr e;
+
+    json_decref(r->events);
+    if (getenv("WEIR_KEEP"))
+        fprintf(stderr, "kept %s\n", r->dir);
+    else
+        wfile_rmtree(r->dir, &e);
+}
+
+static const char *
+member(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? s : "";
+}
+
+#endif
