@@ -92,6 +92,10 @@ set_connection(struct rt_run *run, const char *path, const char *value,
     }
     free(c->written);
     c->written = xstrdup(value);
+    /* Property expressions (ServerName, InitialCatalog...) apply over the
+     * configured string, as in SSIS, not over the package's. */
+    free(c->stored);
+    c->stored = xstrdup(value);
     if (!c->expression) {
         free(c->odbc);
         free(c->why_not);

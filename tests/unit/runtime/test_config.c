@@ -281,6 +281,53 @@ connection_strings_from_a_configuration(void **state)
     run_free(&r);
 }
 
+/* An OLE DB manager whose ServerName follows a variable: a configured
+ * connection string replaces the package's, and the expression then sets
+ * its server, as in SSIS. */
+static void
+expressions_apply_over_a_configured_string(void **state)
+{
+    static const char xml[] =
+        HEAD("P") VARS(VAR("Host", "8", "fromexpr"))
+        "<DTS:ConnectionManagers><DTS:ConnectionManager "
+        "DTS:refId=\"Package.ConnectionManagers[Ole]\" DTS:ObjectName=\"Ole\" "
+        "DTS:CreationName=\"OLEDB\"><DTS:PropertyExpression "
+        "DTS:Name=\"ServerName\">@[User::Host]</DTS:PropertyExpression>"
+        "<DTS:ObjectData><DTS:ConnectionManager DTS:ConnectionString=\""
+        "Data Source=design;Initial Catalog=designdb;Provider=SQLOLEDB.1;\"/>"
+        "</DTS:ObjectData></DTS:ConnectionManager></DTS:ConnectionManagers>"
+        TAIL;
+    struct werr err;
+    struct pkg *p = pkg_load_memory("P.dtsx", xml, sizeof(xml) - 1, &err);
+    struct rt_params ps;
+    struct rt_conns conns;
+    struct rt_vars vars;
+    struct rt_run run = {0};
+    struct rt_conn *c;
+
+    assert_non_null(p);
+    assert_int_equal(rt_conns_init(&conns, p, NULL, &err), 0);
+    rt_params_init(&ps, p, NULL);
+    rt_vars_init(&vars, p, &ps);
+    run = (struct rt_run){.pkg = p, .params = &ps, .vars = &vars,
+                          .conns = &conns};
+    assert_int_equal(
+        rt_property_set_arg(&run, &ps,
+                            "\\Package.Connections[Ole].Properties["
+                            "ConnectionString];Data Source=fromset;"
+                            "Initial Catalog=setdb;Provider=SQLOLEDB.1;",
+                            &err),
+        0);
+    c = rt_conns_find(&conns, "Ole");
+    assert_int_equal(rt_conn_eval_expression(c, &vars, pkg_root(p), &err), 0);
+    assert_non_null(strstr(c->odbc, "Server=fromexpr;"));
+    assert_non_null(strstr(c->odbc, "Database=setdb;"));
+    rt_vars_release(&vars);
+    rt_params_release(&ps);
+    rt_conns_release(&conns);
+    pkg_free(p);
+}
+
 static void
 parent_package_variable_configuration(void **state)
 {
@@ -318,6 +365,7 @@ main(void)
         cmocka_unit_test(environment_variables_direct_and_indirect),
         cmocka_unit_test(disabled_missing_and_unsupported),
         cmocka_unit_test(connection_strings_from_a_configuration),
+        cmocka_unit_test(expressions_apply_over_a_configured_string),
         cmocka_unit_test(parent_package_variable_configuration),
     };
 
