@@ -322,6 +322,15 @@ extern const struct rt_task_ops rt_dataflow_ops;
 extern const struct rt_task_ops rt_execpkg_ops;
 extern const struct rt_task_ops rt_handler_ops;
 
+/* A task's settings element: the child of its DTS:ObjectData named
+ * `name` (local name, any namespace prefix), or NULL (payload.c). */
+struct _xmlNode;
+const struct _xmlNode *rt_payload(const struct pkg_executable *e,
+                                  const char *name);
+/* The value of attribute `name` of `n` (any namespace), "" when it or `n`
+ * is absent; the caller frees. */
+char *rt_xml_attr(const struct _xmlNode *n, const char *name);
+
 /* The implementation of a canonical type, or NULL. */
 const struct rt_task_ops *rt_ops_for(const char *type);
 

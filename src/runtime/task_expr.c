@@ -23,20 +23,9 @@
 static char *
 expression_of(const struct pkg_executable *e)
 {
-    const xmlNode *c = e->object_data ? e->object_data->children : NULL;
+    const struct _xmlNode *t = rt_payload(e, "ExpressionTask");
 
-    for (; c; c = c->next) {
-        xmlChar *v;
-        char *s;
-        if (c->type != XML_ELEMENT_NODE ||
-            strcmp((const char *)c->name, "ExpressionTask"))
-            continue;
-        v = xmlGetProp(c, (const xmlChar *)"Expression");
-        s = xstrdup(v ? (const char *)v : "");
-        xmlFree(v);
-        return s;
-    }
-    return NULL;
+    return t ? rt_xml_attr(t, "Expression") : NULL;
 }
 
 /* The compiled assignment, or NULL with `err` set. */

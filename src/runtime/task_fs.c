@@ -78,32 +78,10 @@ struct fstask {
     char *problem; /* why the settings cannot be used, or NULL */
 };
 
-static const xmlNode *
-settings_node(const struct pkg_executable *e)
-{
-    for (const xmlNode *c = e->object_data ? e->object_data->children : NULL; c;
-         c = c->next)
-        if (c->type == XML_ELEMENT_NODE &&
-            !strcmp((const char *)c->name, "FileSystemData"))
-            return c;
-    return NULL;
-}
-
-/* An attribute's value (any namespace), "" when absent; caller frees. */
-static char *
-attr(const xmlNode *n, const char *name)
-{
-    xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
-    char *s = xstrdup(v ? (const char *)v : "");
-
-    xmlFree(v);
-    return s;
-}
-
 static bool
 attr_bool(const xmlNode *n, const char *name)
 {
-    char *v = attr(n, name);
+    char *v = rt_xml_attr(n, name);
     bool b = !strcasecmp(v, "True") || !strcmp(v, "1");
 
     free(v);
@@ -138,18 +116,18 @@ parse_attrs(const char *s, unsigned *out, char **bad)
 static void
 fstask_read(struct fstask *t, const struct pkg_executable *e)
 {
-    const xmlNode *d = settings_node(e);
-    char *op = attr(d, "TaskOperationType"), *attrs, *bad = NULL;
+    const xmlNode *d = rt_payload(e, "FileSystemData");
+    char *op = rt_xml_attr(d, "TaskOperationType"), *attrs, *bad = NULL;
 
     memset(t, 0, sizeof(*t));
-    t->source = attr(d, "TaskSourcePath");
-    t->destination = attr(d, "TaskDestinationPath");
+    t->source = rt_xml_attr(d, "TaskSourcePath");
+    t->destination = rt_xml_attr(d, "TaskDestinationPath");
     t->source_var = attr_bool(d, "TaskIsSourceVariable");
     t->destination_var = attr_bool(d, "TaskIsDestinationVariable");
     t->overwrite = attr_bool(d, "TaskOverwriteDestFile");
     t->use_existing_dir = attr_bool(d, "TaskUseDirectoryIfExists") ||
                           attr_bool(d, "UseDirectoryIfExists");
-    attrs = attr(d, "TaskFileAttributes");
+    attrs = rt_xml_attr(d, "TaskFileAttributes");
     /* CopyFile is the default, so SSIS leaves it out. */
     t->op = NOPS;
     for (size_t i = 0; i < NOPS; i++)

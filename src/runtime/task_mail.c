@@ -61,27 +61,6 @@ struct smtp {
 
 /* ---- settings ---- */
 
-static const xmlNode *
-settings_node(const struct pkg_executable *e)
-{
-    for (const xmlNode *c = e->object_data ? e->object_data->children : NULL; c;
-         c = c->next)
-        if (c->type == XML_ELEMENT_NODE &&
-            !strcmp((const char *)c->name, "SendMailTaskData"))
-            return c;
-    return NULL;
-}
-
-static char *
-attr(const xmlNode *n, const char *name)
-{
-    xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
-    char *s = xstrdup(v ? (const char *)v : "");
-
-    xmlFree(v);
-    return s;
-}
-
 /* A name or the .NET enum's number; -1 if neither. */
 static int
 enum_value(const char *s, const char *const *names, int n)
@@ -100,19 +79,19 @@ mail_read(struct mail *m, const struct pkg_executable *e)
     static const char *const types[] = {"DirectInput", "FileConnection",
                                         "Variable"};
     static const char *const prios[] = {"Normal", "Low", "High"};
-    const xmlNode *d = settings_node(e);
-    char *type = attr(d, "MessageSourceType"), *prio = attr(d, "Priority");
+    const xmlNode *d = rt_payload(e, "SendMailTaskData");
+    char *type = rt_xml_attr(d, "MessageSourceType"), *prio = rt_xml_attr(d, "Priority");
     int t = enum_value(type, types, 3), p = enum_value(prio, prios, 3);
 
     memset(m, 0, sizeof(*m));
-    m->server = attr(d, "SMTPServer");
-    m->from = attr(d, "From");
-    m->to = attr(d, "To");
-    m->cc = attr(d, "CC");
-    m->bcc = attr(d, "BCC");
-    m->subject = attr(d, "Subject");
-    m->source = attr(d, "MessageSource");
-    m->attachments = attr(d, "FileAttachments");
+    m->server = rt_xml_attr(d, "SMTPServer");
+    m->from = rt_xml_attr(d, "From");
+    m->to = rt_xml_attr(d, "To");
+    m->cc = rt_xml_attr(d, "CC");
+    m->bcc = rt_xml_attr(d, "BCC");
+    m->subject = rt_xml_attr(d, "Subject");
+    m->source = rt_xml_attr(d, "MessageSource");
+    m->attachments = rt_xml_attr(d, "FileAttachments");
     m->source_type = t < 0 ? SRC_DIRECT : (enum source_type)t;
     m->priority = p < 0 ? PRIO_NORMAL : (enum priority)p;
     if (!d)
