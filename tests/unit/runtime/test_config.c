@@ -28,31 +28,6 @@
 
 #include "exec_harness.h"
 
-static bool
-error_has(const struct run *r, const char *path, const char *text)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o) {
-        if (!strcmp(member(o, "event"), "OnError") &&
-            (!path || !strcmp(member(o, "path"), path)) &&
-            strstr(member(o, "message"), text))
-            return true;
-    }
-    return false;
-}
-
-static void
-assert_file(struct run *r, const char *name, const char *want)
-{
-    char *got = slurp(r, name);
-
-    if (strcmp(got, want))
-        fail_msg("%s holds '%s', not '%s'", name, got, want);
-    free(got);
-}
-
 
 static bool
 warning_has(const struct run *r, const char *text)

@@ -49,31 +49,6 @@ result_of(const struct run *r, const char *path)
     return o ? (int)json_integer_value(json_object_get(o, "result")) : -1;
 }
 
-static bool
-error_has(const struct run *r, const char *path, const char *text)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o) {
-        if (!strcmp(member(o, "event"), "OnError") &&
-            (!path || !strcmp(member(o, "path"), path)) &&
-            strstr(member(o, "message"), text))
-            return true;
-    }
-    return false;
-}
-
-static void
-assert_file(struct run *r, const char *name, const char *want)
-{
-    char *got = slurp(r, name);
-
-    if (strcmp(got, want))
-        fail_msg("%s holds '%s', not '%s'", name, got, want);
-    free(got);
-}
-
 /* ---- bindings, sharing, events ---- */
 
 static void
