@@ -37,6 +37,18 @@ log_of Recover >"$T/recover.log"
 check "Recover imports the input it created after the handled failure" \
     grep -q "3 orders, total 49" "$T/recover.log"
 
+# System::ServerExecutionID: the master's execution id reaches the package
+# through the worker (weir exec --execution-id), and a child package run by
+# Execute Package sees its parent's.
+for id in $(grep ' Hello$' "$T/ids" | cut -d' ' -f1); do
+    check "Hello's execution $id sees its catalog id as System::ServerExecutionID" \
+        grep -q "running .*, catalog execution $id\$" <("$WEIR" log "$id")
+done
+batch_id=$(grep ' Batch$' "$T/ids" | head -1 | cut -d' ' -f1)
+check "Batch's child Hello runs in the parent's server execution ($batch_id)" \
+    grep -q "Run Hello.Package.Say hello.*catalog execution $batch_id\$" \
+    <("$WEIR" log "$batch_id")
+
 log_of Batch >"$T/batch.log"
 check "Batch runs Orders as a child package (Execute Package) on the worker" \
     grep -q 'Run Orders.Package.Load orders.Print the report.*3 files loaded, orders total 90' \
