@@ -87,6 +87,8 @@ rt_error(struct rt_run *run, const struct pkg_executable *e, int code,
     va_end(ap);
     for (const struct pkg_executable *x = e; x; x = x->parent)
         run->state[x->index].errors++;
+    if (run->parent)
+        rt_handlers_count_error(run);
 }
 
 /* The executable a problem line "\\Package\\Seq\\Task: message" is about

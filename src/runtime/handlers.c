@@ -162,7 +162,7 @@ run_handler(struct rt_run *run, const struct pkg_executable *src,
     const struct pkg_executable *raiser = ev->raiser ? ev->raiser : src;
     struct rt_hframe f = {.handler = h->container,
                           .event = h->event,
-                          .source = src,
+                          .source = ev->source ? ev->source : src,
                           .code = ev->code,
                           .description = ev->message ? ev->message : "",
                           .var = ev->var,
@@ -184,19 +184,69 @@ run_handler(struct rt_run *run, const struct pkg_executable *src,
     return f.propagate;
 }
 
+/* Takes the lock of the parent's run unless this thread holds it
+ * already; returns whether it did (unlock_parent's argument). */
+static bool
+lock_parent(const struct rt_run *run)
+{
+    struct rt_run *p = run->parent;
+
+    if (!p->threaded || run->parent_locked)
+        return false;
+    pthread_mutex_lock(&p->lock);
+    return true;
+}
+
+static void
+unlock_parent(const struct rt_run *run, bool locked)
+{
+    if (locked)
+        pthread_mutex_unlock(&run->parent->lock);
+}
+
+/* A child package's event that its handlers let go on: from the Execute
+ * Package task up, in the parent, naming the child's executable. */
+static void
+to_parent(struct rt_run *run, const struct pkg_executable *src,
+          const struct rt_hevent *ev)
+{
+    struct rt_hevent up = *ev;
+    bool locked = lock_parent(run);
+
+    up.source = ev->source ? ev->source : src;
+    up.raiser = NULL;
+    rt_handlers_raise(run->parent, run->parent_task, &up);
+    unlock_parent(run, locked);
+}
+
 void
 rt_handlers_raise(struct rt_run *run, const struct pkg_executable *src,
                   const struct rt_hevent *ev)
 {
     bool go_on = true;
 
-    if (!run->handlers_on || !run->vars || run->cancel_reported)
+    if (!run->vars || run->cancel_reported)
         return;
-    for (const struct pkg_executable *x = src; x && go_on; x = x->parent)
+    for (const struct pkg_executable *x = src;
+         run->handlers_on && x && go_on; x = x->parent)
         for (size_t i = 0; i < x->nhandlers; i++)
             if (!strcasecmp(x->handlers[i].event, ev->event) &&
                 !run_handler(run, src, x, &x->handlers[i], ev))
                 go_on = false;
+    if (go_on && run->parent)
+        to_parent(run, src, ev);
+}
+
+void
+rt_handlers_count_error(struct rt_run *run)
+{
+    for (; run->parent; run = run->parent) {
+        bool locked = lock_parent(run);
+        for (const struct pkg_executable *x = run->parent_task; x;
+             x = x->parent)
+            run->parent->state[x->index].errors++;
+        unlock_parent(run, locked);
+    }
 }
 
 static void

@@ -289,6 +289,10 @@ struct rt_run {
     struct rt_run *parent;
     const struct pkg_executable *parent_task;
     const char *key;
+    /* In a child's run: whether the thread running it holds the parent's
+     * lock already (while the Execute Package task sets the child up or
+     * validates it), so that events going up do not take it again. */
+    bool parent_locked;
     /* Events run event handlers (from the package's start to its end). */
     bool handlers_on;
 };
@@ -404,7 +408,13 @@ enum rt_result rt_run_package(struct rt_run *run);
  * it, until one sets System::Propagate to False; a failing handler sets
  * run->state[src->index].handler_failed.  It does nothing before
  * rt_handlers_begin (called when the package starts) or after
- * rt_handlers_end, nor once the run is canceled.  rt_handlers_validate
+ * rt_handlers_end, nor once the run is canceled.  In a child package's
+ * run, an event that the child's handlers let go on goes on to the
+ * parent's, from the Execute Package task up (rt_run.parent_task), as
+ * in SSIS.  rt_handlers_count_error counts an error raised in a child's
+ * run (already counted there) in the Execute Package task and the
+ * containers above it, package by package: errors count whatever
+ * System::Propagate says.  rt_handlers_validate
  * warns about handlers that never run (OnPreValidate...).
  */
 struct rt_var;
@@ -417,9 +427,14 @@ struct rt_hevent {
      * set a variable whose owner raises OnVariableValueChanged); NULL
      * for `src`.  Recursion rules look at it. */
     const struct pkg_executable *raiser;
+    /* What System::SourceName and SourceID name, when not `src`: the
+     * executable of a child package whose event reached the Execute
+     * Package task `src`.  NULL for `src`. */
+    const struct pkg_executable *source;
 };
 void rt_handlers_raise(struct rt_run *run, const struct pkg_executable *src,
                        const struct rt_hevent *ev);
+void rt_handlers_count_error(struct rt_run *run);
 void rt_handlers_begin(struct rt_run *run);
 void rt_handlers_end(struct rt_run *run);
 void rt_handlers_validate(struct rt_run *run, const struct pkg_executable *e);

@@ -21,8 +21,10 @@
  *
  * The child's events go to the parent's stream, with paths under the
  * task's ("\Package\Run child\Package\Task") and a "package" member
- * naming the child's file.  Event handlers of the parent do not see them
- * yet: rt_run.parent and parent_task are the hook for that.
+ * naming the child's file.  Those its own handlers let go on reach the
+ * parent's handlers from this task up, and its errors count here and in
+ * every container above (handlers.c), as in SSIS; so the task raises no
+ * error of its own for a child that failed with errors.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -457,6 +459,8 @@ child_run_init(struct rt_run *run, const struct pkg_executable *e,
     r->parent = run;
     r->parent_task = e;
     r->key = c->key;
+    /* Set up and validated under the parent's lock; run without it. */
+    r->parent_locked = true;
 }
 
 static void
@@ -559,15 +563,35 @@ out:
 
 /* Validates and runs the child with the parent's lock released: the
  * child has a lock of its own, and the parent's other branches go on.
- * Nothing here touches the parent's run. */
+ * Only the child's events going up touch the parent's run, and they take
+ * its lock (handlers.c). */
 static enum rt_result
-run_child(struct child *ch, int *problems)
+run_child(struct child *ch)
 {
-    if ((*problems = rt_validate(&ch->run)))
+    ch->run.parent_locked = false;
+    if (rt_validate(&ch->run))
         return RT_FAILURE;
     if (rt_canceled(&ch->run))
         return RT_CANCELED;
     return rt_run_package(&ch->run);
+}
+
+/* The task is the child's container in SSIS: the child's errors reaching
+ * its MaximumErrorCount fail it even when the child succeeded. */
+static enum rt_result
+count_errors(struct rt_run *run, const struct pkg_executable *e,
+             enum rt_result r)
+{
+    int errors = run->state[e->index].errors;
+
+    if (r != RT_SUCCESS || e->max_error_count <= 0 ||
+        errors < e->max_error_count)
+        return r;
+    rt_emit(run, e, RT_EV_WARNING,
+            "the number of errors raised (%d) reached the maximum allowed "
+            "(%d); resulting in failure",
+            errors, e->max_error_count);
+    return RT_FAILURE;
 }
 
 static enum rt_result
@@ -577,7 +601,6 @@ execpkg_execute(struct rt_run *run, const struct pkg_executable *e)
     struct child ch;
     struct werr err;
     enum rt_result r = RT_FAILURE;
-    int problems;
 
     if (settings_read(e, &s, &err) < 0 ||
         child_open(run, e, &s, true, &ch, &err) < 0) {
@@ -590,15 +613,16 @@ execpkg_execute(struct rt_run *run, const struct pkg_executable *e)
                 "in this process all the same (with its own variables, "
                 "parameters and connections)");
     rt_blocking_begin(run);
-    r = run_child(&ch, &problems);
+    r = run_child(&ch);
     rt_blocking_end(run);
-    if (problems)
+    ch.run.parent_locked = true;
+    /* The child's errors reached this task and count here already; a
+     * failure without one still needs its cause in the log. */
+    if (r == RT_FAILURE && !ch.run.state[pkg_root(ch.run.pkg)->index].errors)
         rt_error(run, e, RT_E_CHILD,
-                 "the child package '%s' failed validation (%d problem%s)",
-                 pkg_file(ch.run.pkg), problems, problems == 1 ? "" : "s");
-    else if (r == RT_FAILURE)
-        rt_error(run, e, RT_E_CHILD, "the child package '%s' failed",
+                 "the child package '%s' failed without raising an error",
                  pkg_file(ch.run.pkg));
+    r = count_errors(run, e, r);
     child_close(run, &ch);
 out:
     settings_release(&s);

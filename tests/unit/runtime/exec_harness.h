@@ -12,6 +12,14 @@
     "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
     "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"" name "\">" \
     "\n  <DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
+/* HEAD with more attributes (DTS:MaxErrorCount=\"3\"). */
+#define HEAD_ATTRS(name, attrs)                                               \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
+    "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
+    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"" name "\" " \
+    attrs ">\n  <DTS:Property DTS:Name=\"PackageFormatVersion\">8"            \
+    "</DTS:Property>\n"
 #define TAIL "</DTS:Executable>\n"
 #define EXES(x) "<DTS:Executables>" x "</DTS:Executables>\n"
 #define VARS(x) "<DTS:Variables>" x "</DTS:Variables>\n"
@@ -39,12 +47,45 @@
     "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"     \
     "<ExecuteProcessData Executable=\"/bin/sh\" Arguments=\"-c &quot;"        \
     script "&quot;\" /></DTS:ObjectData></DTS:Executable>\n"
-/* An Execute Package task; BODY goes inside <ExecutePackageTask>. */
-#define EXECPKG(name, attrs, body)                                            \
+/* An Execute Package task; BODY goes inside <ExecutePackageTask>, INNER
+ * (event handlers) inside the executable. */
+#define EXECPKGX(name, attrs, body, inner)                                    \
     "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
     "\" DTS:ExecutableType=\"Microsoft.ExecutePackageTask\" " attrs ">"       \
     "<DTS:ObjectData><ExecutePackageTask>" body "</ExecutePackageTask>"       \
+    "</DTS:ObjectData>" inner "</DTS:Executable>\n"
+#define EXECPKG(name, attrs, body) EXECPKGX(name, attrs, body, "")
+/* Event handlers: HANDLER(OWNER, EVENT, VARS, BODY) is the handler for
+ * EVENT on the executable whose refId is OWNER; TRACE(PARENT, NAME,
+ * EXPR) a task under refId PARENT appending the value of the string
+ * expression EXPR (XML- and C-escaped) as one line to the file "trace"
+ * in the package's folder; TRACING a handler made of one TRACE of
+ * "LABEL " + EXPR. */
+#define HANDLERS(x) "<DTS:EventHandlers>" x "</DTS:EventHandlers>"
+#define HANDLER_REF(owner, event) owner ".EventHandlers[" event "]"
+#define HANDLER(owner, event, vars, body)                                     \
+    "<DTS:EventHandler DTS:refId=\"" HANDLER_REF(owner, event) "\" "          \
+    "DTS:EventName=\"" event "\">" vars EXES(body) "</DTS:EventHandler>"
+#define TRACE(parent, name, expr)                                             \
+    "<DTS:Executable DTS:refId=\"" parent "\\" name "\" DTS:ObjectName=\""    \
+    name "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"                \
+    "<DTS:PropertyExpression DTS:Name=\"Arguments\">\"-c \\\"echo \" + "    \
+    expr " + \" &gt;&gt; trace\\\"\"</DTS:PropertyExpression>"              \
+    "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" "             \
+    "Arguments=\"-c true\" /></DTS:ObjectData></DTS:Executable>\n"
+#define TRACING(owner, event, label, expr)                                    \
+    HANDLER(owner, event, "",                                                 \
+            TRACE(HANDLER_REF(owner, event), "T", "\"" label " \" + " expr))
+#define EXPR_TASK(parent, name, expr)                                         \
+    "<DTS:Executable DTS:refId=\"" parent "\\" name "\" DTS:ObjectName=\""    \
+    name "\" DTS:ExecutableType=\"Microsoft.ExpressionTask\">"                \
+    "<DTS:ObjectData><ExpressionTask Expression=\"" expr "\"/>"               \
     "</DTS:ObjectData></DTS:Executable>\n"
+/* The handler's own System::Propagate, for EXPR_TASKs to set. */
+#define PROPAGATE_VAR                                                         \
+    VARS("<DTS:Variable DTS:Namespace=\"System\" DTS:ObjectName=\"Propagate\"" \
+         "><DTS:VariableValue DTS:DataType=\"11\">-1</DTS:VariableValue>"      \
+         "</DTS:Variable>")
 #define REF(pkg)                                                              \
     "<UseProjectReference>True</UseProjectReference><PackageName>" pkg        \
     "</PackageName>"
