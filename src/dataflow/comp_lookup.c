@@ -1,5 +1,5 @@
 /*
- * Lookup (Microsoft.Lookup), full cache: the reference query (SqlCommand)
+ * Lookup (Microsoft.Lookup).  Full cache: the reference query (SqlCommand)
  * is read once, before the first row, into columnar buffers of the
  * component's own, and a hash table over its join columns answers every
  * input row.
@@ -18,44 +18,19 @@
  * error (NoMatchBehavior 0) handled by the match output's error
  * disposition: fail, ignore (the row goes on with NULLs) or redirect.
  *
- * Partial and no cache (CacheType 1, 2) query the database per row in
- * SSIS; weir caches the whole reference in those modes too and says so.
- * The cache connection manager (ConnectionType 1) is not supported.
+ * Partial and no cache (CacheType 1, 2) query the database for each row
+ * instead (lookup_query.c).  The cache connection manager (ConnectionType
+ * 1) is not supported.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/xalloc.h"
-#include "dataflow/db.h"
+#include "dataflow/lookup_int.h"
 #include "base/banned.h"
 
 #define REF_ROWS 4096
-
-/* A reference column: join key or copied value. */
-struct lk_col {
-    const char *ref_name;
-    int slot;     /* in the input buffers */
-    int ref_slot; /* in the reference buffers */
-    int id;       /* the input column's id (keys, for ErrorColumn) */
-    bool over_input; /* a copy over a read-write input column */
-};
-
-struct lk_state {
-    struct lk_col *keys, *copies;
-    size_t nkeys, ncopies;
-    struct df_layout ref_layout;
-    struct df_buffer **bufs;
-    size_t nbufs;
-    uint64_t *table; /* (buffer << 32 | row) + 1; 0 is empty */
-    size_t cap;      /* a power of two */
-    struct df_output *match, *nomatch;
-    bool to_nomatch;
-    enum df_disposition disp;
-    uint8_t *miss;
-    int32_t *errs, *cols;
-    size_t scratch_rows;
-};
 
 /* The match output is the Lookup's first output that is not its error
  * output, the no match output its second (the order SSIS writes). */
@@ -241,9 +216,9 @@ collect_columns(struct df_component *c, struct lk_state *s, struct werr *err)
     return 0;
 }
 
-static int
-bind_ref(struct df_cursor *cur, const struct lk_col *cols, size_t n,
-         const struct df_layout *l, const char *sql, struct werr *err)
+int
+lk_bind_ref(struct df_cursor *cur, const struct lk_col *cols, size_t n,
+            const struct df_layout *l, const char *sql, struct werr *err)
 {
     for (size_t i = 0; i < n; i++) {
         size_t k = 0, nc = df_cursor_ncols(cur);
@@ -272,8 +247,8 @@ load_reference(struct df_odbc *db, const char *sql, struct lk_state *s,
 
     if (!cur)
         return werr_prefix(err, "reference query '%s'", sql);
-    if (bind_ref(cur, s->keys, s->nkeys, &s->ref_layout, sql, err) < 0 ||
-        bind_ref(cur, s->copies, s->ncopies, &s->ref_layout, sql, err) < 0)
+    if (lk_bind_ref(cur, s->keys, s->nkeys, &s->ref_layout, sql, err) < 0 ||
+        lk_bind_ref(cur, s->copies, s->ncopies, &s->ref_layout, sql, err) < 0)
         goto out;
     for (;;) {
         struct df_buffer *b = df_buffer_new(&s->ref_layout);
@@ -322,12 +297,32 @@ build_table(struct df_exec *x, struct df_component *c, struct lk_state *s,
     return 0;
 }
 
+/* Full cache: the reference query read once into s->bufs. */
+static int
+open_full(struct df_exec *x, struct df_component *c, struct lk_state *s,
+          const char *sql, struct werr *err)
+{
+    struct df_odbc *db = NULL;
+    const char *odbc;
+    int rc = -1;
+
+    if (df_db_conn(x, c, &odbc, err) < 0 ||
+        !(db = df_odbc_connect(odbc, err)))
+        goto out;
+    if (load_reference(db, sql, s, err) < 0 || build_table(x, c, s, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    df_odbc_close(db);
+    return rc;
+}
+
 static int
 lk_pre_execute(struct df_exec *x, struct df_component *c, struct werr *err)
 {
     struct lk_state *s = xcalloc(1, sizeof(*s));
-    const char *odbc, *sql = df_prop(c->props, c->nprops, "SqlCommand");
-    struct df_odbc *db = NULL;
+    const char *sql = df_prop(c->props, c->nprops, "SqlCommand");
+    int64_t cache = df_prop_int(c->props, c->nprops, "CacheType", 0);
     int rc = -1;
 
     c->state = s;
@@ -349,30 +344,22 @@ lk_pre_execute(struct df_exec *x, struct df_component *c, struct werr *err)
         werr_set(err, WERR_INVALID, "SqlCommand is empty");
         goto out;
     }
-    if (df_prop_int(c->props, c->nprops, "CacheType", 0) != 0)
-        df_event(x, c, DF_EV_INFORMATION,
-                 "partial and no cache modes are run as a full cache");
-    if (c->ninputs != 1 || collect_columns(c, s, err) < 0 ||
-        df_db_conn(x, c, &odbc, err) < 0)
+    if (c->ninputs != 1 || collect_columns(c, s, err) < 0)
         goto out;
-    if (!(db = df_odbc_connect(odbc, err)))
-        goto out;
-    if (load_reference(db, sql, s, err) < 0 || build_table(x, c, s, err) < 0)
-        goto out;
-    rc = 0;
+    if (cache == 1 || cache == 2)
+        rc = lk_query_open(x, c, s, (int)cache, err);
+    else
+        rc = open_full(x, c, s, sql, err);
 out:
-    df_odbc_close(db);
     return rc < 0 ? werr_prefix(err, "component '%s'", c->name) : 0;
 }
 
 /* ---- rows ---- */
 
-static void
-copy_values(struct lk_state *s, struct df_buffer *b, size_t row, uint64_t e)
+void
+lk_copy_row(const struct lk_state *s, struct df_buffer *b, size_t row,
+            const struct df_buffer *rb, size_t rr)
 {
-    const struct df_buffer *rb = s->bufs[(e - 1) >> 32];
-    size_t rr = (uint32_t)(e - 1);
-
     for (size_t i = 0; i < s->ncopies; i++) {
         const struct df_vec *src = &rb->cols[s->copies[i].ref_slot];
         struct df_vec *dst = &b->cols[s->copies[i].slot];
@@ -458,12 +445,21 @@ lk_process(struct df_exec *x, struct df_component *c, struct df_input *in,
     df_buffer_own(&b);
     grow_scratch(s, b->nrows);
     for (size_t r = 0; r < b->nrows; r++) {
-        uint64_t e = probe(s, b, r);
-        s->miss[r] = e == 0;
-        if (e) {
-            copy_values(s, b, r, e);
-            continue;
+        int hit;
+        if (s->query) {
+            if ((hit = lk_query_row(s, b, r, err)) < 0) {
+                df_buffer_unref(b);
+                return werr_prefix(err, "component '%s'", c->name);
+            }
+        } else {
+            uint64_t e = probe(s, b, r);
+            if ((hit = e != 0))
+                lk_copy_row(s, b, r, s->bufs[(e - 1) >> 32],
+                            (uint32_t)(e - 1));
         }
+        s->miss[r] = !hit;
+        if (hit)
+            continue;
         misses++;
         for (size_t i = 0; i < s->ncopies; i++)
             if (!s->copies[i].over_input)
@@ -481,6 +477,7 @@ lk_cleanup(struct df_exec *x, struct df_component *c)
         return;
     for (size_t i = 0; i < s->nbufs; i++)
         df_buffer_unref(s->bufs[i]);
+    lk_query_free(s->query);
     free(s->bufs);
     free(s->table);
     free(s->keys);
@@ -493,9 +490,23 @@ lk_cleanup(struct df_exec *x, struct df_component *c)
     c->state = NULL;
 }
 
+static int
+lk_post_execute(struct df_exec *x, struct df_component *c, bool failed,
+                struct werr *err)
+{
+    struct lk_state *s = c->state;
+
+    (void)failed;
+    (void)err;
+    if (s && s->query)
+        lk_query_report(x, c, s->query);
+    return 0;
+}
+
 const struct df_component_ops df_lookup_ops = {
     .class_id = "Microsoft.Lookup",
     .pre_execute = lk_pre_execute,
     .process = lk_process,
+    .post_execute = lk_post_execute,
     .cleanup = lk_cleanup,
 };

@@ -48,6 +48,79 @@ CREATE TABLE stock_copy (code varchar(10), qty integer);" \
         >/dev/null
 }
 
+# lookup_modes: partial and no cache give the full cache's rows; no cache
+# sees a reference row an OLE DB Command inserts earlier in the same flow,
+# full cache does not; a changed SqlCommandParam is used.
+lookup_modes() {
+    # Matched commits each buffer: a fast load's open transaction would
+    # hold SQLite's write lock against Unmatched.
+    one='s/"AccessMode">3/"AccessMode">0/'
+    for mode in 2 1; do
+        db_sql "DELETE FROM matched; DELETE FROM unmatched" >/dev/null
+        f=$(sub db-lookup.dtsx "s/\"CacheType\">0/\"CacheType\">$mode/; $one")
+        run_pkg "$f" --connection "Db=$ODBC"
+        is "$RC" 0 "$KIND: lookup with CacheType $mode succeeds"
+        [ "$RC" = 0 ] || diag "$(tail -3 "$T/out")"
+        is "$(db_sql 'SELECT id, code, qty, label FROM matched ORDER BY id' | tr '\n' ' ')" \
+            "2|B|7|Bananas 5|A|3|Apples " \
+            "$KIND: CacheType $mode: the full cache's matches"
+        is "$(db_sql "SELECT id, coalesce(code, 'NULL') FROM unmatched ORDER BY id" | tr '\n' ' ')" \
+            "3|Z 4|NULL " "$KIND: CacheType $mode: the full cache's misses"
+    done
+    check "$KIND: partial cache says what it queried" \
+        has "$T/out" "3 reference queries, 0 rows answered from the cache"
+
+    # MinId 0 adds order 1 (code A): answered from the partial cache.
+    db_sql "DELETE FROM matched; DELETE FROM unmatched" >/dev/null
+    f=$(sub db-lookup.dtsx "$one"'; s/"CacheType">0/"CacheType">1/;
+        s/DataType="3">1</DataType="3">0</')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: partial cache with a repeated key succeeds"
+    is "$(db_sql 'SELECT id, label FROM matched ORDER BY id' | tr '\n' ' ')" \
+        "1|Apples 2|Bananas 5|Apples " "$KIND: partial cache: cached matches copied"
+    check "$KIND: the repeated key came from the cache" \
+        has "$T/out" "3 reference queries, 1 rows answered from the cache"
+
+    # No cache without a match and the default disposition fails.
+    f=$(sub db-lookup.dtsx 's/"CacheType">0/"CacheType">2/;
+        s/"NoMatchBehavior">1/"NoMatchBehavior">0/')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: no cache: a row without a match fails the package"
+    check "$KIND: ... naming the lookup" has "$T/out" "Codes"
+    f=$(sub db-lookup.dtsx 's/"CacheType">0/"CacheType">2/;
+        s/FROM codes/FROM nowhere/')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: no cache on a missing table fails"
+    check "$KIND: ... naming the query" has "$T/out" "FROM nowhere"
+
+    # A changed SqlCommandParam, with [brackets], bound by ParameterMap.
+    db_sql "DELETE FROM matched; DELETE FROM unmatched" >/dev/null
+    f=$(sub db-lookup.dtsx "$one"'; s/"CacheType">0/"CacheType">2/;
+        s|<property name="ConnectionType">|<property name="SqlCommandParam">SELECT [code], label FROM [codes] WHERE [code] = ? AND label = \x27Again\x27</property><property name="ParameterMap">#{Package\\Flow\\Orders.Outputs[OLE DB Source Output].Columns[code]};</property>&|')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: a changed SqlCommandParam runs"
+    [ "$RC" = 0 ] || diag "$(tail -3 "$T/out")"
+    is "$(db_sql 'SELECT id, label FROM matched ORDER BY id' | tr '\n' ' ')" \
+        "5|Again " "$KIND: ... its rows are the matches"
+
+    # Rows inserted while the flow runs: no cache sees them.
+    for mode in 2 0; do
+        db_sql "DELETE FROM matched; DELETE FROM unmatched;
+DELETE FROM codes WHERE label = 'Late'" >/dev/null
+        f=$(sub db-lookup-live.dtsx "s/\"CacheType\">2/\"CacheType\">$mode/")
+        run_pkg "$f" --connection "Db=$ODBC"
+        is "$RC" 0 "$KIND: live lookup with CacheType $mode succeeds"
+        [ "$RC" = 0 ] || diag "$(tail -3 "$T/out")"
+        live[$mode]="$(db_sql 'SELECT id, label FROM matched ORDER BY id' | tr '\n' ' ')"
+    done
+    is "${live[2]}" "2|Bananas 3|Late 5|Apples " \
+        "$KIND: no cache sees the row inserted during the run"
+    is "${live[0]}" "2|Bananas 5|Apples " \
+        "$KIND: full cache does not"
+    db_sql "DELETE FROM codes WHERE label = 'Late';
+DELETE FROM matched; DELETE FROM unmatched" >/dev/null
+}
+
 # sub FILE SED-EXPRESSION: a copy of package FILE, edited.
 sub() { sed -e "$2" "$PKG/$1" >"$T/$1"; echo "$T/$1"; }
 
@@ -66,6 +139,8 @@ round() {
         "3|Z 4|NULL " "$KIND: no match output: an unknown code and a NULL code"
     check "$KIND: the duplicate reference key is reported" \
         has "$T/out" "duplicate keys"
+
+    lookup_modes
 
     # NoMatchBehavior 0 with the match output's disposition.
     db_sql "DELETE FROM matched; DELETE FROM unmatched" >/dev/null
