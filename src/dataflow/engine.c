@@ -271,8 +271,7 @@ df_connection(struct df_exec *x, const struct df_component *c,
         if (!strcmp(c->connections[i].name, name))
             r = &c->connections[i];
     if (!r || !r->cm_ref || !*r->cm_ref)
-        return werr_set(err, WERR_INVALID,
-                        "component '%s' has no connection '%s'", c->name,
+        return werr_set(err, WERR_INVALID, "it has no connection '%s'",
                         name);
     if (!x->h->connection)
         return werr_set(err, WERR_NOTFOUND, "no connections in this run");
@@ -280,7 +279,7 @@ df_connection(struct df_exec *x, const struct df_component *c,
     rc = x->h->connection(x->h->ctx, r->cm_ref, out, err);
     host_leave(x);
     if (rc < 0)
-        werr_prefix(err, "component '%s': connection '%s'", c->name, name);
+        werr_prefix(err, "connection '%s'", name);
     return rc;
 }
 

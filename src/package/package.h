@@ -317,11 +317,18 @@ const char *pkg_type_normalize(const char *written);
 /* The entry for a canonical type name, or NULL for an unknown type. */
 const struct pkg_type_info *pkg_type_info(const char *type);
 
-/* True if `path` is a Windows path: a drive letter ("C:...") or a
- * backslash, which weir cannot map to a Linux path by itself. */
+/* Paths as packages write them (paths.c).  True if `path` is a Windows
+ * path, which means nothing on Linux: a drive letter ("C:..."), a UNC path
+ * or one rooted at the current drive (a leading backslash). */
 bool pkg_path_is_windows(const char *path);
-/* True if `program` names a Windows program: a Windows path, or a name
- * ending in .exe, .bat, .cmd, .com, .ps1 or .vbs ("cmd.exe"). */
+/* `path` as weir opens it: backslashes are separators and become slashes
+ * ("/data\in.csv" is "/data/in.csv"), and a relative path is joined to
+ * `base` (the package's folder) unless `base` is NULL or empty; an empty
+ * path stays empty.  NULL for a Windows path.  The caller frees. */
+char *pkg_path_linux(const char *path, const char *base);
+/* True if `program` names a Windows program: a Windows path, any
+ * backslash, or a name ending in .exe, .bat, .cmd, .com, .ps1 or .vbs
+ * ("cmd.exe"). */
 bool pkg_program_is_windows(const char *program);
 
 /* Project parameters (Project.params) and what else a project folder

@@ -8,7 +8,6 @@
  * does: a package may keep a disabled Script task around.  Event handlers
  * are validated like the containers they are.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,38 +40,6 @@ problem(struct validator *v, const struct pkg_executable *e, const char *fmt,
     wbuf_vaddf(v->out, NULL, fmt, ap);
     va_end(ap);
     wbuf_addch(v->out, '\n', NULL);
-}
-
-static bool
-ends_with_ci(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-
-    return n >= m && !strcasecmp(s + n - m, suffix);
-}
-
-bool
-pkg_path_is_windows(const char *path)
-{
-    if (!path || !*path)
-        return false;
-    if (isalpha((unsigned char)path[0]) && path[1] == ':')
-        return true;
-    return strchr(path, '\\') != NULL;
-}
-
-bool
-pkg_program_is_windows(const char *program)
-{
-    static const char *const exts[] = {".exe", ".bat", ".cmd",
-                                       ".com", ".ps1", ".vbs"};
-
-    if (pkg_path_is_windows(program))
-        return true;
-    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
-        if (ends_with_ci(program, exts[i]))
-            return true;
-    return false;
 }
 
 static void

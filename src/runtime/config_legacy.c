@@ -189,9 +189,7 @@ config_path(struct rt_run *run, const char *written)
     char *p;
 
     if (!pkg_path_is_windows(written))
-        return written[0] == '/'
-                   ? xstrdup(written)
-                   : xasprintf("%s/%s", run->package_dir, written);
+        return pkg_path_linux(written, run->package_dir);
     for (const char *s = written; *s; s++)
         if (*s == '\\' || *s == '/' || *s == ':')
             base = s + 1;

@@ -109,25 +109,6 @@ file_prop_int(struct rt_run *run, const struct pkg_executable *e,
     return rc;
 }
 
-/* The folder as weir uses it: a Linux path keeps its separators even when
- * an expression appended "\\sub" to it; a relative one is relative to
- * the package's folder. */
-static char *
-linux_folder(struct rt_run *run, const char *text)
-{
-    char *s;
-
-    if (text[0] == '/') {
-        s = xstrdup(text);
-        for (char *p = s; *p; p++)
-            if (*p == '\\')
-                *p = '/';
-        return s;
-    }
-    return xasprintf("%s/%s", run->package_dir ? run->package_dir : ".",
-                     text);
-}
-
 static int
 folder_setting(struct rt_run *run, const struct pkg_executable *e,
                struct fe_file *fs, struct werr *err)
@@ -148,7 +129,7 @@ folder_setting(struct rt_run *run, const struct pkg_executable *e,
         rc = werr_set(err, WERR_INVALID,
                       "the File enumerator has no folder: set Folder, or a "
                       "property expression on Directory");
-    else if (text[0] != '/' && pkg_path_is_windows(text))
+    else if (!(fs->folder = pkg_path_linux(text, run->package_dir)))
         /* The folder goes last: a long one is what gets cut. */
         rc = werr_set(err, WERR_INVALID,
                       "the File enumerator's folder is a Windows path: give "
@@ -156,8 +137,6 @@ folder_setting(struct rt_run *run, const struct pkg_executable *e,
                       "Properties[Directory]' or a property expression on "
                       "Directory: '%s'",
                       e->path, text);
-    else
-        fs->folder = linux_folder(run, text);
     free(text);
 out:
     rt_value_release(&v);

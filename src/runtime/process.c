@@ -87,16 +87,14 @@ struct proc {
     size_t in_len, in_off;
 };
 
-/* A folder relative to the package's folder, or absolute; the caller
- * frees. */
+/* A folder relative to the package's folder, or absolute; NULL for a
+ * Windows path; the caller frees. */
 static char *
 resolve_dir(const struct rt_run *run, const char *dir)
 {
     if (!*dir)
         return xstrdup(run->package_dir);
-    if (dir[0] == '/')
-        return xstrdup(dir);
-    return xasprintf("%s/%s", run->package_dir, dir);
+    return pkg_path_linux(dir, run->package_dir);
 }
 
 /* A bare name is looked up in PATH by posix_spawnp; a relative path with
@@ -624,7 +622,13 @@ process_execute(struct rt_run *run, const struct pkg_executable *e)
         goto out;
     }
     prog = resolve_program(run, pr->executable);
-    dir = resolve_dir(run, pr->working_directory);
+    if (!(dir = resolve_dir(run, pr->working_directory))) {
+        rt_error(run, e, RT_E_PROCESS_START,
+                 "working directory '%s' is a Windows path: use a Linux "
+                 "path, relative to the package's folder",
+                 pr->working_directory);
+        goto out;
+    }
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
         rt_error(run, e, RT_E_PROCESS_START,
                  "working directory '%s' does "

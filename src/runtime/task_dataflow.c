@@ -37,6 +37,9 @@ struct bridge {
      * for the engine from the run's, freed with the bridge. */
     struct pkg_connection *stubs[64];
     size_t nstubs;
+    /* File paths handed to the engine, as weir opens them. */
+    char **paths;
+    size_t npaths, cap_paths;
 };
 
 static void
@@ -243,6 +246,21 @@ is_file(const char *type)
            !strcasecmp(type, "MULTIFLATFILE");
 }
 
+/* A file manager's path as weir opens it (pkg_path_linux), kept until
+ * the bridge goes.  A Windows path is passed on as written: validation
+ * may see a loop variable's design-time value, and the component refuses
+ * the path if it is still the one when the data flow runs. */
+static const char *
+file_path(struct bridge *b, const char *written)
+{
+    char *p;
+
+    if (!(p = pkg_path_linux(written, b->run->package_dir)))
+        return written;
+    XGROW(b->paths, b->npaths + 1, b->cap_paths);
+    return b->paths[b->npaths++] = p;
+}
+
 static int
 b_connection(void *ctx, const char *ref, struct df_conn *out,
              struct werr *err)
@@ -261,7 +279,7 @@ b_connection(void *ctx, const char *ref, struct df_conn *out,
         return werr_set(err, WERR_LIMIT, "too many project connection "
                         "managers in one data flow");
     if (is_file(c->creation_name)) {
-        out->string = c->written;
+        out->string = file_path(b, c->written);
     } else if (!(out->string = c->odbc)) {
         return werr_set(err, WERR_INVALID,
                         "connection manager '%s' cannot be used: %s",
@@ -357,6 +375,9 @@ bridge_release(struct bridge *b)
 {
     for (size_t i = 0; i < b->nstubs; i++)
         free(b->stubs[i]);
+    for (size_t i = 0; i < b->npaths; i++)
+        free(b->paths[i]);
+    free(b->paths);
     rt_value_release(&b->last);
 }
 

@@ -204,8 +204,7 @@ external_path(struct rt_run *run, const char *ref, struct werr *err)
         return NULL;
     }
     if (!pkg_path_is_windows(w))
-        return w[0] == '/' ? xstrdup(w)
-                           : xasprintf("%s/%s", run->package_dir, w);
+        return pkg_path_linux(w, run->package_dir);
     p = xasprintf("%s/%s", run->package_dir, base_name(w));
     if (access(p, F_OK) == 0 || !run->project_dir)
         return p;

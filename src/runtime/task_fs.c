@@ -7,9 +7,9 @@
  * A source or destination is either a variable (its value is the path)
  * or a FILE connection manager (its ConnectionString is the path, which
  * --connection and CM.<Name>.ConnectionString replace).  Relative paths
- * are relative to the package's folder, as for Execute Process.  Windows
- * paths cannot be guessed into Linux ones: they fail, saying how to set
- * the path.  The file work itself is in fsops.c; this file reads the
+ * are relative to the package's folder, as for Execute Process, and
+ * backslashes are separators (pkg_path_linux).  Windows paths cannot be
+ * guessed into Linux ones: they fail, saying how to set the path.  The file work itself is in fsops.c; this file reads the
  * settings, resolves the paths and applies SSIS's rules (a destination
  * folder means "inside it", overwrite only when asked).
  */
@@ -244,12 +244,15 @@ static char *
 end_path(struct rt_run *run, const struct pkg_executable *e, const char *role,
          const char *ref, bool is_var, struct werr *err)
 {
-    char *s = end_text(run, e, ref, is_var, err), *path;
+    char *s = end_text(run, e, ref, is_var, err), *path = NULL;
     size_t n;
 
     if (!s)
         return NULL;
-    if (pkg_path_is_windows(s)) {
+    if (!*s)
+        werr_set(err, WERR_INVALID, "the %s %s '%s' is empty", role,
+                 is_var ? "variable" : "connection manager", ref);
+    else if (!(path = pkg_path_linux(s, run->package_dir)))
         werr_set(err, WERR_INVALID,
                  "the %s '%s' is a Windows path: give a Linux path (%s)", role,
                  s,
@@ -257,17 +260,9 @@ end_path(struct rt_run *run, const struct pkg_executable *e, const char *role,
                           "or a configuration"
                         : "with --connection NAME=/path or the parameter "
                           "CM.NAME.ConnectionString");
-        free(s);
-        return NULL;
-    }
-    if (!*s) {
-        werr_set(err, WERR_INVALID, "the %s %s '%s' is empty", role,
-                 is_var ? "variable" : "connection manager", ref);
-        free(s);
-        return NULL;
-    }
-    path = s[0] == '/' ? xstrdup(s) : xasprintf("%s/%s", run->package_dir, s);
     free(s);
+    if (!path)
+        return NULL;
     n = strlen(path);
     while (n > 1 && path[n - 1] == '/')
         path[--n] = '\0';

@@ -504,9 +504,8 @@ attach(struct rt_run *run, curl_mime *mime, const char *list, struct werr *err)
             free(one);
             continue;
         }
-        path = one[0] == '/' ? xstrdup(one)
-                             : xasprintf("%s/%s", run->package_dir, one);
-        if (pkg_path_is_windows(one))
+        path = pkg_path_linux(one, run->package_dir);
+        if (!path)
             rc = werr_set(err, WERR_INVALID,
                           "the attachment '%s' is a Windows path", one);
         else if (stat(path, &st) < 0)

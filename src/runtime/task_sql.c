@@ -389,15 +389,6 @@ sql_validate(struct rt_run *run, const struct pkg_executable *e,
 
 /* ---- the statement ---- */
 
-static char *
-file_path(struct rt_run *run, const char *p)
-{
-    if (p[0] == '/')
-        return xstrdup(p);
-    return xasprintf("%s/%s",
-                     run->project_dir ? run->project_dir : run->package_dir, p);
-}
-
 /* The SQL text, or NULL after an OnError. */
 static char *
 statement(struct rt_run *run, const struct pkg_executable *e,
@@ -406,6 +397,7 @@ statement(struct rt_run *run, const struct pkg_executable *e,
     struct rt_value v = {0};
     struct werr err;
     struct wbuf b;
+    const char *written;
     char *path, *text = NULL;
 
     if (t->source_type == SRC_DIRECT)
@@ -420,9 +412,15 @@ statement(struct rt_run *run, const struct pkg_executable *e,
         rt_value_release(&v);
         return text;
     }
-    path = file_path(run, rt_conns_find(run->conns, t->source)->written);
+    written = rt_conns_find(run->conns, t->source)->written;
+    path = pkg_path_linux(written, run->project_dir ? run->project_dir
+                                                    : run->package_dir);
     wbuf_init(&b, SQL_FILE_MAX);
-    if (wfile_read(path, &b, &err) < 0)
+    if (!path)
+        rt_error(run, e, RT_E_SQL,
+                 "the SQL file '%s' of connection manager '%s' is a Windows "
+                 "path", written, t->source);
+    else if (wfile_read(path, &b, &err) < 0)
         rt_error(run, e, RT_E_SQL,
                  "the SQL file of connection manager "
                  "'%s': %s",

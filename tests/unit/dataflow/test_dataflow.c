@@ -411,15 +411,30 @@ nulls_and_recordset(void **state)
     }
 }
 
+/* Runs the shell command `cmd`; returns its exit status, its output in
+ * `out`. */
+static int
+h_shell(const char *cmd, struct wbuf *out)
+{
+    char buf[4096];
+    FILE *p = popen(cmd, "r");
+    size_t n;
+    int status;
+
+    assert_non_null(p);
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+        wbuf_add(out, buf, n, NULL);
+    status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 /* Runs `weir exec` on tests/fixtures/dataflow/CopyOrders.dtsx with its
  * files in r's folder; returns the exit status, stdout in `out`. */
 static int
 weir_copy_orders(struct hrun *r, const char *input, struct wbuf *out)
 {
     const char *weir = getenv("WEIR"), *dir = getenv("WEIR_DF_FIXTURES");
-    char *cmd, buf[4096];
-    FILE *p;
-    size_t n;
+    char *cmd;
     int status;
 
     assert_non_null(weir);
@@ -429,13 +444,9 @@ weir_copy_orders(struct hrun *r, const char *input, struct wbuf *out)
                     "--connection 'Errors Out=%s/errors.txt' "
                     "'%s/CopyOrders.dtsx' 2>&1",
                     weir, r->dir, input, r->dir, r->dir, dir);
-    p = popen(cmd, "r");
-    assert_non_null(p);
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-        wbuf_add(out, buf, n, NULL);
-    status = pclose(p);
+    status = h_shell(cmd, out);
     free(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return status;
 }
 
 /* The Data Flow task through weir exec: connection overrides, events,
@@ -471,6 +482,49 @@ weir_exec_runs_a_data_flow(void **state)
     assert_non_null(strstr(out.buf, "missing.csv': No such file"));
     free(csv);
     free(errs);
+    wbuf_release(&out);
+    h_release(&r);
+}
+
+/* A flat file's path follows the rule every file path follows
+ * (pkg_path_linux): backslashes that an expression or a parameter wrote
+ * are separators; a Windows path is refused, naming the manager. */
+static void
+flat_file_paths_with_backslashes(void **state)
+{
+    static const char in[] = "Id,Name,Amount\r\n7,G,1\r\n";
+    const char *weir = getenv("WEIR"), *dir = getenv("WEIR_DF_FIXTURES");
+    struct hrun r;
+    struct wbuf out;
+    char *cmd, *csv;
+
+    h_init(&r, "<?xml version=\"1.0\"?><DTS:Executable xmlns:DTS=\"www."
+               "microsoft.com/SqlServer/Dts\" DTS:refId=\"Package\" "
+               "DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName="
+               "\"P\"><DTS:Property DTS:Name=\"PackageFormatVersion\">8"
+               "</DTS:Property></DTS:Executable>");
+    wbuf_init(&out, WBUF_NOLIMIT);
+    h_write(&r, "in.csv", in, sizeof(in) - 1);
+    cmd = xasprintf("'%s' exec --connection 'Orders In=%s\\in.csv' "
+                    "--connection 'Orders Out=%s\\out.csv' "
+                    "--connection 'Errors Out=%s\\errors.txt' "
+                    "'%s/CopyOrders.dtsx' 2>&1",
+                    weir, r.dir, r.dir, r.dir, dir);
+    assert_int_equal(h_shell(cmd, &out), 0);
+    csv = h_read(&r, "out.csv");
+    assert_string_equal(csv, "Id,\"Name\",Amount\n7,\"G\",1.00\n");
+    free(csv);
+    free(cmd);
+    wbuf_reset(&out);
+    /* The package's own C:\in\orders.csv cannot be read here. */
+    cmd = xasprintf("'%s' exec --connection 'Orders Out=%s/out.csv' "
+                    "--connection 'Errors Out=%s/errors.txt' "
+                    "'%s/CopyOrders.dtsx' 2>&1",
+                    weir, r.dir, r.dir, dir);
+    assert_int_equal(h_shell(cmd, &out), 1);
+    assert_non_null(strstr(out.buf, "Read: the file 'C:\\in\\orders.csv' is "
+                                    "a Windows path"));
+    free(cmd);
     wbuf_release(&out);
     h_release(&r);
 }
@@ -855,6 +909,7 @@ main(void)
         cmocka_unit_test(union_all_maps_columns),
         cmocka_unit_test(destination_appends),
         cmocka_unit_test(weir_exec_runs_a_data_flow),
+        cmocka_unit_test(flat_file_paths_with_backslashes),
         cmocka_unit_test(memory_does_not_grow_with_rows),
     };
 

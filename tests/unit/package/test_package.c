@@ -630,9 +630,46 @@ windows_paths_are_recognized(void **state)
     assert_false(pkg_program_is_windows("/bin/sh"));
     assert_false(pkg_program_is_windows("sort"));
     assert_false(pkg_program_is_windows("scripts/load.sh"));
+    assert_true(pkg_program_is_windows("bin\\tool"));
     assert_true(pkg_path_is_windows("D:\\data"));
+    assert_true(pkg_path_is_windows("d:data"));
+    assert_true(pkg_path_is_windows("\\\\host\\share\\in.csv"));
+    assert_true(pkg_path_is_windows("\\data\\in.csv"));
+    assert_false(pkg_path_is_windows("/data\\in.csv"));
+    assert_false(pkg_path_is_windows("in\\day1.csv"));
     assert_false(pkg_path_is_windows("out/data"));
     assert_false(pkg_path_is_windows(""));
+}
+
+/* One rule for every file path a package gives: backslashes are
+ * separators, relative paths start at the base, Windows paths are NULL. */
+static void
+paths_become_linux_paths(void **state)
+{
+    static const struct {
+        const char *path, *base, *want;
+    } cases[] = {
+        {"/data\\in\\day1.csv", "/pkg", "/data/in/day1.csv"},
+        {"/data/in.csv", "/pkg", "/data/in.csv"},
+        {"in\\day1.csv", "/pkg", "/pkg/in/day1.csv"},
+        {"out/x.txt", "/pkg", "/pkg/out/x.txt"},
+        {"out\\x.txt", NULL, "out/x.txt"},
+        {"out", "", "out"},
+        {"", "/pkg", ""},
+        {"C:\\Data\\in.csv", "/pkg", NULL},
+        {"\\\\server\\share", "/pkg", NULL},
+        {"\\Data", "/pkg", NULL},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = pkg_path_linux(cases[i].path, cases[i].base);
+        if (cases[i].want)
+            assert_string_equal(got, cases[i].want);
+        else
+            assert_null(got);
+        free(got);
+    }
+    assert_null(pkg_path_linux(NULL, "/pkg"));
 }
 
 static void
@@ -667,6 +704,7 @@ main(void)
         cmocka_unit_test(project_params_load),
         cmocka_unit_test(event_handlers_are_kept_not_validated),
         cmocka_unit_test(windows_paths_are_recognized),
+        cmocka_unit_test(paths_become_linux_paths),
         cmocka_unit_test(missing_file_is_not_found),
     };
 
