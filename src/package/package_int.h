@@ -13,6 +13,7 @@
 #include "base/warena.h"
 
 #include "package/package.h"
+#include "package/xml.h"
 
 /* The namespace of the package model (no "http://", as SSIS writes it). */
 #define PKG_NS_DTS "www.microsoft.com/SqlServer/Dts"
@@ -40,12 +41,6 @@ struct pkg_project {
     size_t nparameters;
 };
 
-/* A parsed XML document with its first error collected instead of printed.
- * Returns NULL with WERR_INVALID "'NAME' line N: message" on malformed
- * input, WERR_LIMIT if it is too large for libxml2, and refuses documents
- * with a DOCTYPE (packages never have one). */
-xmlDocPtr pkg_xml_read(const char *name, const void *xml, size_t len,
-                       struct werr *err);
 
 /* True if `n` is an element named `local` in namespace `ns`. */
 bool pkg_xml_is(const xmlNode *n, const char *ns, const char *local);

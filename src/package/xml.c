@@ -4,15 +4,18 @@
  * Documents are read with XML_PARSE_NONET and without XML_PARSE_NOENT or
  * XML_PARSE_DTDLOAD, and a document with a DOCTYPE is refused outright, so
  * no entity can expand and nothing is fetched.  The parser's errors go to
- * a structured handler on the parser context (not libxml2's global one,
- * which belongs to the whole process) that keeps the first error and its
- * line; libxml2 prints nothing.
+ * a structured handler on the parser context that keeps the first error
+ * and its line.  Errors libxml2 raises without a parser context (a byte
+ * sequence the declared encoding cannot convert) go to its structured
+ * handler of the calling thread (libxml2's error globals are per thread),
+ * set for the parse and restored after it, so libxml2 prints nothing.
  */
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <libxml/globals.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
@@ -38,6 +41,10 @@ on_xml_error(void *ctx, xmlErrorPtr e)
     fe->line = e->line;
     snprintf(fe->msg, sizeof(fe->msg), "%s",
              e->message ? e->message : "malformed XML");
+    /* One line: "...UTF-8, indicate encoding !\nBytes: 0xFF..." */
+    for (char *p = fe->msg; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
     n = strlen(fe->msg);
     while (n > 0 && isspace((unsigned char)fe->msg[n - 1]))
         fe->msg[--n] = '\0';
@@ -60,6 +67,8 @@ pkg_xml_read(const char *name, const void *xml, size_t len, struct werr *err)
 {
     struct first_error fe = {0};
     xmlParserCtxtPtr ctxt;
+    xmlStructuredErrorFunc saved;
+    void *saved_ctx;
     xmlDocPtr doc;
 
     if (len > INT_MAX) {
@@ -76,9 +85,13 @@ pkg_xml_read(const char *name, const void *xml, size_t len, struct werr *err)
         W_BUG("out of memory creating an XML parser");
     ctxt->_private = &fe;
     ctxt->sax->serror = on_xml_error;
+    saved = xmlStructuredError;
+    saved_ctx = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(ctxt, on_xml_error);
     doc = xmlCtxtReadMemory(ctxt, xml, (int)len, name, NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR |
                                 XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
+    xmlSetStructuredErrorFunc(saved_ctx, saved);
     if (doc && (!ctxt->wellFormed || fe.have)) {
         xmlFreeDoc(doc);
         doc = NULL;

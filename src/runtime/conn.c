@@ -18,12 +18,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "base/wfile.h"
 #include "base/xalloc.h"
 #include "base/banned.h"
+#include "package/xml.h"
 #include "runtime/conn.h"
 
 #define NS_DTS "www.microsoft.com/SqlServer/Dts"
@@ -416,12 +416,8 @@ parse_conmgr(struct rt_conns *cs, size_t *cap, const char *file,
     if (len > CONMGR_MAX)
         return werr_set(err, WERR_LIMIT, "'%s' is larger than %u bytes", file,
                         CONMGR_MAX);
-    doc = xmlReadMemory(data, (int)len, file, NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING);
-    if (!doc)
-        return werr_set(err, WERR_INVALID, "'%s' is not well-formed XML",
-                        file);
+    if (!(doc = pkg_xml_read(file, data, len, err)))
+        return -1;
     rc = read_conmgr_root(xmlDocGetRootElement(doc), cs, cap, file, err);
     xmlFreeDoc(doc);
     return rc;

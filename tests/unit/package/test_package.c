@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/wbuf.h"
 #include "base/werr.h"
@@ -226,6 +227,39 @@ malformed_xml_names_file_and_line(void **state)
     assert_non_null(strstr(e.msg, "'T.dtsx' line 1: "));
     assert_null(load("", &e));
     assert_non_null(strstr(e.msg, "'T.dtsx' is empty"));
+}
+
+/* Bytes the declared encoding cannot convert: the error says so, on one
+ * line, and libxml2 prints nothing on stderr (its encoding errors have no
+ * parser context). */
+static void
+encoding_errors_are_collected_not_printed(void **state)
+{
+    static const char sjis[] = "<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>"
+                               "<a b=\"\x81\xff\x82\"/>";
+    static const char bad_utf8[] = "<?xml version=\"1.0\"?><a b=\"\xff\xfe\"/>";
+    char path[] = "/tmp/weir-test-stderr-XXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    struct werr e1, e2;
+    struct stat st;
+
+    assert_true(fd >= 0 && saved >= 0);
+    unlink(path);
+    fflush(stderr);
+    assert_int_equal(dup2(fd, 2), 2);
+    assert_null(pkg_load_memory("T.dtsx", sjis, sizeof(sjis) - 1, &e1));
+    assert_null(pkg_load_memory("T.dtsx", bad_utf8, sizeof(bad_utf8) - 1,
+                                &e2));
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+    assert_int_equal(fstat(fd, &st), 0);
+    close(fd);
+    assert_int_equal(st.st_size, 0);
+    assert_non_null(strstr(e1.msg, "'T.dtsx': input conversion failed"));
+    assert_non_null(strstr(e2.msg, "'T.dtsx' line 1: input is not proper "
+                                   "UTF-8"));
+    assert_null(strchr(e2.msg, '\n'));
 }
 
 static void
@@ -690,6 +724,7 @@ main(void)
         cmocka_unit_test(absent_logical_and_means_or),
         cmocka_unit_test(constraint_defaults_and_values),
         cmocka_unit_test(malformed_xml_names_file_and_line),
+        cmocka_unit_test(encoding_errors_are_collected_not_printed),
         cmocka_unit_test(doctype_and_entities_are_refused),
         cmocka_unit_test(old_formats_are_refused),
         cmocka_unit_test(structural_errors_name_the_element),
