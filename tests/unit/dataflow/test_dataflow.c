@@ -411,6 +411,14 @@ nulls_and_recordset(void **state)
     }
 }
 
+/* A package with nothing in it: h_init needs one for the folder it makes
+ * when the test runs weir exec on a package of its own. */
+static const char empty_package[] =
+    "<?xml version=\"1.0\"?><DTS:Executable xmlns:DTS=\"www.microsoft.com/"
+    "SqlServer/Dts\" DTS:refId=\"Package\" DTS:ExecutableType=\"Microsoft."
+    "Package\" DTS:ObjectName=\"P\"><DTS:Property DTS:Name=\"Package"
+    "FormatVersion\">8</DTS:Property></DTS:Executable>";
+
 /* Runs the shell command `cmd`; returns its exit status, its output in
  * `out`. */
 static int
@@ -460,11 +468,7 @@ weir_exec_runs_a_data_flow(void **state)
     struct wbuf out;
     char *csv, *errs;
 
-    h_init(&r, "<?xml version=\"1.0\"?><DTS:Executable xmlns:DTS=\"www."
-               "microsoft.com/SqlServer/Dts\" DTS:refId=\"Package\" "
-               "DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName="
-               "\"P\"><DTS:Property DTS:Name=\"PackageFormatVersion\">8"
-               "</DTS:Property></DTS:Executable>");
+    h_init(&r, empty_package);
     wbuf_init(&out, WBUF_NOLIMIT);
     h_write(&r, "in.csv", in, sizeof(in) - 1);
     assert_int_equal(weir_copy_orders(&r, "in.csv", &out), 0);
@@ -498,11 +502,7 @@ flat_file_paths_with_backslashes(void **state)
     struct wbuf out;
     char *cmd, *csv;
 
-    h_init(&r, "<?xml version=\"1.0\"?><DTS:Executable xmlns:DTS=\"www."
-               "microsoft.com/SqlServer/Dts\" DTS:refId=\"Package\" "
-               "DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName="
-               "\"P\"><DTS:Property DTS:Name=\"PackageFormatVersion\">8"
-               "</DTS:Property></DTS:Executable>");
+    h_init(&r, empty_package);
     wbuf_init(&out, WBUF_NOLIMIT);
     h_write(&r, "in.csv", in, sizeof(in) - 1);
     cmd = xasprintf("'%s' exec --connection 'Orders In=%s\\in.csv' "
