@@ -18,11 +18,21 @@
 #include "dataflow/db.h"
 #include "base/banned.h"
 
+/* An output column whose values may be longer than its length. */
+struct src_check {
+    const struct df_column *col;
+    bool bytes; /* binary: length in bytes, else in characters */
+};
+
 struct src_state {
     struct df_odbc *db;
     struct warena arena;
     char *sql;
     const char *odbc;
+    struct src_check *checks;
+    size_t nchecks;
+    int32_t *errs, *cols; /* per row of a buffer */
+    size_t scratch_rows;
 };
 
 /* The first output that is not an error output. */
@@ -117,10 +127,125 @@ src_pre_execute(struct df_exec *x, struct df_component *c, struct werr *err)
     return 0;
 }
 
+/* ---- values longer than their column ---- */
+
+static bool
+is_bytes(enum expr_dt dt)
+{
+    return dt == EXPR_DT_BYTES || dt == EXPR_DT_IMAGE;
+}
+
+static bool
+is_bounded_string(const struct expr_type *t)
+{
+    return t->length > 0 && (t->dt == EXPR_DT_STR || t->dt == EXPR_DT_WSTR ||
+                             t->dt == EXPR_DT_BYTES);
+}
+
+/* UTF-16 code units of UTF-8 text: what a DT_WSTR length counts. */
+static size_t
+units(const char *p, size_t len)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        n += (c & 0xC0) != 0x80;
+        n += c >= 0xF0;
+    }
+    return n;
+}
+
+/* The byte length of the first `max` units of p. */
+static size_t
+cut(const char *p, size_t len, size_t max)
+{
+    size_t n = 0, i = 0;
+
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c & 0xC0) != 0x80 && (n += 1 + (c >= 0xF0)) > max)
+            break;
+    }
+    return i;
+}
+
+/* Column `col` may receive longer values than its length when the
+ * result column is unbounded or longer. */
+static void
+plan_check(struct src_state *s, const struct df_column *col,
+           const struct df_odbc_col *rc)
+{
+    if (col->slot < 0 || !is_bounded_string(&col->type))
+        return;
+    if (rc->size != 0 && rc->size <= (size_t)col->type.length)
+        return;
+    s->checks = xrealloc(s->checks, (s->nchecks + 1) * sizeof(*s->checks));
+    s->checks[s->nchecks++] =
+        (struct src_check){col, is_bytes(col->type.dt)};
+}
+
+/* Marks the rows of `b` whose value of `k` is too long (ignored ones are
+ * cut); returns how many were marked. */
+static size_t
+check_column(struct src_state *s, const struct src_check *k,
+             struct df_buffer *b)
+{
+    const struct df_column *col = k->col;
+    struct df_vec *v = &b->cols[col->slot];
+    size_t max = (size_t)col->type.length, marked = 0;
+
+    for (size_t r = 0; r < b->nrows; r++) {
+        struct expr_sv *sv = &((struct expr_sv *)v->data)[r];
+        if (v->nulls[r] ||
+            (k->bytes ? sv->len : units(sv->p, sv->len)) <= max)
+            continue;
+        if (col->trunc_disp == DF_DISP_IGNORE) {
+            sv->len = k->bytes ? max : cut(sv->p, sv->len, max);
+        } else if (!s->errs[r]) {
+            s->errs[r] = DF_E_TRUNCATION;
+            s->cols[r] = col->id;
+            marked++;
+        }
+    }
+    return marked;
+}
+
+/* Applies the truncation dispositions to the rows of *b: a value longer
+ * than its column fails the component, goes to the error output, or is
+ * cut (IgnoreFailure), as the Flat File source does. */
+static int
+check_rows(struct df_exec *x, struct df_component *c, struct src_state *s,
+           struct df_buffer **b, struct werr *err)
+{
+    enum df_disposition disp = DF_DISP_REDIRECT;
+    size_t marked = 0;
+
+    if (!s->nchecks)
+        return 0;
+    if ((*b)->nrows > s->scratch_rows) {
+        s->scratch_rows = (*b)->nrows;
+        s->errs = xrealloc(s->errs, s->scratch_rows * sizeof(*s->errs));
+        s->cols = xrealloc(s->cols, s->scratch_rows * sizeof(*s->cols));
+    }
+    memset(s->errs, 0, (*b)->nrows * sizeof(*s->errs));
+    memset(s->cols, 0, (*b)->nrows * sizeof(*s->cols));
+    for (size_t i = 0; i < s->nchecks; i++) {
+        size_t n = check_column(s, &s->checks[i], *b);
+        if (n && s->checks[i].col->trunc_disp != DF_DISP_REDIRECT)
+            disp = DF_DISP_FAIL;
+        marked += n;
+    }
+    if (!marked)
+        return 0;
+    return df_row_errors(x, c, b, s->errs, s->cols, disp, err);
+}
+
 /* Binds every column of `out` to its result column. */
 static int
-bind_outputs(struct df_component *c, struct df_output *out,
-             struct df_cursor *cur, const char *sql, struct werr *err)
+bind_outputs(struct df_component *c, struct src_state *s,
+             struct df_output *out, struct df_cursor *cur, const char *sql,
+             struct werr *err)
 {
     for (size_t i = 0; i < out->ncolumns; i++) {
         struct df_column *col = &out->columns[i];
@@ -136,6 +261,7 @@ bind_outputs(struct df_component *c, struct df_output *out,
                             c->name, name, sql);
         if (col->slot >= 0)
             df_cursor_bind(cur, k, col->slot, &col->type);
+        plan_check(s, col, df_cursor_col(cur, k));
     }
     return 0;
 }
@@ -162,7 +288,7 @@ src_produce(struct df_exec *x, struct df_component *c, struct werr *err)
         werr_prefix(err, "component '%s': '%s'", c->name, s->sql);
         goto out;
     }
-    if (!out || bind_outputs(c, out, cur, s->sql, err) < 0)
+    if (!out || bind_outputs(c, s, out, cur, s->sql, err) < 0)
         goto out;
     for (;;) {
         struct df_buffer *b = df_buffer_new(out->layout);
@@ -173,6 +299,14 @@ src_produce(struct df_exec *x, struct df_component *c, struct werr *err)
                 werr_prefix(err, "component '%s'", c->name);
             rc = n < 0 ? -1 : 0;
             break;
+        }
+        if (check_rows(x, c, s, &b, err) < 0) {
+            df_buffer_unref(b);
+            break;
+        }
+        if (b->nrows == 0) {
+            df_buffer_unref(b);
+            continue;
         }
         if (df_send(x, out, b, err) < 0)
             break;
@@ -191,6 +325,9 @@ src_cleanup(struct df_exec *x, struct df_component *c)
         return;
     df_odbc_close(s->db);
     free(s->sql);
+    free(s->checks);
+    free(s->errs);
+    free(s->cols);
     warena_release(&s->arena);
     free(s);
     c->state = NULL;

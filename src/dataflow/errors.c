@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/xalloc.h"
 #include "base/banned.h"
@@ -76,6 +77,58 @@ fail_rows(struct df_exec *x, struct df_component *c,
                     c->name, col ? col->name : "?", code_text(code));
 }
 
+/* The slot in `b` of the column named `name` (case-insensitive) of an
+ * output of `eo`'s component whose buffers `b` has the layout of; -1 if
+ * none. */
+static int
+slot_by_name(const struct df_output *eo, const struct df_buffer *b,
+             const char *name)
+{
+    const struct df_component *c = eo->comp;
+
+    for (size_t i = 0; i < c->noutputs; i++) {
+        const struct df_output *o = &c->outputs[i];
+        if (o->is_error || o->layout != b->layout)
+            continue;
+        for (size_t j = 0; j < o->ncolumns; j++)
+            if (o->columns[j].slot >= 0 &&
+                !strcasecmp(o->columns[j].name, name))
+                return o->columns[j].slot;
+    }
+    return -1;
+}
+
+/* Fills the columns of an asynchronous error output (a source's) from
+ * the columns of the same name of rows rows[0..n) of `b`: whole when the
+ * types match (a value too long for its column arrives whole, so the
+ * error output shows what failed), else cast, NULL when that fails. */
+static void
+copy_by_name(struct df_output *eo, struct df_buffer *e,
+             const struct df_buffer *b, const uint32_t *rows, size_t n)
+{
+    for (size_t j = 0; j < eo->ncolumns; j++) {
+        const struct df_column *col = &eo->columns[j];
+        int from = col->special ? -1 : slot_by_name(eo, b, col->name);
+        if (col->slot < 0 || from < 0)
+            continue;
+        struct expr_col src = df_buffer_col(b, from);
+        for (size_t i = 0; i < n; i++) {
+            struct expr_value v;
+            struct werr ignored;
+            expr_col_value(&src, rows[i], &v);
+            if (!v.null && v.type.dt == col->type.dt &&
+                (src.type.dt == EXPR_DT_STR || src.type.dt == EXPR_DT_WSTR ||
+                 src.type.dt == EXPR_DT_BYTES)) {
+                df_buffer_set_str(e, col->slot, i, v.v.s.p, v.v.s.len);
+                e->cols[col->slot].nulls[i] = 0;
+            } else if (df_buffer_set_value(e, col->slot, i, &v,
+                                           &ignored) < 0) {
+                df_buffer_set_null(e, col->slot, i);
+            }
+        }
+    }
+}
+
 /* Copies the bad rows of `b` into a buffer of error output `eo`. */
 static struct df_buffer *
 error_rows(struct df_output *eo, const struct df_buffer *b,
@@ -96,6 +149,7 @@ error_rows(struct df_output *eo, const struct df_buffer *b,
         for (size_t s = 0; s < eo->layout->nslots; s++)
             memset(e->cols[s].nulls, 1, n);
         e->nrows = n;
+        copy_by_name(eo, e, b, rows, n);
     }
     for (size_t i = 0; i < n; i++) {
         if (code_slot >= 0) {

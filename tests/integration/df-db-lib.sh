@@ -44,7 +44,14 @@ INSERT INTO people VALUES (2, NULL);
 INSERT INTO people VALUES (3, 'Cid');
 CREATE TABLE strict (id integer NOT NULL, name varchar(20) NOT NULL);
 CREATE TABLE rejects (id integer, name varchar(20), code integer);
-CREATE TABLE stock_copy (code varchar(10), qty integer);" \
+CREATE TABLE stock_copy (code varchar(10), qty integer);
+CREATE TABLE longnames (id integer, name varchar(40));
+INSERT INTO longnames VALUES (1, 'Al');
+INSERT INTO longnames VALUES (2, 'Bartholomew');
+INSERT INTO longnames VALUES (3, NULL);
+INSERT INTO longnames VALUES (4, 'Åsa');
+CREATE TABLE short_names (id integer, name varchar(40));
+CREATE TABLE trunc_err (id integer, name varchar(40), code integer);" \
         >/dev/null
 }
 
@@ -121,6 +128,37 @@ DELETE FROM codes WHERE label = 'Late'" >/dev/null
 DELETE FROM matched; DELETE FROM unmatched" >/dev/null
 }
 
+# source_truncation: a source value longer than its output column (wstr
+# 3; 'Åsa' is three characters in four bytes) takes the column's
+# truncation disposition.
+source_truncation() {
+    run_pkg "$PKG/db-source-trunc.dtsx" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: truncation redirected: the package succeeds"
+    [ "$RC" = 0 ] || diag "$(tail -3 "$T/out")"
+    is "$(db_sql "SELECT id, coalesce(name, 'NULL') FROM short_names ORDER BY id" | tr '\n' ' ')" \
+        "1|Al 3|NULL 4|Åsa " "$KIND: the values that fit go on"
+    is "$(db_sql 'SELECT id, name, code FROM trunc_err')" \
+        "2|Bartholomew|-1071607675" \
+        "$KIND: the long one goes to the error output whole, with its ErrorCode"
+
+    db_sql "DELETE FROM short_names; DELETE FROM trunc_err" >/dev/null
+    f=$(sub db-source-trunc.dtsx 's/truncationRowDisposition="RedirectRow"/truncationRowDisposition="IgnoreFailure"/')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: truncation ignored: the package succeeds"
+    is "$(db_sql 'SELECT id, name FROM short_names WHERE id = 2')" "2|Bar" \
+        "$KIND: ... with the value cut to the column's length"
+    is "$(db_sql 'SELECT count(*) FROM trunc_err')" 0 \
+        "$KIND: ... and nothing redirected"
+
+    db_sql "DELETE FROM short_names" >/dev/null
+    f=$(sub db-source-trunc.dtsx 's/truncationRowDisposition="RedirectRow"/truncationRowDisposition="FailComponent"/')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: truncation fails the component by default"
+    check "$KIND: ... naming the column" has "$T/out" "'name'"
+    check "$KIND: ... and the source" has "$T/out" "Src"
+    db_sql "DELETE FROM short_names" >/dev/null
+}
+
 # sub FILE SED-EXPRESSION: a copy of package FILE, edited.
 sub() { sed -e "$2" "$PKG/$1" >"$T/$1"; echo "$T/$1"; }
 
@@ -141,6 +179,7 @@ round() {
         has "$T/out" "duplicate keys"
 
     lookup_modes
+    source_truncation
 
     # NoMatchBehavior 0 with the match output's disposition.
     db_sql "DELETE FROM matched; DELETE FROM unmatched" >/dev/null
