@@ -26,6 +26,9 @@ extern const struct df_component_ops df_charmap_ops;
 extern const struct df_component_ops df_audit_ops;
 extern const struct df_component_ops df_pctsample_ops;
 extern const struct df_component_ops df_merge_ops;
+extern const struct df_component_ops df_rowsample_ops;
+extern const struct df_component_ops df_pivot_ops;
+extern const struct df_component_ops df_unpivot_ops;
 
 extern const struct df_component_ops df_oledb_source_ops;
 extern const struct df_component_ops df_adonet_source_ops;
@@ -64,6 +67,9 @@ static const struct df_component_ops *const all_ops[] = {
     &df_audit_ops,
     &df_pctsample_ops,
     &df_merge_ops,
+    &df_rowsample_ops,
+    &df_pivot_ops,
+    &df_unpivot_ops,
 };
 
 const struct df_component_ops *

@@ -583,6 +583,13 @@ static const struct {
     {NULL, "DTSTransform.Merge", "Microsoft.Merge"},
     {NULL, "DTSTransform.CopyMap", "Microsoft.CopyColumn"},
     {NULL, "DTSTransform.CharacterMap", "Microsoft.CharacterMap"},
+    {NULL, "DTSTransform.RowSampling", "Microsoft.RowSampling"},
+    {NULL, "DTSTransform.Pivot", "Microsoft.Pivot"},
+    {NULL, "DTSTransform.UnPivot", "Microsoft.UnPivot"},
+    /* The class ids SSIS 2012+ writes for these two. */
+    {NULL, "DTSTransform.PctSampling", "Microsoft.PercentageSampling"},
+    {NULL, "Microsoft.PctSampling", "Microsoft.PercentageSampling"},
+    {NULL, "Microsoft.CopyMap", "Microsoft.CopyColumn"},
 };
 
 /* Managed components, by the start of UserComponentTypeName. */

@@ -1,0 +1,121 @@
+/*
+ * Row Sampling through weir exec (tests/fixtures/dataflow/rowsample):
+ * SamplingValue 10 with SamplingSeed 7 picks exactly 10 of 1,000 rows,
+ * in input order, the other 990 go to the unselected output, every row
+ * once, the same rows on a second run; fewer rows than SamplingValue are
+ * all selected (NULLs kept); an empty input selects nothing; a negative
+ * SamplingValue fails validation.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "xf_harness.h"
+
+static const char *const cms[] = {"In", "Selected", "Unselected", NULL};
+
+/* The ids of a written file (after its header), in order; returns how
+ * many, marking each in `seen` (asserting none twice). */
+static size_t
+ids(const char *text, int *out, size_t max, unsigned char *seen)
+{
+    const char *p = strchr(text, '\n');
+    size_t n = 0;
+
+    while (p && p[1]) {
+        int id = (int)strtol(p + 1, NULL, 10);
+        assert_true(n < max);
+        assert_in_range(id, 0, 999);
+        assert_false(seen[id]);
+        seen[id] = 1;
+        out[n++] = id;
+        p = strchr(p + 1, '\n');
+    }
+    return n;
+}
+
+static void
+exactly_n_rows(void **state)
+{
+    struct xf t;
+    struct wbuf in;
+    unsigned char seen[1000] = {0};
+    int sel[1000], unsel[1000];
+    char *s, *u, *again;
+    size_t ns, nu, i;
+
+    (void)state;
+    xf_init(&t);
+    wbuf_init(&in, WBUF_NOLIMIT);
+    wbuf_adds(&in, "id,name\n", NULL);
+    for (i = 0; i < 1000; i++)
+        wbuf_addf(&in, NULL, "%zu,n%zu\n", i, i);
+    xf_write(&t, "in.csv", in.buf);
+    assert_int_equal(xf_run(&t, "rowsample/rowsample.dtsx", cms, false), 0);
+    s = xf_read(&t, "selected.csv");
+    u = xf_read(&t, "unselected.csv");
+    ns = ids(s, sel, 1000, seen);
+    nu = ids(u, unsel, 1000, seen);
+    assert_int_equal(ns, 10);
+    assert_int_equal(nu, 990);
+    for (i = 1; i < ns; i++)
+        assert_true(sel[i - 1] < sel[i]);
+    assert_true(sel[ns - 1] >= 10); /* not simply the first rows */
+    XF_OUTPUT_HAS(&t, "10 rows went along path 'Write selected'");
+    assert_int_equal(xf_run(&t, "rowsample/rowsample.dtsx", cms, false), 0);
+    again = xf_read(&t, "selected.csv");
+    assert_string_equal(s, again);
+    free(s);
+    free(u);
+    free(again);
+    wbuf_release(&in);
+    xf_release(&t);
+}
+
+static void
+fewer_rows_than_asked(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "in.csv", "id,name\n3,c\n1,\n2,b\n");
+    assert_int_equal(xf_run(&t, "rowsample/rowsample.dtsx", cms, false), 0);
+    XF_FILE_IS(&t, "selected.csv", "id,name\n3,c\n1,\n2,b\n");
+    XF_FILE_IS(&t, "unselected.csv", "id,name\n");
+    xf_write(&t, "in.csv", "id,name\n");
+    assert_int_equal(xf_run(&t, "rowsample/rowsample.dtsx", cms, false), 0);
+    XF_FILE_IS(&t, "selected.csv", "id,name\n");
+    XF_FILE_IS(&t, "unselected.csv", "id,name\n");
+    xf_release(&t);
+}
+
+static void
+negative_value_fails_validation(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "in.csv", "id,name\n1,a\n");
+    assert_int_not_equal(
+        xf_run(&t, "rowsample/rowsample-negative.dtsx", cms, true), 0);
+    XF_OUTPUT_HAS(&t, "component 'Row Sampling': SamplingValue '-5' is not "
+                      "a number of rows");
+    xf_release(&t);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(exactly_n_rows),
+        cmocka_unit_test(fewer_rows_than_asked),
+        cmocka_unit_test(negative_value_fails_validation),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,100 @@
+/*
+ * Unpivot through weir exec (tests/fixtures/dataflow/unpivot): the
+ * columns ham, soda and milk become rows of (cust, product, qty), NULL
+ * values making no row; two destination columns (qty and price) per
+ * pivot key value, a row kept when one of them is not NULL; validation
+ * of a missing PivotKey column, a PivotKeyValue given twice to one
+ * destination, and destinations with different pivot key values.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "xf_harness.h"
+
+static const char *const cms[] = {"In", "Out", NULL};
+
+static void
+one_destination(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "in.csv",
+             "cust,ham,soda,milk\n"
+             "ann,1,2,3\n"
+             "bob,,5,\n"
+             ",7,,\n"
+             "cid,,,\n");
+    assert_int_equal(xf_run(&t, "unpivot/unpivot.dtsx", cms, false), 0);
+    XF_FILE_IS(&t, "out.csv",
+               "cust,product,qty\n"
+               "ann,Ham,1\n"
+               "ann,Soda,2\n"
+               "ann,Milk,3\n"
+               "bob,Soda,5\n"
+               ",Ham,7\n");
+    xf_release(&t);
+}
+
+static void
+two_destinations(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "in.csv",
+             "cust,ham_qty,ham_price,soda_qty,soda_price\n"
+             "ann,1,10,2,20\n"
+             "bob,,,5,\n"
+             "cid,,30,,\n"
+             "dan,,,,\n");
+    assert_int_equal(xf_run(&t, "unpivot/unpivot-multi.dtsx", cms, false), 0);
+    XF_FILE_IS(&t, "out.csv",
+               "cust,product,qty,price\n"
+               "ann,Ham,1,10\n"
+               "ann,Soda,2,20\n"
+               "bob,Soda,5,\n"
+               "cid,Ham,,30\n");
+    xf_release(&t);
+}
+
+static void
+bad_configuration(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "in.csv", "cust,ham,soda,milk\n");
+    assert_int_not_equal(xf_run(&t, "unpivot/unpivot-nokey.dtsx", cms, true),
+                         0);
+    XF_OUTPUT_HAS(&t, "component 'Unpivot': no output column is marked as "
+                      "the PivotKey");
+    assert_int_not_equal(xf_run(&t, "unpivot/unpivot-dupkey.dtsx", cms, true),
+                         0);
+    XF_OUTPUT_HAS(&t, "component 'Unpivot': input columns 'ham' and 'soda' "
+                      "both give PivotKeyValue 'Ham' to output column 'qty'");
+    assert_int_not_equal(xf_run(&t, "unpivot/unpivot-badkeys.dtsx", cms, true),
+                         0);
+    XF_OUTPUT_HAS(&t, "component 'Unpivot': output column 'price' has no "
+                      "input column with PivotKeyValue 'Soda'");
+    xf_release(&t);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(one_destination),
+        cmocka_unit_test(two_destinations),
+        cmocka_unit_test(bad_configuration),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
