@@ -4,9 +4,10 @@
  *
  * Input columns say their role in PivotUsage: 0 pass-through, 1 set key,
  * 2 pivot key (exactly one), 3 pivot value.  Each output column names the
- * input column it reads in SourceColumn (a lineage reference); one that
- * reads a pivot value column also has a PivotKeyValue, the pivot key
- * value whose value it takes, converted to the pivot key's type.
+ * input column it reads in SourceColumn (a lineage reference; -1 or none:
+ * the input column of its name); one that reads a pivot value column
+ * also has a PivotKeyValue, the pivot key value whose value it takes,
+ * converted to the pivot key's type.
  *
  * As in SSIS, the input is expected sorted on the set key: an output row
  * starts whenever the set key differs from the previous row's (NULLs
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/xalloc.h"
 #include "dataflow/aggmap.h"
@@ -167,12 +169,24 @@ add_cell(struct pivot *p, const struct df_column *oc,
     return 0;
 }
 
+/* SourceColumn -1 (a column not pivoted): the input column of the
+ * output column's name. */
+static const struct df_column *
+input_named(const struct df_input *in, const char *name)
+{
+    for (size_t i = 0; i < in->ncolumns; i++)
+        if (!strcasecmp(in->columns[i].name, name))
+            return &in->columns[i];
+    return NULL;
+}
+
 static int
 map_output_column(struct pivot *p, const struct df_column *oc, struct werr *err)
 {
     const char *src = df_prop(oc->props, oc->nprops, "SourceColumn");
-    const struct df_column *ic =
-        src && *src ? df_input_column_by_ref(p->in, src) : NULL;
+    bool none = !src || !*src || !strcmp(src, "-1");
+    const struct df_column *ic = none ? input_named(p->in, oc->name)
+                                      : df_input_column_by_ref(p->in, src);
     int64_t u;
 
     if (!ic)

@@ -15,15 +15,17 @@
  * copy the input columns of the same name (or the column their
  * InputColumnLineageId property names).
  *
- * With SamplingSeed the choice is the same on every run (weir's
- * generator, splitmix64, is not SSIS's: the same seed picks other rows
- * than SSIS would); without it the clock seeds it.  Rows are held as
+ * With a SamplingSeed other than 0 the choice is the same on every run
+ * (weir's generator, splitmix64, is not SSIS's: the same seed picks
+ * other rows than SSIS would); without one, or with 0 (SSIS's default),
+ * the clock seeds it.  Rows are held as
  * sortrec.h records of the columns the outputs copy.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/xalloc.h"
 #include "dataflow/sortrec.h"
@@ -178,6 +180,17 @@ map_output(struct rowsample *s, struct df_input *in, int k, struct werr *err)
     return 0;
 }
 
+/* A seed that differs between runs, even two in the same second. */
+static uint64_t
+clock_seed(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+           ((uint64_t)getpid() << 40);
+}
+
 static int
 read_props(struct df_component *c, struct rowsample *s, struct werr *err)
 {
@@ -196,6 +209,7 @@ read_props(struct df_component *c, struct rowsample *s, struct werr *err)
                             v);
     }
     s->want = (uint64_t)n;
+    s->state = 0;
     if (seed && *seed) {
         errno = 0;
         s->state = (uint64_t)strtoll(seed, &end, 10);
@@ -204,9 +218,10 @@ read_props(struct df_component *c, struct rowsample *s, struct werr *err)
                             "SamplingSeed '%s' is not "
                             "an integer",
                             seed);
-    } else {
-        s->state = (uint64_t)time(NULL) ^ (uint64_t)clock();
     }
+    /* 0, the default, asks for the clock, as in SSIS. */
+    if (s->state == 0)
+        s->state = clock_seed();
     return 0;
 }
 

@@ -13,9 +13,11 @@
  * checks.  Rows come out per input row, pivot key values in the order
  * their first input column has them.
  *
- * NULL values produce no row, as in SSIS: a row whose destination values
- * are all NULL is left out (with several destinations, a row with some
- * values keeps the others NULL).  The output is asynchronous.
+ * NULL values produce no row, as in SSIS: a pivot key value whose
+ * destination values are all NULL is left out (with several destinations,
+ * a row with some values keeps the others NULL).  An input row whose
+ * values are all NULL still gives one row, with the first pivot key
+ * value and NULL values, as SSIS gives one.  The output is asynchronous.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -293,28 +295,53 @@ unpivot_pre_execute(struct df_exec *x, struct df_component *c, struct werr *err)
     return 0;
 }
 
-/* The output row of input row `r` and pivot key value `i`, unless all
- * its values are NULL. */
+/* Whether every destination value of pivot key value `i` in row `r` is
+ * NULL. */
+static bool
+all_null(const struct unpivot *u, const struct df_buffer *b, size_t r, size_t i)
+{
+    const struct df_column **src = &u->src[i * u->in->ncolumns];
+
+    for (size_t j = 0; j < u->ndests; j++)
+        if (!b->cols[src[j]->slot].nulls[r])
+            return false;
+    return true;
+}
+
+/* The output row of input row `r` and pivot key value `i`. */
 static int
 emit_row(struct unpivot *u, const struct df_buffer *b, size_t r, size_t i,
          struct werr *err)
 {
     const struct df_column **src = &u->src[i * u->in->ncolumns];
-    size_t row, j;
+    size_t row = df_emit_begin(&u->em);
 
-    for (j = 0; j < u->ndests; j++)
-        if (!b->cols[src[j]->slot].nulls[r])
-            break;
-    if (j == u->ndests)
-        return 0;
-    row = df_emit_begin(&u->em);
     for (size_t k = 0; k < u->npass; k++)
         df_copy_cell(u->em.b, u->pass[k].out_slot, row, b, u->pass[k].in_slot,
                      r);
-    for (j = 0; j < u->ndests; j++)
+    for (size_t j = 0; j < u->ndests; j++)
         df_copy_cell(u->em.b, u->dests[j]->slot, row, b, src[j]->slot, r);
     df_copy_cell(u->em.b, u->keycol->slot, row, u->kvals, 0, i);
     return df_emit_end(&u->em, err);
+}
+
+/* A row per pivot key value with a value; a row whose values are all
+ * NULL still gives one row (the first pivot key value's), as SSIS
+ * does. */
+static int
+unpivot_row(struct unpivot *u, const struct df_buffer *b, size_t r,
+            struct werr *err)
+{
+    size_t made = 0;
+
+    for (size_t i = 0; i < u->nkv; i++) {
+        if (all_null(u, b, r, i))
+            continue;
+        if (emit_row(u, b, r, i, err) < 0)
+            return -1;
+        made++;
+    }
+    return made ? 0 : emit_row(u, b, r, 0, err);
 }
 
 static int
@@ -328,8 +355,7 @@ unpivot_process(struct df_exec *x, struct df_component *c, struct df_input *in,
     (void)in;
     if (u->out->to)
         for (size_t r = 0; rc == 0 && r < b->nrows; r++)
-            for (size_t i = 0; rc == 0 && i < u->nkv; i++)
-                rc = emit_row(u, b, r, i, err);
+            rc = unpivot_row(u, b, r, err);
     df_buffer_unref(b);
     return rc;
 }

@@ -3,8 +3,9 @@
  * SamplingValue 10 with SamplingSeed 7 picks exactly 10 of 1,000 rows,
  * in input order, the other 990 go to the unselected output, every row
  * once, the same rows on a second run; fewer rows than SamplingValue are
- * all selected (NULLs kept); an empty input selects nothing; a negative
- * SamplingValue fails validation.
+ * all selected (NULLs kept); an empty input selects nothing; SamplingSeed
+ * 0 picks other rows on each run; a negative SamplingValue fails
+ * validation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,6 +95,34 @@ fewer_rows_than_asked(void **state)
 }
 
 static void
+unseeded_differs(void **state)
+{
+    struct xf t;
+    struct wbuf in;
+    char *first, *second;
+
+    (void)state;
+    xf_init(&t);
+    wbuf_init(&in, WBUF_NOLIMIT);
+    wbuf_adds(&in, "id,name\n", NULL);
+    for (int i = 0; i < 1000; i++)
+        wbuf_addf(&in, NULL, "%d,n%d\n", i, i);
+    xf_write(&t, "in.csv", in.buf);
+    /* SamplingSeed 0: the clock seeds each run. */
+    assert_int_equal(
+        xf_run(&t, "rowsample/rowsample-unseeded.dtsx", cms, false), 0);
+    first = xf_read(&t, "selected.csv");
+    assert_int_equal(
+        xf_run(&t, "rowsample/rowsample-unseeded.dtsx", cms, false), 0);
+    second = xf_read(&t, "selected.csv");
+    assert_string_not_equal(first, second);
+    free(first);
+    free(second);
+    wbuf_release(&in);
+    xf_release(&t);
+}
+
+static void
 negative_value_fails_validation(void **state)
 {
     struct xf t;
@@ -114,6 +143,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exactly_n_rows),
         cmocka_unit_test(fewer_rows_than_asked),
+        cmocka_unit_test(unseeded_differs),
         cmocka_unit_test(negative_value_fails_validation),
     };
 

@@ -1,10 +1,11 @@
 /*
  * Unpivot through weir exec (tests/fixtures/dataflow/unpivot): the
  * columns ham, soda and milk become rows of (cust, product, qty), NULL
- * values making no row; two destination columns (qty and price) per
- * pivot key value, a row kept when one of them is not NULL; validation
- * of a missing PivotKey column, a PivotKeyValue given twice to one
- * destination, and destinations with different pivot key values.
+ * values making no row, but a row of NULLs one row (as in SSIS); two
+ * destination columns (qty and price) per pivot key value, a row kept when one
+ * of them is not NULL; validation of a missing PivotKey column, a PivotKeyValue
+ * given twice to one destination, and destinations with different pivot key
+ * values.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,7 +38,8 @@ one_destination(void **state)
                "ann,Soda,2\n"
                "ann,Milk,3\n"
                "bob,Soda,5\n"
-               ",Ham,7\n");
+               ",Ham,7\n"
+               "cid,Ham,\n");
     xf_release(&t);
 }
 
@@ -60,7 +62,8 @@ two_destinations(void **state)
                "ann,Ham,1,10\n"
                "ann,Soda,2,20\n"
                "bob,Soda,5,\n"
-               "cid,Ham,,30\n");
+               "cid,Ham,,30\n"
+               "dan,Ham,,\n");
     xf_release(&t);
 }
 
