@@ -72,9 +72,14 @@ rt_canceled(struct rt_run *run)
     if (!run->cancel || !(sig = atomic_load(&run->cancel->sig)))
         return false;
     run->cancel_reported = true;
-    rt_emit(run, pkg_root(run->pkg), RT_EV_WARNING,
-            "canceled: %s received, stopping the package",
-            sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (sig == RT_CANCEL_BY_HANDLER)
+        rt_emit(run, pkg_root(run->pkg), RT_EV_WARNING,
+                "canceled: an event handler set System::Cancel, stopping "
+                "the package");
+    else
+        rt_emit(run, pkg_root(run->pkg), RT_EV_WARNING,
+                "canceled: %s received, stopping the package",
+                sig == SIGINT ? "SIGINT" : "SIGTERM");
     return true;
 }
 

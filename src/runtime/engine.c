@@ -4,9 +4,10 @@
  *
  * Validation runs every check before anything executes, except the
  * machine checks (a task's `validate`) of executables with
- * DelayValidation: those run right before the executable does, between an
- * OnPreValidate and an OnPostValidate from it, and a problem then is an
- * OnError from it that fails it without running it, as in SSIS.
+ * DelayValidation: those run right before the executable does, between the
+ * OnPreValidate and OnPostValidate every executable raises then, and a
+ * problem then is an OnError from it that fails it without running it, as
+ * in SSIS.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -239,21 +240,24 @@ rt_validate(struct rt_run *run)
     return n;
 }
 
-/* DelayValidation: the task's own checks, skipped by rt_validate, now
- * that the steps before it have run.  Returns how many problems (each an
- * OnError from its executable). */
+/* SSIS validates each executable again right before it executes, between
+ * an OnPreValidate and an OnPostValidate from it (their handlers run).
+ * Only DelayValidation brings the task's own checks here, skipped by
+ * rt_validate; the package itself was validated just before it started.
+ * Returns how many problems (each an OnError from its executable). */
 static int
-delayed_validation(struct rt_run *run, const struct pkg_executable *e,
-                   const struct rt_task_ops *ops)
+execution_validation(struct rt_run *run, const struct pkg_executable *e,
+                     const struct rt_task_ops *ops)
 {
     struct wbuf problems;
-    int n;
+    int n = 0;
 
-    if (!e->delay_validation || !ops->validate)
+    if (!e->parent)
         return 0;
     wbuf_init(&problems, 1 << 20);
     rt_emit(run, e, RT_EV_PRE_VALIDATE, NULL);
-    n = ops->validate(run, e, &problems);
+    if (e->delay_validation && ops->validate)
+        n = ops->validate(run, e, &problems);
     report_problems(run, problems.buf);
     rt_emit(run, e, RT_EV_POST_VALIDATE, NULL);
     wbuf_release(&problems);
@@ -294,12 +298,17 @@ rt_execute(struct rt_run *run, const struct pkg_executable *e)
         rt_sys_started(run->vars, e, st->start_ms);
     if (!e->parent)
         rt_handlers_begin(run);
+    rt_handlers_starting(run, e);
     rt_emit(run, e, RT_EV_PRE_EXECUTE, NULL);
-    /* A failing OnPreExecute handler fails the executable unrun. */
-    if (st->handler_failed || delayed_validation(run, e, ops))
+    /* A failing OnPreExecute handler fails the executable unrun, and one
+     * that canceled the run (System::Cancel) cancels it. */
+    if (st->handler_failed || execution_validation(run, e, ops))
         r = RT_FAILURE;
+    else if (rt_cancel_requested(run) && rt_canceled(run))
+        r = RT_CANCELED;
     else
         r = ops->execute(run, e);
+    rt_handlers_status(run, e);
     if (r != RT_CANCELED && st->handler_failed)
         r = RT_FAILURE;
     if (r != RT_CANCELED && e->force_execution_result >= 0) {

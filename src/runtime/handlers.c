@@ -33,10 +33,20 @@
  * work (and after OnPreExecute, whose failing handler stops the work).
  *
  * Handlers run only while the package executes: validation comes before
- * it in weir, so OnPreValidate and OnPostValidate handlers never run, and
- * neither do OnProgress, OnQueryCancel and OnExecStatusChanged ones;
- * validation warns about each.
+ * it in weir, so OnPreValidate and OnPostValidate handlers run for the
+ * validation SSIS repeats right before each executable runs (engine.c).
+ * OnQueryCancel, which SSIS polls now and then, is raised before each
+ * executable starts, and OnExecStatusChanged when it starts and when its
+ * work ends; a handler that sets System::Cancel cancels the execution as
+ * SIGTERM would.  Handlers for names SSIS never raises get a warning at
+ * validation.
+ *
+ * A child package's events go on to its parent's handlers (to_parent).
+ * The child runs on threads of its own, holding its own run's lock, and
+ * takes the parent's to run them; no thread ever takes a child's lock
+ * while holding its parent's, so the order is always child then parent.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,15 +57,12 @@
 #include "runtime/runtime_int.h"
 #include "runtime/vars.h"
 
-/* The events weir raises while a package runs. */
+/* The events weir raises while a package runs: SSIS's. */
 static const char *const raised[] = {
-    "OnPreExecute",
-    "OnPostExecute",
-    "OnError",
-    "OnWarning",
-    "OnInformation",
-    "OnTaskFailed",
-    "OnVariableValueChanged",
+    "OnPreExecute",  "OnPostExecute", "OnError",
+    "OnWarning",     "OnInformation", "OnTaskFailed",
+    "OnPreValidate", "OnPostValidate", "OnProgress",
+    "OnQueryCancel", "OnExecStatusChanged", "OnVariableValueChanged",
 };
 
 static bool
@@ -76,8 +83,8 @@ rt_handlers_validate(struct rt_run *run, const struct pkg_executable *e)
         const struct pkg_event_handler *h = &e->handlers[i];
         if (!h->container->disabled && !is_raised(h->event))
             rt_emit(run, e, RT_EV_WARNING,
-                    "the %s event handler never runs: weir does not "
-                    "raise %s events while a package runs",
+                    "the %s event handler never runs: %s is not an "
+                    "event SSIS raises",
                     h->event, h->event);
         rt_handlers_validate(run, h->container);
     }
@@ -166,6 +173,7 @@ run_handler(struct rt_run *run, const struct pkg_executable *src,
                           .code = ev->code,
                           .description = ev->message ? ev->message : "",
                           .var = ev->var,
+                          .percent = ev->percent,
                           .propagate = true};
 
     if (h->container->disabled || is_inside(raiser, h->container))
@@ -179,6 +187,9 @@ run_handler(struct rt_run *run, const struct pkg_executable *src,
     if (rt_execute(run, h->container) == RT_FAILURE)
         run->state[src->index].handler_failed = true;
     unlink_frame(vs, &f);
+    /* System::Cancel: the handler asks the whole execution to stop. */
+    if (f.cancel && run->cancel)
+        rt_cancel_raise(run->cancel, RT_CANCEL_BY_HANDLER);
     if (run->threaded)
         pthread_cond_broadcast(&run->changed);
     return f.propagate;
@@ -247,6 +258,45 @@ rt_handlers_count_error(struct rt_run *run)
             run->parent->state[x->index].errors++;
         unlock_parent(run, locked);
     }
+}
+
+void
+rt_handlers_starting(struct rt_run *run, const struct pkg_executable *e)
+{
+    rt_handlers_raise(run, e, &(struct rt_hevent){.event = "OnQueryCancel"});
+    rt_handlers_raise(run, e,
+                      &(struct rt_hevent){.event = "OnExecStatusChanged"});
+}
+
+void
+rt_handlers_status(struct rt_run *run, const struct pkg_executable *e)
+{
+    rt_handlers_raise(run, e,
+                      &(struct rt_hevent){.event = "OnExecStatusChanged"});
+}
+
+void
+rt_progress(struct rt_run *run, const struct pkg_executable *e, int percent,
+            const char *fmt, ...)
+{
+    struct rt_event ev = {
+        .kind = RT_EV_PROGRESS, .source = e->name, .path = e->path};
+    char *what, *msg;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&what, fmt, ap) < 0)
+        W_BUG("out of memory formatting an event");
+    va_end(ap);
+    msg = xasprintf("%s: %d%% complete", what, percent);
+    ev.message = msg;
+    rt_events_emit(run->events, &ev);
+    rt_handlers_raise(run, e,
+                      &(struct rt_hevent){.event = "OnProgress",
+                                          .message = what,
+                                          .percent = percent});
+    free(msg);
+    free(what);
 }
 
 static void

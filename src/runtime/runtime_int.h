@@ -205,9 +205,13 @@ struct rt_state {
 /* A cancel request that any thread may raise (a signal-handling thread,
  * a test) and every wait can poll.  Owned by whoever starts the run. */
 struct rt_cancel {
-    atomic_int sig; /* 0, or the signal (SIGTERM, SIGINT) that canceled */
+    atomic_int sig; /* 0, the signal (SIGTERM, SIGINT) that canceled, or
+                     * RT_CANCEL_BY_HANDLER */
     int fd;         /* an eventfd, readable once canceled */
 };
+
+/* The cancel an event handler asked for by setting System::Cancel. */
+#define RT_CANCEL_BY_HANDLER (-1)
 
 /* Sets `c` up; -1 when no eventfd can be made. */
 int rt_cancel_init(struct rt_cancel *c, struct werr *err);
@@ -431,10 +435,23 @@ struct rt_hevent {
      * executable of a child package whose event reached the Execute
      * Package task `src`.  NULL for `src`. */
     const struct pkg_executable *source;
+    int percent; /* OnProgress: System::ProgressComplete */
 };
 void rt_handlers_raise(struct rt_run *run, const struct pkg_executable *src,
                        const struct rt_hevent *ev);
 void rt_handlers_count_error(struct rt_run *run);
+/* rt_execute's other events, which only run handlers (they are not in
+ * the event stream): OnQueryCancel then OnExecStatusChanged (executing)
+ * before `e` starts, OnExecStatusChanged (completed) once its work has
+ * ended. */
+void rt_handlers_starting(struct rt_run *run, const struct pkg_executable *e);
+void rt_handlers_status(struct rt_run *run, const struct pkg_executable *e);
+/* Emits OnProgress from `e`, "MESSAGE: N% complete" as SSIS words it, and
+ * runs its handlers with System::ProgressComplete `percent` and
+ * ProgressDescription MESSAGE. */
+void rt_progress(struct rt_run *run, const struct pkg_executable *e,
+                 int percent, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void rt_handlers_begin(struct rt_run *run);
 void rt_handlers_end(struct rt_run *run);
 void rt_handlers_validate(struct rt_run *run, const struct pkg_executable *e);

@@ -37,6 +37,7 @@ enum where {
     IN_HANDLER,     /* any event handler */
     IN_MSG_HANDLER, /* OnError, OnWarning, OnInformation handlers */
     IN_VAR_HANDLER, /* OnVariableValueChanged handlers */
+    IN_PROGRESS_HANDLER, /* OnProgress handlers */
 };
 
 struct sysctx {
@@ -305,6 +306,18 @@ g_source_parent(const struct sysctx *c)
 }
 
 static void
+g_cancel(const struct sysctx *c)
+{
+    put_bool(c, c->f->cancel);
+}
+
+static void
+g_progress(const struct sysctx *c)
+{
+    put_int(c, RT_VT_I4, c->f->percent);
+}
+
+static void
 g_error_code(const struct sysctx *c)
 {
     put_int(c, RT_VT_I4, c->f->code);
@@ -367,7 +380,7 @@ static const struct sysvar sysvars[] = {
     {"VersionGUID", RT_VT_STR, EVERYWHERE, g_version_guid},
     {"VersionMajor", RT_VT_I4, EVERYWHERE, g_version_major},
     {"VersionMinor", RT_VT_I4, EVERYWHERE, g_version_minor},
-    {"Cancel", RT_VT_BOOL, IN_HANDLER, g_false},
+    {"Cancel", RT_VT_BOOL, IN_HANDLER, g_cancel},
     {"Propagate", RT_VT_BOOL, IN_HANDLER, g_propagate},
     {"SourceDescription", RT_VT_STR, IN_HANDLER, g_source_description},
     {"SourceID", RT_VT_STR, IN_HANDLER, g_source_id},
@@ -375,6 +388,11 @@ static const struct sysvar sysvars[] = {
     {"SourceParentGUID", RT_VT_STR, IN_HANDLER, g_source_parent},
     {"ErrorCode", RT_VT_I4, IN_MSG_HANDLER, g_error_code},
     {"ErrorDescription", RT_VT_STR, IN_MSG_HANDLER, g_error_description},
+    {"ProgressComplete", RT_VT_I4, IN_PROGRESS_HANDLER, g_progress},
+    {"ProgressCountHigh", RT_VT_I4, IN_PROGRESS_HANDLER, g_zero},
+    {"ProgressCountLow", RT_VT_I4, IN_PROGRESS_HANDLER, g_zero},
+    {"ProgressDescription", RT_VT_STR, IN_PROGRESS_HANDLER,
+     g_error_description},
     {"VariableDescription", RT_VT_STR, IN_VAR_HANDLER, g_empty},
     {"VariableID", RT_VT_STR, IN_VAR_HANDLER, g_var_id},
     {"VariableName", RT_VT_STR, IN_VAR_HANDLER, g_var_name},
@@ -413,6 +431,8 @@ exists_in(enum where w, const char *event)
                          !strcasecmp(event, "OnInformation"));
     case IN_VAR_HANDLER:
         return event && !strcasecmp(event, "OnVariableValueChanged");
+    case IN_PROGRESS_HANDLER:
+        return event && !strcasecmp(event, "OnProgress");
     }
     return false;
 }
@@ -452,7 +472,7 @@ rt_sys_type(struct rt_vars *vs, const struct pkg_executable *scope,
     if (!sv)
         return -1;
     *vt = sv->vt;
-    *writable = sv->get == g_propagate;
+    *writable = sv->get == g_propagate || sv->get == g_cancel;
     return 0;
 }
 
@@ -484,15 +504,20 @@ rt_sys_set(struct rt_vars *vs, const struct pkg_executable *scope,
     struct rt_value b = {0};
     struct rt_hframe *f;
 
-    if (!sv || sv->get != g_propagate)
+    /* Propagate and Cancel are the handler's answers to the event. */
+    if (!sv || (sv->get != g_propagate && sv->get != g_cancel))
         return werr_set(err, WERR_CONFLICT, "'System::%s' is read-only", name);
     if (!(f = frame_of(vs, scope)))
         return werr_set(err, WERR_INVALID,
-                        "'System::Propagate' can be set only while its "
-                        "event handler runs");
+                        "'System::%s' can be set only while its event "
+                        "handler runs",
+                        sv->name);
     if (rt_value_convert(v, RT_VT_BOOL, &b, err) < 0)
-        return werr_prefix(err, "variable 'System::Propagate' (Boolean)");
-    f->propagate = !b.null && b.n.b;
+        return werr_prefix(err, "variable 'System::%s' (Boolean)", sv->name);
+    if (sv->get == g_cancel)
+        f->cancel = !b.null && b.n.b;
+    else
+        f->propagate = !b.null && b.n.b;
     rt_value_release(&b);
     return 0;
 }

@@ -57,7 +57,7 @@ b_emit(void *ctx, const struct df_event *ev)
         rt_emit(b->run, b->e, RT_EV_WARNING, "%s: %s", who, ev->message);
         break;
     case DF_EV_PROGRESS:
-        rt_emit(b->run, b->e, RT_EV_PROGRESS, "%s", ev->message);
+        rt_progress(b->run, b->e, ev->percent, "%s", ev->message);
         break;
     case DF_EV_ROWS:
         rt_emit(b->run, b->e, RT_EV_INFORMATION, "%s", ev->message);

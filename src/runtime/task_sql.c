@@ -781,6 +781,13 @@ run_batches(struct runctx *x, struct rt_odbc *db, const struct prepared *p,
                        k ? out + used : NULL, k,
                        x->t->result_type == RES_NONE ? NULL : rows, which);
         used += k;
+        if (rc == 0) {
+            /* Its first line, as SSIS's progress shows a query. */
+            const char *q = batches[i] + strspn(batches[i], " \t\r\n");
+            int len = (int)strcspn(q, "\r\n");
+            rt_progress(x->run, x->e, (int)((i + 1) * 100 / nb),
+                        "Executing query \"%.*s\"", len > 60 ? 60 : len, q);
+        }
     }
     rt_sql_batches_free(batches);
     free(out);

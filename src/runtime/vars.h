@@ -152,6 +152,8 @@ struct rt_hframe {
     const char *description;              /* ErrorDescription; "" if none */
     const struct rt_var *var;             /* OnVariableValueChanged */
     bool propagate;                       /* System::Propagate */
+    bool cancel;                          /* System::Cancel */
+    int percent;                          /* ProgressComplete */
 };
 
 struct rt_sys {

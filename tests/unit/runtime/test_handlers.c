@@ -663,6 +663,146 @@ system_variables_are_read_only(void **state)
     run_free(&r);
 }
 
+/* ---- validation, progress, query cancel, status ---- */
+
+/* Each executable is validated again right before it runs, between its
+ * OnPreValidate and OnPostValidate (after OnPreExecute), as in SSIS; a
+ * DelayValidation task's problem fails it there, unrun. */
+static void
+validate_handlers_run_before_each_executable(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD EXES(SHX("Package", "A", "echo work A >> trace",
+                              HANDLERS(TRACING("Package\\A", "OnPreExecute",
+                                               "pre", SOURCE)
+                                       TRACING("Package\\A", "OnPreValidate",
+                                               "prevalidate", SOURCE)
+                                       TRACING("Package\\A",
+                                               "OnPostValidate",
+                                               "postvalidate", SOURCE)))
+                          "<DTS:Executable DTS:refId=\"Package\\B\" "
+                          "DTS:ObjectName=\"B\" DTS:DelayValidation=\"True\" "
+                          "DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"
+                          "<DTS:ObjectData><ExecuteProcessData Executable=\""
+                          "/nonexistent/prog\" /></DTS:ObjectData>"
+                          HANDLERS(TRACING("Package\\B", "OnPreValidate",
+                                           "prevalidate", SOURCE)
+                                   TRACING("Package\\B", "OnPostValidate",
+                                           "postvalidate", SOURCE)
+                                   TRACING("Package\\B", "OnError",
+                                           "error", SOURCE))
+                          "</DTS:Executable>")
+                PCS(PC("Package", "A", "B"))
+                TAIL, NULL);
+    assert_int_equal(r.rc, 1);
+    assert_lines_ending(&r, "A",
+                        "pre A\nprevalidate A\npostvalidate A\nwork A\n");
+    assert_lines_ending(&r, "B", "prevalidate B\nerror B\npostvalidate B\n");
+    assert_int_equal(result_of(&r, "\\Package\\B"), 1);
+    assert_false(message_has(&r, "OnWarning", "never runs"));
+    run_free(&r);
+}
+
+static bool
+have_sqlite_driver(void)
+{
+    return access("/usr/bin/odbcinst", X_OK) == 0 &&
+           system("odbcinst -q -d -n SQLite3 >/dev/null 2>&1") == 0;
+}
+
+/* An Execute SQL task reports progress after each batch; an OnProgress
+ * handler sees System::ProgressComplete and ProgressDescription. */
+static void
+progress_handlers_see_the_progress(void **state)
+{
+    struct run r;
+
+    if (!have_sqlite_driver()) {
+        skip();
+        return;
+    }
+    run_xml(&r, HEAD "<DTS:ConnectionManagers><DTS:ConnectionManager "
+                "DTS:ObjectName=\"Db\" DTS:CreationName=\"ODBC\">"
+                "<DTS:ObjectData><DTS:ConnectionManager "
+                "DTS:ConnectionString=\"Driver=SQLite3;Database=:memory:\"/>"
+                "</DTS:ObjectData></DTS:ConnectionManager>"
+                "</DTS:ConnectionManagers>"
+                EXES("<DTS:Executable DTS:refId=\"Package\\Q\" "
+                     "DTS:ObjectName=\"Q\" "
+                     "DTS:ExecutableType=\"Microsoft.ExecuteSQLTask\">"
+                     "<DTS:ObjectData><SQLTask:SqlTaskData xmlns:SQLTask=\""
+                     "www.microsoft.com/sqlserver/dts/tasks/sqltask\" "
+                     "SQLTask:Connection=\"Db\" SQLTask:SqlStatementSource=\""
+                     "SELECT 1&#10;GO&#10;SELECT 2\"/></DTS:ObjectData>"
+                     "</DTS:Executable>")
+                HANDLERS(TRACING("Package", "OnProgress", "progress",
+                                 "(DT_WSTR, 12) @[System::ProgressComplete]"
+                                 " + \" \" + REPLACE("
+                                 "@[System::ProgressDescription], "
+                                 "\"\\\"\", \"\")"))
+                TAIL, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.trace, "progress 50 Executing query SELECT 1\n"
+                                 "progress 100 Executing query SELECT 2\n");
+    assert_true(message_has(&r, "OnProgress", "SELECT 2\": 100% complete"));
+    run_free(&r);
+}
+
+/* OnQueryCancel runs before each executable (the package too); a handler
+ * that sets System::Cancel stops the execution, which ends canceled
+ * (exit 3). */
+static void
+query_cancel_handler_can_cancel(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD EXES(SH("Package", "A", "echo work A >> trace")
+                          SHX("Package", "B", "echo work B >> trace",
+                              HANDLERS(HANDLER("Package\\B", "OnQueryCancel",
+                                  "", EXPR_TASK(HANDLER_REF("Package\\B",
+                                                            "OnQueryCancel"),
+                                                "Stop",
+                                                "@[System::Cancel] = true"))))
+                          SH("Package", "C", "echo work C >> trace"))
+                PCS(PC("Package", "A", "B") PC("Package", "B", "C"))
+                HANDLERS(TRACING("Package", "OnQueryCancel", "query", SOURCE))
+                TAIL, NULL);
+    assert_int_equal(r.rc, 3);
+    assert_lines_ending(&r, "P", "query P\n");
+    assert_lines_ending(&r, "A", "query A\nwork A\n");
+    /* B's own handler ran first (the package's saw its task Stop) and
+     * canceled: nothing runs after it, the package's handler for B's
+     * event included. */
+    assert_true(strstr(r.trace, "query Stop\n"));
+    assert_lines_ending(&r, "B", "");
+    assert_lines_ending(&r, "C", "");
+    assert_true(message_has(&r, "OnWarning", "an event handler set "
+                                             "System::Cancel"));
+    assert_int_equal(result_of(&r, "\\Package\\B"), 3);
+    assert_int_equal(result_of(&r, "\\Package\\C"), -1);
+    run_free(&r);
+}
+
+/* OnExecStatusChanged runs when an executable starts executing and when
+ * its work is done (before OnPostExecute). */
+static void
+exec_status_changed_runs_at_start_and_end(void **state)
+{
+    struct run r;
+
+    run_xml(&r, HEAD EXES(SHX("Package", "A", "echo work A >> trace",
+                              HANDLERS(TRACING("Package\\A",
+                                               "OnExecStatusChanged", "status",
+                                               SOURCE)
+                                       TRACING("Package\\A", "OnPostExecute",
+                                               "post", SOURCE))))
+                TAIL, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_lines_ending(&r, "A", "status A\nwork A\nstatus A\npost A\n");
+    run_free(&r);
+}
+
 int
 main(void)
 {
@@ -685,6 +825,10 @@ main(void)
         cmocka_unit_test(
             handler_variables_outside_their_handlers_fail_validation),
         cmocka_unit_test(system_variables_are_read_only),
+        cmocka_unit_test(validate_handlers_run_before_each_executable),
+        cmocka_unit_test(progress_handlers_see_the_progress),
+        cmocka_unit_test(query_cancel_handler_can_cancel),
+        cmocka_unit_test(exec_status_changed_runs_at_start_and_end),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -729,11 +729,11 @@ event_handlers_run_for_their_event(void **state)
                                        "", "touch handled")
                 "</DTS:Executables></DTS:EventHandler>"
                 "<DTS:EventHandler DTS:refId=\"Package."
-                "EventHandlers[OnProgress]\" DTS:EventName=\"OnProgress\">"
+                "EventHandlers[OnBogus]\" DTS:EventName=\"OnBogus\">"
                 "</DTS:EventHandler></DTS:EventHandlers>"
                 TAIL, NULL);
     assert_int_equal(r.rc, 0);
-    assert_true(message_has(&r, "OnWarning", "the OnProgress event handler "
+    assert_true(message_has(&r, "OnWarning", "the OnBogus event handler "
                                              "never runs"));
     assert_false(ran(&r, "\\Package.EventHandlers[OnError]\\Log"));
     run_free(&r);
