@@ -3,9 +3,9 @@
  * the selected output with probability SamplingValue percent, else to the
  * unselected output (both synchronous).  With SamplingSeed the choice is
  * the same on every run (weir's generator, splitmix64, is not SSIS's: the
- * same seed selects other rows than SSIS would); without it the seed
- * comes from the clock.  The selected output is the one whose Selected
- * property is true, else the first.
+ * same seed selects other rows than SSIS would); without it, or with 0
+ * (SSIS's default), the seed comes from the clock.  The selected output
+ * is the one whose Selected property is true, else the first.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +84,10 @@ sample_build(struct df_component *c, struct werr *err)
         goto fail;
     }
     s->threshold = pct == 100 ? UINT64_MAX : (uint64_t)pct * (UINT64_MAX / 100);
-    s->state = seed && *seed ? (uint64_t)strtoll(seed, NULL, 10)
-                             : (uint64_t)time(NULL) ^ (uint64_t)clock();
+    /* 0, SSIS's default, means no seed: the clock gives one. */
+    s->state = seed && *seed ? (uint64_t)strtoll(seed, NULL, 10) : 0;
+    if (s->state == 0)
+        s->state = (uint64_t)time(NULL) ^ (uint64_t)clock();
     return s;
 fail:
     sample_free(s);

@@ -5,7 +5,8 @@
  * unsorted input, NULL set keys and values, an unknown pivot key value
  * and a duplicate row under each error disposition (fail, redirect with
  * ErrorCode and ErrorColumn, ignore), PassThroughUnmatchedPivotKeys, and
- * the validation of a missing pivot key and a repeated PivotKeyValue.
+ * the validation of a missing pivot key and a repeated PivotKeyValue;
+ * the class ids of Pivot, Unpivot and the sampling components.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -174,6 +175,31 @@ bad_configuration(void **state)
     xf_release(&t);
 }
 
+/* The class ids packages write for these components, 2008 ProgIDs
+ * included, all reach a runnable component. */
+static void
+class_names(void **state)
+{
+    static const char *const names[][2] = {
+        {"Microsoft.Pivot", "Microsoft.Pivot"},
+        {"DTSTransform.Pivot.2", "Microsoft.Pivot"},
+        {"Microsoft.UnPivot", "Microsoft.UnPivot"},
+        {"DTSTransform.UnPivot.3", "Microsoft.UnPivot"},
+        {"Microsoft.RowSampling", "Microsoft.RowSampling"},
+        {"DTSTransform.RowSampling.2", "Microsoft.RowSampling"},
+        {"Microsoft.PctSampling", "Microsoft.PercentageSampling"},
+        {"DTSTransform.PctSampling.3", "Microsoft.PercentageSampling"},
+        {"Microsoft.CopyMap", "Microsoft.CopyColumn"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *c = df_class_normalize(names[i][0]);
+        assert_string_equal(c, names[i][1]);
+        assert_non_null(df_ops_for(c));
+    }
+}
+
 int
 main(void)
 {
@@ -185,6 +211,7 @@ main(void)
         cmocka_unit_test(failures_ignored),
         cmocka_unit_test(unmatched_keys_passed_over),
         cmocka_unit_test(bad_configuration),
+        cmocka_unit_test(class_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
