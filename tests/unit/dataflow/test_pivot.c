@@ -67,6 +67,35 @@ unsorted_input(void **state)
     xf_release(&t);
 }
 
+/* 30,000 rows in groups of three: groups and output rows cross the
+ * boundaries of 10,000-row buffers. */
+static void
+groups_across_buffers(void **state)
+{
+    struct xf t;
+    struct wbuf in, want;
+
+    (void)state;
+    xf_init(&t);
+    wbuf_init(&in, WBUF_NOLIMIT);
+    wbuf_init(&want, WBUF_NOLIMIT);
+    wbuf_adds(&in, "cust,product,qty,region\n", NULL);
+    wbuf_adds(&want, out_header, NULL);
+    for (int i = 0; i < 30000; i++) {
+        static const char *const products[] = {"Ham", "Soda", "Milk"};
+        wbuf_addf(&in, NULL, "c%05d,%s,%d,r%d\n", i / 3, products[i % 3], i, i);
+        if (i % 3 == 0)
+            wbuf_addf(&want, NULL, "c%05d,r%d,%d,%d,%d\n", i / 3, i, i, i + 1,
+                      i + 2);
+    }
+    xf_write(&t, "in.csv", in.buf);
+    assert_int_equal(xf_run(&t, "pivot/pivot.dtsx", cms, false), 0);
+    XF_FILE_IS(&t, "out.csv", want.buf);
+    wbuf_release(&in);
+    wbuf_release(&want);
+    xf_release(&t);
+}
+
 static const char bad_rows[] = "cust,product,qty,region\n"
                                "ann,Ham,2,north\n"
                                "ann,Bread,9,x\n"
@@ -206,6 +235,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(groups_and_nulls),
         cmocka_unit_test(unsorted_input),
+        cmocka_unit_test(groups_across_buffers),
         cmocka_unit_test(failures_fail),
         cmocka_unit_test(failures_redirected),
         cmocka_unit_test(failures_ignored),

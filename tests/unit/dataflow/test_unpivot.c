@@ -43,6 +43,32 @@ one_destination(void **state)
     xf_release(&t);
 }
 
+/* 12,000 input rows make 36,000 output rows: several full buffers. */
+static void
+many_rows(void **state)
+{
+    struct xf t;
+    struct wbuf in, want;
+
+    (void)state;
+    xf_init(&t);
+    wbuf_init(&in, WBUF_NOLIMIT);
+    wbuf_init(&want, WBUF_NOLIMIT);
+    wbuf_adds(&in, "cust,ham,soda,milk\n", NULL);
+    wbuf_adds(&want, "cust,product,qty\n", NULL);
+    for (int i = 0; i < 12000; i++) {
+        wbuf_addf(&in, NULL, "c%05d,%d,%d,%d\n", i, i, i + 1, i + 2);
+        wbuf_addf(&want, NULL, "c%05d,Ham,%d\nc%05d,Soda,%d\nc%05d,Milk,%d\n",
+                  i, i, i, i + 1, i, i + 2);
+    }
+    xf_write(&t, "in.csv", in.buf);
+    assert_int_equal(xf_run(&t, "unpivot/unpivot.dtsx", cms, false), 0);
+    XF_FILE_IS(&t, "out.csv", want.buf);
+    wbuf_release(&in);
+    wbuf_release(&want);
+    xf_release(&t);
+}
+
 static void
 two_destinations(void **state)
 {
@@ -95,6 +121,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_destination),
+        cmocka_unit_test(many_rows),
         cmocka_unit_test(two_destinations),
         cmocka_unit_test(bad_configuration),
     };
