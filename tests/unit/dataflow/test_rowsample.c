@@ -3,9 +3,9 @@
  * SamplingValue 10 with SamplingSeed 7 picks exactly 10 of 1,000 rows,
  * in input order, the other 990 go to the unselected output, every row
  * once, the same rows on a second run; fewer rows than SamplingValue are
- * all selected (NULLs kept); an empty input selects nothing; SamplingSeed
- * 0 picks other rows on each run; a negative SamplingValue fails
- * validation.
+ * all selected (NULLs kept); an empty input selects nothing; outputs
+ * declared synchronous give the same rows; SamplingSeed 0 picks other
+ * rows on each run; a negative SamplingValue fails validation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -94,6 +94,35 @@ fewer_rows_than_asked(void **state)
     xf_release(&t);
 }
 
+/* Outputs declared synchronous (no columns of their own) carry the
+ * input's columns; the same seed picks the same rows. */
+static void
+synchronous_outputs(void **state)
+{
+    struct xf t;
+    struct wbuf in;
+    char *async_sel, *async_unsel;
+
+    (void)state;
+    xf_init(&t);
+    wbuf_init(&in, WBUF_NOLIMIT);
+    wbuf_adds(&in, "id,name\n", NULL);
+    for (int i = 0; i < 1000; i++)
+        wbuf_addf(&in, NULL, "%d,n%d\n", i, i);
+    xf_write(&t, "in.csv", in.buf);
+    assert_int_equal(xf_run(&t, "rowsample/rowsample.dtsx", cms, false), 0);
+    async_sel = xf_read(&t, "selected.csv");
+    async_unsel = xf_read(&t, "unselected.csv");
+    assert_int_equal(xf_run(&t, "rowsample/rowsample-sync.dtsx", cms, false),
+                     0);
+    XF_FILE_IS(&t, "selected.csv", async_sel);
+    XF_FILE_IS(&t, "unselected.csv", async_unsel);
+    free(async_sel);
+    free(async_unsel);
+    wbuf_release(&in);
+    xf_release(&t);
+}
+
 static void
 unseeded_differs(void **state)
 {
@@ -143,6 +172,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exactly_n_rows),
         cmocka_unit_test(fewer_rows_than_asked),
+        cmocka_unit_test(synchronous_outputs),
         cmocka_unit_test(unseeded_differs),
         cmocka_unit_test(negative_value_fails_validation),
     };
