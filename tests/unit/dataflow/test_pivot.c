@@ -1,12 +1,13 @@
 /*
  * Pivot through weir exec (tests/fixtures/dataflow/pivot): cust is the
  * set key, product the pivot key (Ham, Soda, Milk), qty the pivot value,
- * region passed through from each group's first row.  Sorted and
- * unsorted input, NULL set keys and values, an unknown pivot key value
- * and a duplicate row under each error disposition (fail, redirect with
- * ErrorCode and ErrorColumn, ignore), PassThroughUnmatchedPivotKeys, and
- * the validation of a missing pivot key and a repeated PivotKeyValue;
- * the class ids of Pivot, Unpivot and the sampling components.
+ * region passed through from each group's first row (and price a second
+ * pivot value column in pivot-price).  Sorted and unsorted input, NULL set keys
+ * and values, an unknown pivot key value and a duplicate row under each error
+ * disposition (fail, redirect with ErrorCode and ErrorColumn, ignore),
+ * PassThroughUnmatchedPivotKeys, and the validation of a missing pivot key and
+ * a repeated PivotKeyValue; the class ids of Pivot, Unpivot and the sampling
+ * components.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -93,6 +94,29 @@ groups_across_buffers(void **state)
     XF_FILE_IS(&t, "out.csv", want.buf);
     wbuf_release(&in);
     wbuf_release(&want);
+    xf_release(&t);
+}
+
+/* Two pivot value columns: each pivot key value has a qty and a price
+ * column. */
+static void
+two_value_columns(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "in.csv",
+             "cust,product,qty,region,price\n"
+             "ann,Ham,2,north,20\n"
+             "ann,Milk,,east,5\n"
+             "bob,Soda,5,west,\n");
+    assert_int_equal(xf_run(&t, "pivot/pivot-price.dtsx", cms, false), 0);
+    XF_FILE_IS(&t, "out.csv",
+               "cust,region,ham_qty,soda_qty,milk_qty,ham_price,soda_price,"
+               "milk_price\n"
+               "ann,north,2,,,20,,5\n"
+               "bob,west,,5,,,,\n");
     xf_release(&t);
 }
 
@@ -236,6 +260,7 @@ main(void)
         cmocka_unit_test(groups_and_nulls),
         cmocka_unit_test(unsorted_input),
         cmocka_unit_test(groups_across_buffers),
+        cmocka_unit_test(two_value_columns),
         cmocka_unit_test(failures_fail),
         cmocka_unit_test(failures_redirected),
         cmocka_unit_test(failures_ignored),
