@@ -24,8 +24,9 @@
 #include <sqlext.h>
 
 #include "base/xalloc.h"
-#include "dataflow/db.h"
 #include "base/banned.h"
+#include "dataflow/db.h"
+#include "odbc/odbc_diag.h"
 
 #define CURSOR_ROWS 1024
 /* Widest cell bound in an array; wider columns are read with
@@ -33,7 +34,6 @@
 #define MAX_BOUND_BYTES 8192
 /* Longest value read with SQLGetData. */
 #define MAX_VALUE_BYTES ((size_t)256 << 20)
-#define DIAG_RECORDS 4
 
 struct df_odbc {
     SQLHENV env;
@@ -52,21 +52,7 @@ df_odbc_diag(short type, void *h, struct werr *err, const char *fmt, ...)
     va_end(ap);
     wbuf_init(&b, 4096);
     wbuf_adds(&b, msg, NULL);
-    for (SQLSMALLINT i = 1; h && i <= DIAG_RECORDS; i++) {
-        SQLCHAR state[6], text[512];
-        SQLINTEGER native;
-        SQLSMALLINT len;
-        if (!SQL_SUCCEEDED(SQLGetDiagRec(type, h, i, state, &native, text,
-                                         sizeof(text), &len)))
-            break;
-        for (SQLCHAR *t = text; *t; t++)
-            if (*t == '\n' || *t == '\r' || *t == '\t')
-                *t = ' ';
-        wbuf_addf(&b, NULL, "%s[%s] %s", i == 1 ? ": " : "; ", (char *)state,
-                  (char *)text);
-    }
-    while (b.len && b.buf[b.len - 1] == ' ')
-        b.buf[--b.len] = '\0';
+    odbc_diag_append(type, h, ": ", &b);
     werr_set(err, WERR_IO, "%s", b.buf);
     wbuf_release(&b);
     return -1;

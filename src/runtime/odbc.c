@@ -25,12 +25,12 @@
 
 #include "base/xalloc.h"
 #include "base/banned.h"
+#include "odbc/odbc_diag.h"
 #include "runtime/conn.h"
 
 /* Bytes of cell data a result set may hold; a full result set lives in
  * memory (an Object variable), so it must be bounded. */
 #define ROWSET_MAX_BYTES ((size_t)512 << 20)
-#define DIAG_RECORDS 8
 #define NO_DIAG "the ODBC driver gave no diagnostic"
 /* get_long's answer for a cell past the limits (not an ODBC code). */
 #define TOO_BIG ((SQLRETURN)-100)
@@ -44,31 +44,12 @@ struct rt_odbc {
     SQLHSTMT running;
 };
 
+/* The handle's records after what `diag` holds; a message saying there
+ * are none rather than an empty one. */
 static void
 diag_add(SQLSMALLINT type, SQLHANDLE h, struct wbuf *diag)
 {
-    SQLCHAR state[6], text[1024];
-    SQLINTEGER native;
-    SQLSMALLINT len;
-
-    for (SQLSMALLINT i = 1; i <= DIAG_RECORDS; i++) {
-        SQLRETURN r =
-            SQLGetDiagRec(type, h, i, state, &native, text, sizeof(text), &len);
-        if (!SQL_SUCCEEDED(r))
-            break;
-        for (SQLCHAR *t = text; *t; t++)
-            if (*t == '\n' || *t == '\t' || *t == '\r')
-                *t = ' ';
-        if (diag->len)
-            wbuf_adds(diag, "; ", NULL);
-        wbuf_addf(diag, NULL, "[%s] (native %d) %s", (char *)state, (int)native,
-                  (char *)text);
-    }
-    /* Drivers end messages with newlines; events are one line each. */
-    while (diag->len && (diag->buf[diag->len - 1] == '\n' ||
-                         diag->buf[diag->len - 1] == ' '))
-        diag->buf[--diag->len] = '\0';
-    if (!diag->len)
+    if (!odbc_diag_append(type, h, "; ", diag) && !diag->len)
         wbuf_adds(diag, NO_DIAG, NULL);
 }
 
