@@ -312,6 +312,7 @@ struct target {
     struct pkg_project *pr;
     struct pkg_archive *ar;
     char *pkgdir, *projdir, *key;
+    char *arpath; /* the .ispac's absolute path, when it is one */
 };
 
 static void
@@ -323,6 +324,7 @@ target_release(struct target *t)
     free(t->pkgdir);
     free(t->projdir);
     free(t->key);
+    free(t->arpath);
 }
 
 static bool
@@ -419,6 +421,8 @@ load_ispac(const struct exec_conf *conf, const char *path,
     }
     t->pkgdir = folder_of(path);
     t->key = xstrdup(f->path);
+    if (!(t->arpath = realpath(path, NULL)))
+        t->arpath = xstrdup(path);
     if ((f = pkg_archive_find(t->ar, "Project.params")) &&
         !(t->pr = pkg_project_load_memory(f->path, f->data, f->len, &err))) {
         early_error(ev, pkg_name(t->p), RT_E_LOAD, err.msg);
@@ -519,6 +523,7 @@ run_target(const struct exec_conf *conf, struct target *t,
     struct rt_conns conns = {0};
     struct rt_vars vars;
     struct rt_project project = {.dir = t->projdir, .archive = t->ar,
+                                 .archive_path = t->arpath,
                                  .params = t->pr};
     struct rt_run run = {.events = ev, .params = &ps, .project = &project};
     int rc = EXIT_LOAD;

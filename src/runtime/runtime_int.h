@@ -228,6 +228,7 @@ struct pkg_archive;
 struct rt_project {
     const char *dir;                   /* the project folder, or NULL */
     const struct pkg_archive *archive; /* the .ispac read, or NULL */
+    const char *archive_path;          /* and its file, or NULL */
     const struct pkg_project *params;  /* Project.params; may be NULL */
     struct rt_child_pkg **children;    /* loaded so far */
     size_t nchildren, cap;

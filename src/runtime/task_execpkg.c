@@ -8,10 +8,9 @@
  * are shared with the parent (values and overrides included), as SSIS
  * shares them.  Parameter assignments bind child package parameters to
  * the parent's variables or parameters, converted to the child
- * parameter's type when the task executes.  ExecuteOutOfProcess is read
- * and reported, but the child still runs in process: a separate `weir
- * exec` would need the project on disk and would only add a process
- * boundary that the package runtime does not need for isolation.
+ * parameter's type when the task executes.  With ExecuteOutOfProcess the
+ * child, set up and validated here all the same, runs in a `weir exec`
+ * process of its own (execpkg_proc.c).
  *
  * Child packages are loaded once per execution (struct rt_project caches
  * them by file) and validated when the parent is (unless the task has
@@ -40,6 +39,7 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 #include "runtime/conn.h"
+#include "runtime/execpkg.h"
 #include "runtime/runtime_int.h"
 #include "runtime/vars.h"
 
@@ -593,6 +593,33 @@ count_errors(struct rt_run *run, const struct pkg_executable *e,
     return RT_FAILURE;
 }
 
+/* ExecuteOutOfProcess: the child set up here runs in a process of its
+ * own (execpkg_proc.c), found as this process found it. */
+static enum rt_result
+out_of_process(struct rt_run *run, const struct pkg_executable *e,
+               const struct settings *s, struct child *ch, int *errors)
+{
+    bool archived = s->project_ref && run->project->archive;
+    struct rt_child_proc cp = {
+        .target = archived ? run->project->archive_path : ch->run.key,
+        .package = archived ? s->package_name : NULL,
+        .project_dir = archived ? NULL : run->project_dir,
+        .pkg = ch->run.pkg,
+        .params = &ch->ps,
+        .conns = &ch->conns,
+        .events = &ch->events,
+    };
+
+    if (!cp.target) {
+        rt_error(run, e, RT_E_CHILD,
+                 "the project's .ispac file is not known: the child "
+                 "package cannot run out of process");
+        *errors = 1;
+        return RT_FAILURE;
+    }
+    return rt_execpkg_proc(run, e, &cp, errors);
+}
+
 static enum rt_result
 execpkg_execute(struct rt_run *run, const struct pkg_executable *e)
 {
@@ -600,24 +627,25 @@ execpkg_execute(struct rt_run *run, const struct pkg_executable *e)
     struct child ch;
     struct werr err;
     enum rt_result r = RT_FAILURE;
+    int errors;
 
     if (settings_read(e, &s, &err) < 0 ||
         child_open(run, e, &s, true, &ch, &err) < 0) {
         rt_error(run, e, RT_E_CHILD, "%s", err.msg);
         goto out;
     }
-    if (s.out_of_process)
-        rt_emit(run, e, RT_EV_INFORMATION,
-                "ExecuteOutOfProcess is set; weir runs the child package "
-                "in this process all the same (with its own variables, "
-                "parameters and connections)");
-    rt_blocking_begin(run);
-    r = run_child(&ch);
-    rt_blocking_end(run);
-    ch.run.parent_locked = true;
+    if (s.out_of_process) {
+        r = out_of_process(run, e, &s, &ch, &errors);
+    } else {
+        rt_blocking_begin(run);
+        r = run_child(&ch);
+        rt_blocking_end(run);
+        ch.run.parent_locked = true;
+        errors = ch.run.state[pkg_root(ch.run.pkg)->index].errors;
+    }
     /* The child's errors reached this task and count here already; a
      * failure without one still needs its cause in the log. */
-    if (r == RT_FAILURE && !ch.run.state[pkg_root(ch.run.pkg)->index].errors)
+    if (r == RT_FAILURE && !errors)
         rt_error(run, e, RT_E_CHILD,
                  "the child package '%s' failed without raising an error",
                  pkg_file(ch.run.pkg));

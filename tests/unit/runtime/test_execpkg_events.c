@@ -37,24 +37,23 @@
 
 /* The same child, with an OnError handler on its package that traces
  * the error and sets System::Propagate to False. */
-#define STOPPING_CHILD                                                        \
-    HEAD("Bad") EXES(SH("Boom", "exit 3"))                                    \
-    HANDLERS(HANDLER(PKG_REF, "OnError", PROPAGATE_VAR,                       \
-                     TRACE(HANDLER_REF(PKG_REF, "OnError"), "T",              \
-                           "\"child \" + " SOURCE)                            \
-                         EXPR_TASK(HANDLER_REF(PKG_REF, "OnError"), "Stop",   \
-                                   "@[System::Propagate] = false")))         \
-    TAIL
+#define STOPPING_CHILD                                                         \
+    HEAD("Bad")                                                                \
+    EXES(SH("Boom", "exit 3")) HANDLERS(HANDLER(                               \
+        PKG_REF, "OnError", PROPAGATE_VAR,                                     \
+        TRACE(HANDLER_REF(PKG_REF, "OnError"), "T", "\"child \" + " SOURCE)    \
+            EXPR_TASK(HANDLER_REF(PKG_REF, "OnError"), "Stop",                 \
+                      "@[System::Propagate] = false"))) TAIL
 
 /* The parent: OnError handlers on the Execute Package task and on the
  * package, an OnTaskFailed one on the package. */
-#define PARENT                                                                \
-    HEAD("Parent")                                                            \
-    EXES(EXECPKGX("Run bad", "", REF("Bad.dtsx"),                             \
-                  HANDLERS(TRACING(TASK_REF, "OnError", "task",               \
-                                   SOURCE " + \" \" + " CODE))))              \
-    HANDLERS(TRACING(PKG_REF, "OnError", "pkg", SOURCE)                       \
-                 TRACING(PKG_REF, "OnTaskFailed", "failed", SOURCE))          \
+#define PARENT                                                                 \
+    HEAD("Parent")                                                             \
+    EXES(EXECPKGX("Run bad", "", REF("Bad.dtsx"),                              \
+                  HANDLERS(TRACING(TASK_REF, "OnError", "task",                \
+                                   SOURCE " + \" \" + " CODE))))               \
+    HANDLERS(TRACING(PKG_REF, "OnError", "pkg", SOURCE)                        \
+                 TRACING(PKG_REF, "OnTaskFailed", "failed", SOURCE))           \
     TAIL
 
 static int
@@ -63,7 +62,8 @@ result_of(const struct run *r, const char *path)
     size_t i;
     json_t *o;
 
-    json_array_foreach(r->events, i, o) {
+    json_array_foreach(r->events, i, o)
+    {
         if (!strcmp(member(o, "event"), "OnPostExecute") &&
             !strcmp(member(o, "path"), path))
             return (int)json_integer_value(json_object_get(o, "result"));
@@ -77,7 +77,8 @@ count_errors(const struct run *r)
     size_t i, n = 0;
     json_t *o;
 
-    json_array_foreach(r->events, i, o) {
+    json_array_foreach(r->events, i, o)
+    {
         if (!strcmp(member(o, "event"), "OnError"))
             n++;
     }
@@ -96,10 +97,11 @@ child_errors_reach_the_parent_handlers(void **state)
     put(&r, "Bad.dtsx", BAD_CHILD);
     put(&r, "Parent.dtsx", PARENT);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
-    assert_file(&r, "trace", "task Boom 11\n"
-                     "pkg Boom\n"
-                     "failed Boom\n"
-                     "failed Run bad\n");
+    assert_file(&r, "trace",
+                "task Boom 11\n"
+                "pkg Boom\n"
+                "failed Boom\n"
+                "failed Run bad\n");
     /* One error, the child's: the task adds none of its own. */
     assert_int_equal(count_errors(&r), 1);
     assert_true(error_has(&r, "\\Package\\Run bad\\Package\\Boom", "exit"));
@@ -119,9 +121,10 @@ propagate_false_in_the_child_stops_it(void **state)
     put(&r, "Bad.dtsx", STOPPING_CHILD);
     put(&r, "Parent.dtsx", PARENT);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
-    assert_file(&r, "trace", "child Boom\n"
-                     "failed Boom\n"
-                     "failed Run bad\n");
+    assert_file(&r, "trace",
+                "child Boom\n"
+                "failed Boom\n"
+                "failed Run bad\n");
     /* The error still counts in the parent, whatever Propagate says: the
      * package fails on its MaximumErrorCount of 1. */
     assert_int_equal(result_of(&r, "\\Package"), 1);
@@ -168,10 +171,9 @@ parallel_children_take_turns(void **state)
     setup_dir(&r);
     put(&r, "Bad.dtsx", HEAD("Bad") EXES(SH("Boom", "sleep 0.2; exit 3")) TAIL);
     put(&r, "Parent.dtsx",
-        HEAD_ATTRS("Parent", "DTS:MaxErrorCount=\"0\"")
-            EXES(EXECPKG("A", "", REF("Bad.dtsx"))
-                     EXECPKG("B", "", REF("Bad.dtsx")))
-                HANDLERS(TRACING(PKG_REF, "OnError", "pkg", SOURCE)) TAIL);
+        HEAD_ATTRS("Parent", "DTS:MaxErrorCount=\"0\"") EXES(
+            EXECPKG("A", "", REF("Bad.dtsx")) EXECPKG("B", "", REF("Bad.dtsx")))
+            HANDLERS(TRACING(PKG_REF, "OnError", "pkg", SOURCE)) TAIL);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 0);
     assert_file(&r, "trace", "pkg Boom\npkg Boom\n");
     assert_int_equal(result_of(&r, "\\Package\\A"), 1);

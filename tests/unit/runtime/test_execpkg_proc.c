@@ -1,0 +1,269 @@
+/* Unit tests for Execute Package tasks with ExecuteOutOfProcess: the
+ * child runs in a `weir exec` process of its own (the binary $WEIR, given
+ * to the runtime as WEIR_EXEC_BINARY), its parameters bound, its events
+ * relayed into the parent's stream and handlers, its failure and its
+ * cancel.  Parents run in process through rt_exec_run, except for cancel,
+ * where the parent is the weir binary that the test sends SIGTERM. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/wbuf.h"
+#include "base/wfile.h"
+#include "base/wtime.h"
+#include "base/xalloc.h"
+#include "runtime/runtime_int.h"
+
+#include "exec_harness.h"
+
+#define OOP "<ExecuteOutOfProcess>True</ExecuteOutOfProcess>"
+#define SOURCE "@[System::SourceName]"
+
+static int
+result_of(const struct run *r, const char *path)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o)
+    {
+        if (!strcmp(member(o, "event"), "OnPostExecute") &&
+            !strcmp(member(o, "path"), path))
+            return (int)json_integer_value(json_object_get(o, "result"));
+    }
+    return -1;
+}
+
+static json_t *
+find_event(const struct run *r, const char *event, const char *path)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o)
+    {
+        if (!strcmp(member(o, "event"), event) &&
+            !strcmp(member(o, "path"), path))
+            return o;
+    }
+    return NULL;
+}
+
+static int
+count_errors(const struct run *r)
+{
+    size_t i, n = 0;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o)
+    {
+        if (!strcmp(member(o, "event"), "OnError"))
+            n++;
+    }
+    return (int)n;
+}
+
+/* The pid in file NAME once it is written (10 s), or 0. */
+static pid_t
+pid_in(struct run *r, const char *name)
+{
+    char *path = xasprintf("%s/%s", r->dir, name);
+    int64_t until = wtime_mono_ns() + 10 * INT64_C(1000000000);
+    long pid = 0;
+
+    while (wtime_mono_ns() < until) {
+        FILE *f = fopen(path, "r");
+        int n = f ? fscanf(f, "%ld", &pid) : 0;
+        if (f)
+            fclose(f);
+        if (n == 1 && pid > 0)
+            break;
+        pid = 0;
+        usleep(20 * 1000);
+    }
+    free(path);
+    return (pid_t)pid;
+}
+
+static int
+setup_binary(void **state)
+{
+    const char *weir = getenv("WEIR");
+
+    if (!weir)
+        return -1;
+    return setenv("WEIR_EXEC_BINARY", weir, 1);
+}
+
+/* The child runs in another process (its tasks' parent is not this
+ * one), gets its bound parameter and the project parameter set on the
+ * parent's command line, and its events come back under the task. */
+static void
+runs_in_a_process_of_its_own(void **state)
+{
+    static const char *const args[] = {"--param", "$Project::Tag=fromcli",
+                                       NULL};
+    struct run r;
+    json_t *o;
+    pid_t child;
+
+    setup_dir(&r);
+    put(&r, "Project.params", PROJECT_PARAMS);
+    put(&r, "Child.dtsx",
+        HEAD("Child") PARAMS(PARAM("N", "3", "DTS:Required=\"True\"", "0"))
+            EXES(SH_EXPR("Write", "\"-c \\\"echo $PPID &gt; child.pid; "
+                                  "echo \" + (DT_WSTR, 12) @[$Package::N] + "
+                                  "\" \" + @[$Project::Tag] + \" &gt;&gt; "
+                                  "child.txt\\\"\"")) TAIL);
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") VARS(VAR("Count", "8", "42"))
+            EXES(EXECPKG("Run child", "",
+                         REF("Child.dtsx") OOP BIND("N", "User::Count"))) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", args), 0);
+    assert_file(&r, "child.txt", "42 fromcli\n");
+    child = pid_in(&r, "child.pid");
+    assert_true(child > 0);
+    assert_int_not_equal(child, getpid());
+    /* It was our child, reaped: gone. */
+    assert_int_equal(kill(child, 0), -1);
+    o = find_event(&r, "OnPostExecute", "\\Package\\Run child\\Package\\Write");
+    assert_non_null(o);
+    assert_string_equal(member(o, "package"), "Child.dtsx");
+    assert_int_equal(result_of(&r, "\\Package\\Run child\\Package"), 0);
+    assert_int_equal(result_of(&r, "\\Package\\Run child"), 0);
+    assert_null(find_event(&r, "OnInformation", "\\Package\\Run child"));
+    run_free(&r);
+}
+
+/* A failing child fails the task; its error is relayed, counted, and
+ * runs the parent's OnError handler naming the child's task. */
+static void
+a_failing_child_fails_the_task(void **state)
+{
+    struct run r;
+
+    setup_dir(&r);
+    put(&r, "Bad.dtsx", HEAD("Bad") EXES(SH("Boom", "exit 3")) TAIL);
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") EXES(EXECPKG("Run bad", "", REF("Bad.dtsx") OOP))
+            HANDLERS(TRACING("Package", "OnError", "error",
+                             SOURCE " + \" \" + (DT_WSTR, 12) "
+                                    "@[System::ErrorCode]")) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
+    assert_true(error_has(&r, "\\Package\\Run bad\\Package\\Boom",
+                          "exited with code 3"));
+    assert_int_equal(count_errors(&r), 1);
+    assert_file(&r, "trace", "error Boom 11\n");
+    assert_int_equal(result_of(&r, "\\Package\\Run bad\\Package\\Boom"), 1);
+    assert_int_equal(result_of(&r, "\\Package\\Run bad"), 1);
+    assert_int_equal(result_of(&r, "\\Package"), 1);
+    run_free(&r);
+}
+
+/* A binary that cannot start fails the task, saying which. */
+static void
+a_child_of_a_missing_binary_fails_clearly(void **state)
+{
+    struct run r;
+
+    setup_dir(&r);
+    put(&r, "Fine.dtsx", HEAD("Fine") EXES(SH("Ok", "true")) TAIL);
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") EXES(EXECPKG("Run", "", REF("Fine.dtsx") OOP)) TAIL);
+    setenv("WEIR_EXEC_BINARY", "/nonexistent/weir", 1);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
+    setup_binary(NULL);
+    assert_true(
+        error_has(&r, "\\Package\\Run", "cannot start '/nonexistent/weir'"));
+    assert_int_equal(count_errors(&r), 1);
+    run_free(&r);
+}
+
+/* SIGTERM to the parent reaches the child process, which stops its own
+ * task; all of them end, and the parent reports the cancel (exit 3). */
+static void
+cancel_reaches_the_child(void **state)
+{
+    const char *weir = getenv("WEIR");
+    char *parent, *events;
+    struct run r;
+    pid_t pid, child, sh;
+    int status;
+
+    setup_dir(&r);
+    put(&r, "Slow.dtsx",
+        HEAD("Slow") EXES(SH("Sleep", "echo $$ &gt; sh.pid; echo $PPID "
+                                      "&gt; child.pid; exec sleep 30")) TAIL);
+    put(&r, "Parent.dtsx",
+        HEAD("Parent") EXES(EXECPKG("Run", "", REF("Slow.dtsx") OOP)) TAIL);
+    parent = xasprintf("%s/Parent.dtsx", r.dir);
+    events = xasprintf("%s/events.jsonl", r.dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        int fd = open(events, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 3);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(weir, weir, "exec", "--events-fd", "3", parent, (char *)NULL);
+        _exit(127);
+    }
+    child = pid_in(&r, "child.pid");
+    sh = pid_in(&r, "sh.pid");
+    assert_true(child > 0 && sh > 0);
+    assert_int_not_equal(child, pid);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 3);
+    assert_int_equal(kill(child, 0), -1);
+    assert_int_equal(errno, ESRCH);
+    assert_int_equal(kill(sh, 0), -1);
+    assert_int_equal(errno, ESRCH);
+    {
+        struct wbuf b;
+        struct werr e;
+        wbuf_init(&b, WBUF_NOLIMIT);
+        assert_int_equal(wfile_read(events, &b, &e), 0);
+        parse_events(&r, b.buf);
+        wbuf_release(&b);
+    }
+    assert_int_equal(result_of(&r, "\\Package\\Run\\Package\\Sleep"), 3);
+    assert_int_equal(result_of(&r, "\\Package\\Run"), 3);
+    assert_int_equal(result_of(&r, "\\Package"), 3);
+    free(parent);
+    free(events);
+    run_free(&r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(runs_in_a_process_of_its_own),
+        cmocka_unit_test(a_failing_child_fails_the_task),
+        cmocka_unit_test(a_child_of_a_missing_binary_fails_clearly),
+        cmocka_unit_test(cancel_reaches_the_child),
+    };
+
+    if (setup_binary(NULL) < 0) {
+        fprintf(stderr, "WEIR is not set: the weir binary is needed\n");
+        return 77;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
