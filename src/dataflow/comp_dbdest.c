@@ -116,6 +116,9 @@ read_options(struct df_component *c, bool fast, struct dest_state *s)
     const char *opts = df_prop(p, n, "FastLoadOptions");
 
     s->per_buffer = !fast;
+    /* Row by row, SSIS inserts NULLs and identity values as they come;
+     * the KeepNulls and KeepIdentity options are fast load's. */
+    s->t.keep_nulls = s->t.keep_identity = true;
     if (fast) {
         s->t.commit_rows =
             df_prop_int(p, n, "FastLoadMaxInsertCommitSize", 0);

@@ -82,6 +82,7 @@ struct df_odbc_col {
     size_t size;
     short digits;
     struct expr_type type; /* df_odbc_type() of the above */
+    bool auto_unique;      /* numbered by the database (identity) */
 };
 
 struct df_cursor;
@@ -171,15 +172,28 @@ struct df_db_backend {
     int (*commit)(void *impl, struct werr *err);
     void (*rollback)(void *impl);
     void (*free)(void *impl); /* rolls back what is not committed */
+    /* For FastLoadKeepNulls / KeepIdentity false: marks the target's
+     * columns that have a default (an omitted column gets it) and those
+     * the database numbers itself (identity, serial, SQLite's rowid
+     * alias).  Marking a column with no default costs only speed. */
+    int (*describe)(void *impl, const struct df_db_target *t,
+                    const char *table, bool *has_default, bool *identity,
+                    struct werr *err);
+    /* From the next write on, inserts only the columns with use[i] (the
+     * slots passed to write() are theirs, in order); none at all inserts
+     * rows of defaults.  The transaction goes on. */
+    int (*columns)(void *impl, const struct df_db_target *t,
+                   const char *table, const bool *use, struct werr *err);
 };
 extern const struct df_db_backend df_db_odbc_backend;
 extern const struct df_db_backend df_db_sqlite_backend;
 extern const struct df_db_backend df_db_pg_backend;
 
 /* "INSERT INTO table (c1, ...) VALUES (?, ...)" with the column names
- * quoted for `kind` (caller frees). */
+ * quoted for `kind` (caller frees); the columns with use[i] only when
+ * `use` is given, "INSERT INTO table DEFAULT VALUES" when none is. */
 char *df_db_insert_sql(const struct df_db_target *t, enum df_db_kind kind,
-                       const char *table);
+                       const char *table, const bool *use);
 
 /* ---- what the database components share (comp_db.c) ---- */
 

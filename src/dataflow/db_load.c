@@ -3,11 +3,19 @@
  * connection string's driver and cuts the rows into transactions of
  * commit_rows rows (FastLoadMaxInsertCommitSize), whatever the backend.
  *
+ * FastLoadKeepIdentity false leaves out the columns the database numbers
+ * itself, so it numbers the rows; FastLoadKeepNulls false leaves out of
+ * each row its NULL values of columns with a default, so they get it.
+ * Rows are written in runs of consecutive rows that leave out the same
+ * columns (the backend switches its statement or COPY between runs), so
+ * the order of the rows is kept.
+ *
  * The ODBC backend, for every driver without a fast path, executes one
  * prepared INSERT over parameter arrays in manual-commit mode.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/xalloc.h"
 #include "dataflow/db.h"
@@ -17,26 +25,75 @@ struct df_db_loader {
     const struct df_db_backend *be;
     void *impl;
     int64_t commit_rows, in_tx;
+    struct df_db_target t; /* names and types borrowed from the caller */
+    char *table;           /* quoted for the target */
+    bool *base;            /* columns written at all (identity left out) */
+    bool *dflt;            /* columns whose NULLs take the default */
+    bool *cur, *want;      /* the backend's columns, the next run's */
+    bool any_dflt;
+    int *slots;            /* the written columns' slots */
 };
 
 char *
 df_db_insert_sql(const struct df_db_target *t, enum df_db_kind kind,
-                 const char *table)
+                 const char *table, const bool *use)
 {
     struct wbuf b;
+    size_t n = 0;
 
     wbuf_init(&b, WBUF_NOLIMIT);
     wbuf_addf(&b, NULL, "INSERT INTO %s (", table);
     for (size_t i = 0; i < t->ncols; i++) {
+        if (use && !use[i])
+            continue;
         char *q = df_db_quote(kind, t->names[i]);
-        wbuf_addf(&b, NULL, "%s%s", i ? ", " : "", q);
+        wbuf_addf(&b, NULL, "%s%s", n++ ? ", " : "", q);
         free(q);
     }
+    if (n == 0) {
+        wbuf_reset(&b);
+        wbuf_addf(&b, NULL, "INSERT INTO %s DEFAULT VALUES", table);
+        return wbuf_detach(&b, NULL);
+    }
     wbuf_adds(&b, ") VALUES (", NULL);
-    for (size_t i = 0; i < t->ncols; i++)
+    for (size_t i = 0; i < n; i++)
         wbuf_adds(&b, i ? ", ?" : "?", NULL);
     wbuf_addch(&b, ')', NULL);
     return wbuf_detach(&b, NULL);
+}
+
+/* Which columns are written, from the database's description. */
+static int
+plan_columns(struct df_db_loader *l, struct werr *err)
+{
+    size_t n = l->t.ncols ? l->t.ncols : 1;
+    bool *has_default = xcalloc(n, sizeof(bool));
+    bool *identity = xcalloc(n, sizeof(bool));
+    int rc = 0;
+
+    l->base = xcalloc(n, sizeof(bool));
+    l->dflt = xcalloc(n, sizeof(bool));
+    l->cur = xcalloc(n, sizeof(bool));
+    l->want = xcalloc(n, sizeof(bool));
+    for (size_t i = 0; i < l->t.ncols; i++)
+        l->base[i] = l->cur[i] = true;
+    if ((!l->t.keep_nulls || !l->t.keep_identity) &&
+        (rc = l->be->describe(l->impl, &l->t, l->table, has_default,
+                              identity, err)) < 0)
+        goto out;
+    for (size_t i = 0; i < l->t.ncols; i++) {
+        l->base[i] = l->t.keep_identity || !identity[i];
+        l->dflt[i] = !l->t.keep_nulls && has_default[i] && l->base[i];
+        l->any_dflt |= l->dflt[i];
+    }
+    if (memcmp(l->base, l->cur, l->t.ncols * sizeof(bool))) {
+        rc = l->be->columns(l->impl, &l->t, l->table, l->base, err);
+        memcpy(l->cur, l->base, l->t.ncols * sizeof(bool));
+    }
+out:
+    free(has_default);
+    free(identity);
+    return rc;
 }
 
 struct df_db_loader *
@@ -44,18 +101,19 @@ df_db_loader_open(const struct df_db_target *t, struct werr *err)
 {
     enum df_db_kind kind = df_db_kind_of(t->odbc);
     struct df_db_loader *l = xcalloc(1, sizeof(*l));
-    char *table = df_db_table_name(kind, t->table);
 
+    l->t = *t;
+    l->table = df_db_table_name(kind, t->table);
+    l->slots = xcalloc(t->ncols ? t->ncols : 1, sizeof(*l->slots));
     l->be = &df_db_odbc_backend;
     if (!t->no_fast_path && kind == DF_DB_SQLITE)
         l->be = &df_db_sqlite_backend;
     else if (!t->no_fast_path && kind == DF_DB_POSTGRES)
         l->be = &df_db_pg_backend;
     l->commit_rows = t->commit_rows > 0 ? t->commit_rows : INT64_MAX;
-    l->impl = l->be->open(t, kind, table, err);
-    free(table);
-    if (!l->impl) {
-        free(l);
+    l->impl = l->be->open(t, kind, l->table, err);
+    if (!l->impl || plan_columns(l, err) < 0) {
+        df_db_loader_free(l);
         return NULL;
     }
     return l;
@@ -65,6 +123,45 @@ const char *
 df_db_loader_path(const struct df_db_loader *l)
 {
     return l->be->name;
+}
+
+/* The columns row `row` of `b` writes into l->want; true if they differ
+ * from the backend's. */
+static bool
+row_columns(struct df_db_loader *l, const struct df_buffer *b,
+            const int *slots, uint32_t row)
+{
+    for (size_t i = 0; i < l->t.ncols; i++)
+        l->want[i] = l->base[i] &&
+                     !(l->dflt[i] && b->cols[slots[i]].nulls[row]);
+    return memcmp(l->want, l->cur, l->t.ncols * sizeof(bool)) != 0;
+}
+
+/* Writes rows[0..n), which all write the backend's columns, cutting
+ * transactions at commit_rows. */
+static int
+write_run(struct df_db_loader *l, const struct df_buffer *b,
+          const int *slots, const uint32_t *rows, size_t n, struct werr *err)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < l->t.ncols; i++)
+        if (l->cur[i])
+            l->slots[k++] = slots[i];
+    for (size_t done = 0; done < n;) {
+        int64_t left = l->commit_rows - l->in_tx;
+        size_t m = (int64_t)(n - done) < left ? n - done : (size_t)left;
+        if (l->be->write(l->impl, b, l->slots, rows + done, m, err) < 0)
+            return -1;
+        done += m;
+        l->in_tx += (int64_t)m;
+        if (l->in_tx >= l->commit_rows) {
+            if (l->be->commit(l->impl, err) < 0)
+                return -1;
+            l->in_tx = 0;
+        }
+    }
+    return 0;
 }
 
 int
@@ -82,18 +179,21 @@ df_db_loader_write(struct df_db_loader *l, const struct df_buffer *b,
             all[r] = (uint32_t)r;
         rows = all;
     }
-    for (size_t done = 0; done < n;) {
-        int64_t left = l->commit_rows - l->in_tx;
-        size_t k = (int64_t)(n - done) < left ? n - done : (size_t)left;
-        if (l->be->write(l->impl, b, slots, rows + done, k, err) < 0)
-            goto out;
-        done += k;
-        l->in_tx += (int64_t)k;
-        if (l->in_tx >= l->commit_rows) {
-            if (l->be->commit(l->impl, err) < 0)
-                goto out;
-            l->in_tx = 0;
+    for (size_t start = 0, end; start < n; start = end) {
+        end = n;
+        if (l->any_dflt) {
+            if (row_columns(l, b, slots, rows[start])) {
+                if (l->be->columns(l->impl, &l->t, l->table, l->want,
+                                   err) < 0)
+                    goto out;
+                memcpy(l->cur, l->want, l->t.ncols * sizeof(bool));
+            }
+            for (end = start + 1;
+                 end < n && !row_columns(l, b, slots, rows[end]); end++)
+                ;
         }
+        if (write_run(l, b, slots, rows + start, end - start, err) < 0)
+            goto out;
     }
     rc = 0;
 out:
@@ -122,7 +222,14 @@ df_db_loader_free(struct df_db_loader *l)
 {
     if (!l)
         return;
-    l->be->free(l->impl);
+    if (l->impl)
+        l->be->free(l->impl);
+    free(l->table);
+    free(l->base);
+    free(l->dflt);
+    free(l->cur);
+    free(l->want);
+    free(l->slots);
     free(l);
 }
 
@@ -133,6 +240,7 @@ struct odbc_loader {
     struct df_odbc_stmt *st;
     char *sql;
     size_t ncols;
+    enum df_db_kind kind;
 };
 
 static void
@@ -156,7 +264,8 @@ odbc_open(const struct df_db_target *t, enum df_db_kind kind,
     struct odbc_loader *o = xcalloc(1, sizeof(*o));
 
     o->ncols = t->ncols;
-    o->sql = df_db_insert_sql(t, kind, table);
+    o->kind = kind;
+    o->sql = df_db_insert_sql(t, kind, table, NULL);
     o->c = df_odbc_connect(t->odbc, err);
     if (!o->c || df_odbc_autocommit(o->c, false, err) < 0)
         goto fail;
@@ -175,7 +284,53 @@ odbc_write(void *impl, const struct df_buffer *b, const int *slots,
 {
     struct odbc_loader *o = impl;
 
-    return df_odbc_exec_rows(o->st, b, slots, o->ncols, rows, n, err);
+    if (o->ncols)
+        return df_odbc_exec_rows(o->st, b, slots, o->ncols, rows, n, err);
+    /* DEFAULT VALUES has no markers to make arrays of: once per row. */
+    for (size_t r = 0; r < n; r++)
+        if (df_odbc_exec_rows(o->st, b, slots, 0, rows + r, 1, err) < 0)
+            return -1;
+    return 0;
+}
+
+/* Identity columns from the driver's description of the table (the
+ * ODBC catalog functions say nothing portable about defaults: every
+ * column counts as having one, which is right, only slower). */
+static int
+odbc_describe(void *impl, const struct df_db_target *t, const char *table,
+              bool *has_default, bool *identity, struct werr *err)
+{
+    struct odbc_loader *o = impl;
+    char *sql = xasprintf("SELECT * FROM %s WHERE 1 = 0", table);
+    struct df_cursor *cur = df_cursor_open(o->c, sql, NULL, 0, 0, err);
+
+    free(sql);
+    if (!cur)
+        return werr_prefix(err, "cannot describe '%s'", table);
+    for (size_t i = 0; i < t->ncols; i++) {
+        has_default[i] = true;
+        for (size_t k = 0; k < df_cursor_ncols(cur); k++)
+            if (!strcasecmp(df_cursor_col(cur, k)->name, t->names[i]))
+                identity[i] = df_cursor_col(cur, k)->auto_unique;
+    }
+    df_cursor_free(cur);
+    return 0;
+}
+
+static int
+odbc_columns(void *impl, const struct df_db_target *t, const char *table,
+             const bool *use, struct werr *err)
+{
+    struct odbc_loader *o = impl;
+
+    df_odbc_stmt_free(o->st);
+    free(o->sql);
+    o->sql = df_db_insert_sql(t, o->kind, table, use);
+    o->ncols = 0;
+    for (size_t i = 0; i < t->ncols; i++)
+        o->ncols += use[i];
+    o->st = df_odbc_prepare(o->c, o->sql, err);
+    return o->st ? 0 : -1;
 }
 
 static int
@@ -201,4 +356,6 @@ const struct df_db_backend df_db_odbc_backend = {
     .commit = odbc_commit,
     .rollback = odbc_rollback,
     .free = odbc_free,
+    .describe = odbc_describe,
+    .columns = odbc_columns,
 };

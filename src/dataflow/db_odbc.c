@@ -311,6 +311,10 @@ first_result(struct df_cursor *cur, SQLRETURN r, struct werr *err)
                                 "cannot describe result column %d", i + 1);
         SQLColAttribute(cur->st, (SQLUSMALLINT)(i + 1), SQL_DESC_UNSIGNED,
                         NULL, 0, NULL, &uns);
+        SQLLEN autou = SQL_FALSE;
+        SQLColAttribute(cur->st, (SQLUSMALLINT)(i + 1),
+                        SQL_DESC_AUTO_UNIQUE_VALUE, NULL, 0, NULL, &autou);
+        c->auto_unique = autou == SQL_TRUE;
         c->size = size;
         c->type = df_odbc_type(c->sqltype, size, c->digits, uns == SQL_TRUE);
         cur->bound[i].slot = -1;

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -21,6 +22,7 @@
 struct pg_loader {
     PGconn *pg;
     char *copy_sql, *lock_sql;
+    char *defaults_sql; /* no column left: INSERT ... DEFAULT VALUES */
     bool in_copy; /* in a transaction of ours */
     bool copying; /* the COPY is open */
     size_t ncols;
@@ -110,6 +112,7 @@ pg_free(void *impl)
     PQfinish(p->pg);
     free(p->copy_sql);
     free(p->lock_sql);
+    free(p->defaults_sql);
     wbuf_release(&p->line);
     wbuf_release(&p->cell);
     free(p);
@@ -117,15 +120,18 @@ pg_free(void *impl)
 
 static char *
 copy_sql(const struct df_db_target *t, enum df_db_kind kind,
-         const char *table)
+         const char *table, const bool *use)
 {
     struct wbuf b;
+    size_t n = 0;
 
     wbuf_init(&b, WBUF_NOLIMIT);
     wbuf_addf(&b, NULL, "COPY %s (", table);
     for (size_t i = 0; i < t->ncols; i++) {
+        if (use && !use[i])
+            continue;
         char *q = df_db_quote(kind, t->names[i]);
-        wbuf_addf(&b, NULL, "%s%s", i ? ", " : "", q);
+        wbuf_addf(&b, NULL, "%s%s", n++ ? ", " : "", q);
         free(q);
     }
     wbuf_adds(&b, ") FROM STDIN", NULL);
@@ -142,7 +148,7 @@ pg_open(const struct df_db_target *t, enum df_db_kind kind, const char *table,
     wbuf_init(&p->line, WBUF_NOLIMIT);
     wbuf_init(&p->cell, WBUF_NOLIMIT);
     p->ncols = t->ncols;
-    p->copy_sql = copy_sql(t, kind, table);
+    p->copy_sql = copy_sql(t, kind, table, NULL);
     if (t->table_lock)
         p->lock_sql =
             xasprintf("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", table);
@@ -169,18 +175,45 @@ exec_ok(struct pg_loader *p, const char *sql, ExecStatusType want,
     return rc;
 }
 
+/* Starts our transaction (and the table lock) if none is open, then
+ * the COPY unless no column is left. */
 static int
 begin_copy(struct pg_loader *p, struct werr *err)
 {
-    if (exec_ok(p, "BEGIN", PGRES_COMMAND_OK, err) < 0)
-        return -1;
-    p->in_copy = true; /* from here on, free rolls back */
-    if (p->lock_sql && exec_ok(p, p->lock_sql, PGRES_COMMAND_OK, err) < 0)
-        return -1;
+    if (!p->in_copy) {
+        if (exec_ok(p, "BEGIN", PGRES_COMMAND_OK, err) < 0)
+            return -1;
+        p->in_copy = true; /* from here on, free rolls back */
+        if (p->lock_sql &&
+            exec_ok(p, p->lock_sql, PGRES_COMMAND_OK, err) < 0)
+            return -1;
+    }
+    if (p->ncols == 0)
+        return 0;
     if (exec_ok(p, p->copy_sql, PGRES_COPY_IN, err) < 0)
         return -1;
     p->copying = true;
     return 0;
+}
+
+/* Ends the open COPY; the transaction goes on. */
+static int
+end_copy(struct pg_loader *p, struct werr *err)
+{
+    PGresult *res;
+    int rc = 0;
+
+    if (!p->copying)
+        return 0;
+    p->copying = false;
+    if (PQputCopyEnd(p->pg, NULL) != 1)
+        return pg_fail(p, err, "COPY failed", NULL);
+    while ((res = PQgetResult(p->pg))) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
+            rc = pg_fail(p, err, "COPY failed", res);
+        PQclear(res);
+    }
+    return rc;
 }
 
 /* COPY's text format: backslash escapes for the separators. */
@@ -241,9 +274,12 @@ pg_write(void *impl, const struct df_buffer *b, const int *slots,
 {
     struct pg_loader *p = impl;
 
-    if (!p->in_copy && begin_copy(p, err) < 0)
+    if ((!p->in_copy || (p->ncols && !p->copying)) && begin_copy(p, err) < 0)
         return -1;
-    for (size_t r = 0; r < n; r++) {
+    for (size_t r = 0; p->ncols == 0 && r < n; r++)
+        if (exec_ok(p, p->defaults_sql, PGRES_COMMAND_OK, err) < 0)
+            return -1;
+    for (size_t r = 0; p->ncols && r < n; r++) {
         for (size_t i = 0; i < p->ncols; i++) {
             if (i)
                 wbuf_addch(&p->line, '\t', NULL);
@@ -260,25 +296,71 @@ static int
 pg_commit(void *impl, struct werr *err)
 {
     struct pg_loader *p = impl;
-    PGresult *res;
-    int rc = 0;
+    int rc;
 
     if (!p->in_copy)
         return 0;
-    p->copying = false;
-    if (PQputCopyEnd(p->pg, NULL) != 1)
-        return pg_fail(p, err, "COPY failed", NULL);
-    while ((res = PQgetResult(p->pg))) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
-            rc = pg_fail(p, err, "COPY failed", res);
-        PQclear(res);
-    }
+    rc = end_copy(p, err);
     if (rc == 0)
         rc = exec_ok(p, "COMMIT", PGRES_COMMAND_OK, err);
     else
         PQclear(PQexec(p->pg, "ROLLBACK"));
     p->in_copy = false;
     return rc;
+}
+
+/* Defaults and identities from the catalog: a column with a default
+ * (serial's nextval too) or an identity; serial and identity columns
+ * are the ones PostgreSQL numbers. */
+static int
+pg_describe(void *impl, const struct df_db_target *t, const char *table,
+            bool *has_default, bool *identity, struct werr *err)
+{
+    static const char sql[] =
+        "SELECT a.attname, a.atthasdef OR a.attidentity <> '', "
+        "a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) "
+        "LIKE 'nextval(%', false) "
+        "FROM pg_attribute a LEFT JOIN pg_attrdef d "
+        "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE a.attrelid = $1::regclass AND a.attnum > 0 "
+        "AND NOT a.attisdropped";
+    struct pg_loader *p = impl;
+    PGresult *res = PQexecParams(p->pg, sql, 1, NULL, &table, NULL, NULL, 0);
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = pg_fail(p, err, "cannot describe the table", res);
+        goto out;
+    }
+    for (int r = 0; r < PQntuples(res); r++)
+        for (size_t i = 0; i < t->ncols; i++)
+            if (!strcasecmp(PQgetvalue(res, r, 0), t->names[i])) {
+                has_default[i] = *PQgetvalue(res, r, 1) == 't';
+                identity[i] = *PQgetvalue(res, r, 2) == 't';
+            }
+out:
+    PQclear(res);
+    return rc;
+}
+
+/* A new column list: the open COPY ends (the transaction goes on) and
+ * the next write starts one with these columns. */
+static int
+pg_columns(void *impl, const struct df_db_target *t, const char *table,
+           const bool *use, struct werr *err)
+{
+    struct pg_loader *p = impl;
+
+    if (end_copy(p, err) < 0)
+        return -1;
+    free(p->copy_sql);
+    p->copy_sql = copy_sql(t, DF_DB_POSTGRES, table, use);
+    if (!p->defaults_sql)
+        p->defaults_sql = xasprintf("INSERT INTO %s DEFAULT VALUES", table);
+    p->ncols = 0;
+    for (size_t i = 0; i < t->ncols; i++)
+        p->ncols += use[i];
+    return 0;
 }
 
 const struct df_db_backend df_db_pg_backend = {
@@ -288,4 +370,6 @@ const struct df_db_backend df_db_pg_backend = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .free = pg_free,
+    .describe = pg_describe,
+    .columns = pg_columns,
 };

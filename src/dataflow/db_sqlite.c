@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sqlite3.h>
 
@@ -70,7 +71,7 @@ sq_open(const struct df_db_target *t, enum df_db_kind kind, const char *table,
         goto fail;
     }
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    sql = df_db_insert_sql(t, kind, table);
+    sql = df_db_insert_sql(t, kind, table, NULL);
     if (sqlite3_prepare_v2(s->db, sql, -1, &s->st, NULL) != SQLITE_OK) {
         sq_fail(s, err, "cannot prepare the INSERT");
         goto fail;
@@ -174,6 +175,75 @@ sq_rollback(void *impl)
     s->in_tx = false;
 }
 
+/* PRAGMA table_info of `table` ("t" or "schema"."t", as quoted for
+ * SQLite) (caller frees). */
+static char *
+table_info_sql(const char *table)
+{
+    const char *dot = strstr(table, "\".\"");
+
+    if (!dot)
+        return xasprintf("PRAGMA table_info(%s)", table);
+    return xasprintf("PRAGMA %.*s.table_info(%s)", (int)(dot - table + 1),
+                     table, dot + 2);
+}
+
+/* Defaults from PRAGMA table_info; the identity is the INTEGER PRIMARY
+ * KEY (the rowid's alias), which SQLite numbers when left out. */
+static int
+sq_describe(void *impl, const struct df_db_target *t, const char *table,
+            bool *has_default, bool *identity, struct werr *err)
+{
+    struct sqlite_loader *s = impl;
+    char *sql = table_info_sql(table);
+    sqlite3_stmt *st = NULL;
+    int pks = 0, rowid = -1, rc;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        free(sql);
+        return sq_fail(s, err, "cannot describe the table");
+    }
+    free(sql);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *type = (const char *)sqlite3_column_text(st, 2);
+        bool dflt = sqlite3_column_type(st, 4) != SQLITE_NULL;
+        int pk = sqlite3_column_int(st, 5);
+        for (size_t i = 0; name && i < t->ncols; i++) {
+            if (strcasecmp(name, t->names[i]))
+                continue;
+            has_default[i] = dflt;
+            if (pk && type && !strcasecmp(type, "INTEGER"))
+                rowid = (int)i;
+        }
+        pks += pk > 0;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return sq_fail(s, err, "cannot describe the table");
+    if (pks == 1 && rowid >= 0)
+        identity[rowid] = true;
+    return 0;
+}
+
+static int
+sq_columns(void *impl, const struct df_db_target *t, const char *table,
+           const bool *use, struct werr *err)
+{
+    struct sqlite_loader *s = impl;
+    char *sql = df_db_insert_sql(t, DF_DB_SQLITE, table, use);
+    int rc;
+
+    sqlite3_finalize(s->st);
+    s->st = NULL;
+    s->ncols = 0;
+    for (size_t i = 0; i < t->ncols; i++)
+        s->ncols += use[i];
+    rc = sqlite3_prepare_v2(s->db, sql, -1, &s->st, NULL);
+    free(sql);
+    return rc == SQLITE_OK ? 0 : sq_fail(s, err, "cannot prepare the INSERT");
+}
+
 const struct df_db_backend df_db_sqlite_backend = {
     .name = "SQLite",
     .open = sq_open,
@@ -181,4 +251,6 @@ const struct df_db_backend df_db_sqlite_backend = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .free = sq_free,
+    .describe = sq_describe,
+    .columns = sq_columns,
 };
