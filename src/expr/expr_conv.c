@@ -840,6 +840,116 @@ expr_kern_cast(struct ectx *cx, const struct expr_node *n,
 
 /* ------------------------------------------------------ public helpers */
 
+/* ---- fast paths of expr_value_parse: the plain forms of data files
+ * (flat file sources parse every field through it).  Each accepts only
+ * text whose value the full conversion gives the same way, and declines
+ * (false) anything else: signs and spaces it does not expect, too many
+ * digits, rounding, overflow.  The full conversion then decides, with its
+ * messages. */
+
+/* [-+]digits[.digits], at most 18 digits in all and at least one: the
+ * digits as an integer and the count after the point. */
+static bool
+plain_number(const char *s, size_t len, int64_t *v, int *frac)
+{
+    size_t i = 0;
+    int digits = 0, after = -1;
+    uint64_t u = 0;
+    bool neg = false;
+
+    if (len && (s[0] == '-' || s[0] == '+'))
+        neg = s[i++] == '-';
+    for (; i < len; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+
+        if (s[i] == '.' && after < 0) {
+            after = 0;
+            continue;
+        }
+        if (d > 9 || ++digits > 18)
+            return false;
+        u = u * 10 + d;
+        after += after >= 0;
+    }
+    if (!digits)
+        return false;
+    *v = neg ? -(int64_t)u : (int64_t)u;
+    *frac = after < 0 ? 0 : after;
+    return true;
+}
+
+static bool
+fast_int(const char *s, size_t len, const struct expr_type *t,
+         struct expr_value *out)
+{
+    int64_t v, min;
+    uint64_t max;
+    int frac;
+
+    if (!expr_dt_is_signed_int(t->dt) || !plain_number(s, len, &v, &frac) ||
+        memchr(s, '.', len))
+        return false;
+    expr_dt_int_range(t->dt, &min, &max);
+    if (v < min || (v > 0 && (uint64_t)v > max))
+        return false;
+    out->v.i = v;
+    return true;
+}
+
+static bool
+fast_decimal(const char *s, size_t len, const struct expr_type *t,
+             struct expr_value *out)
+{
+    int64_t v;
+    int frac;
+    expr_i128 m;
+
+    if (!expr_dt_is_decimal(t->dt) || t->scale > EXPR_DEC_MAXP - 18 ||
+        !plain_number(s, len, &v, &frac) || frac > t->scale)
+        return false;
+    /* Below 10^18 * 10^20: no overflow, and no rounding (frac <= scale). */
+    m = (expr_i128)v * expr_pow10[t->scale - frac];
+    if (t->dt == EXPR_DT_DECIMAL ? (m < 0 ? -m : m) >= ((expr_i128)1 << 96)
+                                 : !expr_dec_fits(m, t->precision))
+        return false;
+    out->v.dec = m;
+    return true;
+}
+
+/* YYYY-MM-DD into the whole-day types. */
+static bool
+fast_date(const char *s, size_t len, const struct expr_type *t,
+          struct expr_value *out)
+{
+    int y = 0, m, d;
+
+    if ((t->dt != EXPR_DT_DBDATE && t->dt != EXPR_DT_DBTIMESTAMP &&
+         t->dt != EXPR_DT_DBTIMESTAMP2) ||
+        len != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (unsigned)(s[i] - '0') > 9)
+            return false;
+    for (int i = 0; i < 4; i++)
+        y = y * 10 + (s[i] - '0');
+    m = (s[5] - '0') * 10 + (s[6] - '0');
+    d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (!expr_date_valid(y, m, d))
+        return false;
+    out->v.t = expr_days_from_civil(y, m, d) * EXPR_TICKS_PER_DAY;
+    return true;
+}
+
+static bool
+parse_fast(const char *text, size_t len, const struct expr_type *t,
+           struct expr_value *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->type = *t;
+    return fast_int(text, len, t, out) || fast_decimal(text, len, t, out) ||
+           fast_date(text, len, t, out);
+}
+
 int
 expr_value_parse(const char *text, size_t len, const struct expr_type *t,
                  struct expr_value *out, struct werr *err)
@@ -848,6 +958,8 @@ expr_value_parse(const char *text, size_t len, const struct expr_type *t,
     struct ectx cx;
     struct expr_value in;
 
+    if (parse_fast(text, len, t, out))
+        return 0;
     memset(&e, 0, sizeof(e));
     memset(&cx, 0, sizeof(cx));
     memset(&in, 0, sizeof(in));

@@ -475,4 +475,28 @@ int expr_batch_row_fail(struct bctx *bx, size_t row);
 /* The vector kernel for a node, or NULL for the generic scalar loop. */
 expr_bkern expr_bkern_for(const struct expr_node *n);
 
+/* Helpers of the typed loops (expr_vec.c).  The rows to compute: `act`,
+ * or all of them. */
+const uint8_t *expr_vec_live(struct bctx *bx, const uint8_t *act);
+/* Sets out's NULL flags to the OR of the arguments' and returns them. */
+uint8_t *expr_vec_or_nulls(struct bctx *bx, const struct expr_node *n,
+                           struct bvec *const *args, struct bvec *out);
+/* An integer vector of type `dt` (not DT_UI8) widened to int64_t, in
+ * scratch memory. */
+const int64_t *expr_vec_as_i64(struct bctx *bx, enum expr_dt dt,
+                               const void *data);
+
+/* Exact-decimal loops (expr_vdec.c): + - * of two decimals, comparisons
+ * of two decimals, casts of an integer or decimal to DT_NUMERIC or
+ * DT_DECIMAL. */
+int expr_vdec_arith(struct bctx *bx, const struct expr_node *n,
+                    struct bvec *const *args, const uint8_t *act,
+                    struct bvec *out);
+int expr_vdec_cmp(struct bctx *bx, const struct expr_node *n,
+                  struct bvec *const *args, const uint8_t *act,
+                  struct bvec *out);
+int expr_vdec_cast(struct bctx *bx, const struct expr_node *n,
+                   struct bvec *const *args, const uint8_t *act,
+                   struct bvec *out);
+
 #endif

@@ -19,14 +19,14 @@
     struct bctx *bx, const struct expr_node *n, struct bvec *const *args,      \
         const uint8_t *act, struct bvec *out
 
-static const uint8_t *
-live_mask(struct bctx *bx, const uint8_t *act)
+const uint8_t *
+expr_vec_live(struct bctx *bx, const uint8_t *act)
 {
     return act ? act : bx->cx.e->ones;
 }
 
-static uint8_t *
-or_nulls(struct bctx *bx, const struct expr_node *n, struct bvec *const *args,
+uint8_t *
+expr_vec_or_nulls(struct bctx *bx, const struct expr_node *n, struct bvec *const *args,
          struct bvec *out)
 {
     uint8_t *on = out->owned_nulls;
@@ -80,8 +80,8 @@ or_nulls(struct bctx *bx, const struct expr_node *n, struct bvec *const *args,
     {                                                                          \
         const T *x = args[0]->data, *y = args[1]->data;                        \
         T *o = out->data;                                                      \
-        const uint8_t *ac = live_mask(bx, act);                                \
-        uint8_t *on = or_nulls(bx, n, args, out);                              \
+        const uint8_t *ac = expr_vec_live(bx, act);                                \
+        uint8_t *on = expr_vec_or_nulls(bx, n, args, out);                              \
         size_t nr = bx->nrows;                                                 \
         int op = n->op;                                                        \
         uint8_t bad = 0;                                                       \
@@ -169,8 +169,8 @@ i4_mul_const(BK_ARGS, int k, int32_t c)
 {
     const int32_t *x = args[k]->data;
     int32_t *o = out->data;
-    const uint8_t *ac = live_mask(bx, act);
-    uint8_t *on = or_nulls(bx, n, args, out);
+    const uint8_t *ac = expr_vec_live(bx, act);
+    uint8_t *on = expr_vec_or_nulls(bx, n, args, out);
     size_t nr = bx->nrows;
     int32_t lo = INT32_MIN, hi = INT32_MAX;
     uint8_t bad = 0;
@@ -206,7 +206,7 @@ i4_div_const(BK_ARGS, int32_t d)
     size_t nr = bx->nrows;
     double dd = d;
 
-    or_nulls(bx, n, args, out);
+    expr_vec_or_nulls(bx, n, args, out);
     if (n->op == OP_DIV) {
         for (size_t i = 0; i < nr; i++)
             o[i] = (int32_t)((double)x[i] / dd);
@@ -251,8 +251,8 @@ WIDE_ARITH(arith_u8, uint64_t, 0, 0)
     {                                                                          \
         const T *x = args[0]->data, *y = args[1]->data;                        \
         T *o = out->data;                                                      \
-        const uint8_t *ac = live_mask(bx, act);                                \
-        uint8_t *on = or_nulls(bx, n, args, out);                              \
+        const uint8_t *ac = expr_vec_live(bx, act);                                \
+        uint8_t *on = expr_vec_or_nulls(bx, n, args, out);                              \
         size_t nr = bx->nrows;                                                 \
         int op = n->op;                                                        \
         uint8_t bad = 0;                                                       \
@@ -292,7 +292,7 @@ REAL_ARITH(arith_r8, double, 1.7976931348623157e308)
         uint8_t *o = out->data;                                                \
         size_t nr = bx->nrows;                                                 \
                                                                                \
-        or_nulls(bx, n, args, out);                                            \
+        expr_vec_or_nulls(bx, n, args, out);                                            \
         switch (n->op) {                                                       \
         case OP_LT:                                                            \
             CMP_LOOP(<)                                                        \
@@ -337,7 +337,7 @@ cmp_bool(BK_ARGS)
     uint8_t *o = out->data;
     bool eq = n->op == OP_EQ;
 
-    or_nulls(bx, n, args, out);
+    expr_vec_or_nulls(bx, n, args, out);
     for (size_t i = 0; i < nr; i++)
         o[i] = ((x[i] != 0) == (y[i] != 0)) == eq;
     return 0;
@@ -351,7 +351,7 @@ cmp_str(BK_ARGS)
     uint8_t *o = out->data;
     bool eq = n->op == OP_EQ || n->op == OP_NE;
 
-    or_nulls(bx, n, args, out);
+    expr_vec_or_nulls(bx, n, args, out);
     for (size_t i = 0; i < nr; i++) {
         if (eq) {
             bool same =
@@ -376,15 +376,14 @@ not_bool(BK_ARGS)
     const uint8_t *x = args[0]->data;
     uint8_t *o = out->data;
 
-    or_nulls(bx, n, args, out);
+    expr_vec_or_nulls(bx, n, args, out);
     for (size_t i = 0; i < nr; i++)
         o[i] = !x[i];
     return 0;
 }
 
-/* Integer sources as int64_t, into a scratch vector. */
-static const int64_t *
-as_i64(struct bctx *bx, enum expr_dt dt, const void *data)
+const int64_t *
+expr_vec_as_i64(struct bctx *bx, enum expr_dt dt, const void *data)
 {
     int64_t *r = expr_scratch(&bx->cx, bx->nrows * sizeof(*r));
     size_t nr = bx->nrows;
@@ -425,9 +424,9 @@ as_i64(struct bctx *bx, enum expr_dt dt, const void *data)
 static int
 cast_int(BK_ARGS)
 {
-    const int64_t *x = as_i64(bx, n->a[0]->type.dt, args[0]->data);
-    const uint8_t *ac = live_mask(bx, act);
-    uint8_t *on = or_nulls(bx, n, args, out);
+    const int64_t *x = expr_vec_as_i64(bx, n->a[0]->type.dt, args[0]->data);
+    const uint8_t *ac = expr_vec_live(bx, act);
+    uint8_t *on = expr_vec_or_nulls(bx, n, args, out);
     size_t nr = bx->nrows;
     int64_t min;
     uint64_t max;
@@ -485,10 +484,10 @@ cast_int(BK_ARGS)
 static int
 cast_int_text(BK_ARGS)
 {
-    const int64_t *x = as_i64(bx, n->a[0]->type.dt, args[0]->data);
+    const int64_t *x = expr_vec_as_i64(bx, n->a[0]->type.dt, args[0]->data);
     struct expr_sv *o = out->data;
-    const uint8_t *ac = live_mask(bx, act);
-    uint8_t *on = or_nulls(bx, n, args, out);
+    const uint8_t *ac = expr_vec_live(bx, act);
+    uint8_t *on = expr_vec_or_nulls(bx, n, args, out);
     size_t nr = bx->nrows, max = n->type.length ? (size_t)n->type.length : 20;
     char *buf = expr_scratch(&bx->cx, nr * 20 + 1), *p = buf;
 
@@ -520,7 +519,7 @@ cast_r4_r8(BK_ARGS)
     const float *x = args[0]->data;
     double *o = out->data;
 
-    or_nulls(bx, n, args, out);
+    expr_vec_or_nulls(bx, n, args, out);
     for (size_t i = 0; i < nr; i++)
         o[i] = x[i];
     return 0;
@@ -545,8 +544,8 @@ f_len(BK_ARGS)
     size_t nr = bx->nrows;
     const struct expr_sv *x = args[0]->data;
     int32_t *o = out->data;
-    const uint8_t *ac = live_mask(bx, act);
-    uint8_t *on = or_nulls(bx, n, args, out);
+    const uint8_t *ac = expr_vec_live(bx, act);
+    uint8_t *on = expr_vec_or_nulls(bx, n, args, out);
     int bad = 0;
 
     for (size_t i = 0; i < nr; i++) {
@@ -584,8 +583,8 @@ f_case(BK_ARGS)
     size_t nr = bx->nrows;
     const struct expr_sv *x = args[0]->data;
     struct expr_sv *o = out->data;
-    const uint8_t *ac = live_mask(bx, act);
-    uint8_t *on = or_nulls(bx, n, args, out);
+    const uint8_t *ac = expr_vec_live(bx, act);
+    uint8_t *on = expr_vec_or_nulls(bx, n, args, out);
     bool up = n->op == F_UPPER, big;
     size_t total = total_len(bx, x, ac, on, 0, &big), k = 0;
     char *buf;
@@ -642,7 +641,7 @@ f_trim(BK_ARGS)
     const struct expr_sv *x = args[0]->data;
     struct expr_sv *o = out->data;
 
-    or_nulls(bx, n, args, out);
+    expr_vec_or_nulls(bx, n, args, out);
     for (size_t i = 0; i < nr; i++) {
         const char *s = x[i].p;
         size_t b = 0, e = x[i].len;
@@ -666,8 +665,8 @@ f_left(BK_ARGS)
     const struct expr_sv *x = args[0]->data;
     const int64_t *k = args[1]->data;
     struct expr_sv *o = out->data;
-    const uint8_t *ac = live_mask(bx, act);
-    uint8_t *on = or_nulls(bx, n, args, out);
+    const uint8_t *ac = expr_vec_live(bx, act);
+    uint8_t *on = expr_vec_or_nulls(bx, n, args, out);
     int bad = 0;
 
     for (size_t i = 0; i < nr; i++) {
@@ -687,8 +686,8 @@ f_concat(BK_ARGS)
     size_t nr = bx->nrows;
     const struct expr_sv *x = args[0]->data, *y = args[1]->data;
     struct expr_sv *o = out->data;
-    const uint8_t *ac = live_mask(bx, act);
-    uint8_t *on = or_nulls(bx, n, args, out);
+    const uint8_t *ac = expr_vec_live(bx, act);
+    uint8_t *on = expr_vec_or_nulls(bx, n, args, out);
     size_t total = 0, k = 0;
     char *buf;
 
@@ -750,6 +749,14 @@ int_kernel(enum expr_dt dt, const expr_bkern *by_type)
     }
 }
 
+/* Both operands (and so the node's arithmetic) are exact decimals. */
+static bool
+both_decimal(const struct expr_node *n)
+{
+    return expr_dt_is_decimal(n->a[0]->type.dt) &&
+           expr_dt_is_decimal(n->a[1]->type.dt);
+}
+
 static expr_bkern
 binary_kernel(const struct expr_node *n)
 {
@@ -764,6 +771,9 @@ binary_kernel(const struct expr_node *n)
     case OP_ADD:
     case OP_SUB:
     case OP_MUL:
+        if (both_decimal(n) && expr_dt_is_decimal(n->type.dt))
+            return expr_vdec_arith;
+        return int_kernel(n->type.dt, arith);
     case OP_DIV:
     case OP_MOD:
         return int_kernel(n->type.dt, arith);
@@ -784,6 +794,8 @@ binary_kernel(const struct expr_node *n)
             return cmp_i8;
         if (at == EXPR_DT_BOOL)
             return cmp_bool;
+        if (both_decimal(n))
+            return expr_vdec_cmp;
         return int_kernel(at, cmp);
     default:
         return NULL;
@@ -797,6 +809,10 @@ cast_kernel(const struct expr_node *n)
 
     if (from == EXPR_DT_R4 && to == EXPR_DT_R8)
         return cast_r4_r8;
+    if (expr_dt_is_decimal(to) &&
+        (expr_dt_is_decimal(from) ||
+         (expr_dt_is_int(from) && from != EXPR_DT_UI8)))
+        return expr_vdec_cast;
     if (!expr_dt_is_int(from) || from == EXPR_DT_UI8 || to == EXPR_DT_UI8)
         return NULL;
     if (expr_dt_is_int(to) || to == EXPR_DT_R8 || to == EXPR_DT_R4)

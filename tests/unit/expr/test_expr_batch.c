@@ -274,6 +274,33 @@ static const char *const exprs[] = {
     "num * num",
     "num / b",
     "num - cy",
+    /* The decimal loops (expr_vdec.c) and their fall-backs. */
+    "num + num",
+    "num - num",
+    "num * a",
+    "a * num",
+    "num * num * num",
+    "num * num * num * num",
+    "num + 0.005",
+    "num - big",
+    "(DT_NUMERIC,38,36)num + num",
+    "(DT_NUMERIC,12,2)num",
+    "(DT_NUMERIC,12,4)num",
+    "(DT_NUMERIC,5,2)num",
+    "(DT_NUMERIC,12,1)num",
+    "(DT_DECIMAL,3)num",
+    "(DT_NUMERIC,10,0)a",
+    "(DT_NUMERIC,4,1)s2",
+    "(DT_NUMERIC,38,19)big",
+    "(DT_NUMERIC,38,20)big",
+    "(DT_DECIMAL,10)big",
+    "(DT_NUMERIC,3,0)u1",
+    "num > 500",
+    "num <= -12.5",
+    "num == (DT_NUMERIC,10,0)b",
+    "num != num",
+    "num >= (DT_NUMERIC,38,30)s2",
+    "(DT_NUMERIC,38,37)u1 < num",
     "-a",
     "-r",
     "-num",
@@ -712,6 +739,114 @@ values_parse_and_format(void **state)
     assert_string_equal(buf, "NULL");
 }
 
+/* expr_value_parse's fast paths (plain integers, decimals, ISO dates)
+ * against the cast of a string literal, which takes the full conversion:
+ * the same value, or both fail. */
+static void
+value_parse_fast_paths(void **state)
+{
+    static const char *const texts[] = {
+        "0",
+        "-0",
+        "+3",
+        "42",
+        "-2147483648",
+        "2147483648",
+        "-2147483649",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "123456789012345678",
+        "-123456789012345678",
+        "1234567890123456789",
+        "1.5",
+        "-1.5",
+        "12.5",
+        "-12.345",
+        "12.345",
+        "12.344",
+        ".5",
+        "5.",
+        ".",
+        "-",
+        "+",
+        "",
+        "1.2.3",
+        " 7",
+        "7 ",
+        "1e2",
+        "0.000000000000000001",
+        "99999999.99",
+        "100000000.00",
+        "-99999999.995",
+        "00012.50",
+        "2024-02-29",
+        "2023-02-29",
+        "2024-03-15",
+        "1999-12-31",
+        "0001-01-01",
+        "2024-13-01",
+        "0000-01-01",
+        "9999-12-31",
+        "2024-1-05",
+        "2024/03/15",
+        "2024-03-15 10:20",
+        "1x",
+    };
+    static const char *const types[] = {
+        "DT_I1",
+        "DT_I2",
+        "DT_I4",
+        "DT_I8",
+        "DT_NUMERIC,10,2",
+        "DT_NUMERIC,38,20",
+        "DT_NUMERIC,38,21",
+        "DT_NUMERIC,18,0",
+        "DT_NUMERIC,5,4",
+        "DT_DECIMAL,2",
+        "DT_DECIMAL,28",
+        "DT_DBDATE",
+        "DT_DBTIMESTAMP",
+        "DT_DBTIMESTAMP2,3",
+        "DT_UI4",
+    };
+    char expr[128], want[128], got[128];
+    struct expr_value v;
+    struct werr err;
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+        struct expr *e;
+        struct expr_type t;
+
+        snprintf(expr, sizeof(expr), "(%s)NULL(DT_WSTR,10)", types[k]);
+        e = expr_compile(expr, strlen(expr), NULL, NULL, &err);
+        assert_non_null(e);
+        t = *expr_result_type(e);
+        expr_free(e);
+        for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+            size_t len = strlen(texts[i]);
+            char *cut;
+            int rc;
+
+            snprintf(expr, sizeof(expr), "(%s)\"%s\"", types[k], texts[i]);
+            rc = expr_value_parse(texts[i], len, &t, &v, &err);
+            if (fx_eval(expr, 0, want, sizeof(want), &err) != FX_OK) {
+                if (rc != -1)
+                    fail_msg("%s: the cast fails, parsing does not", expr);
+                continue;
+            }
+            if (rc != 0)
+                fail_msg("%s: parsing fails, the cast does not", expr);
+            expr_value_format(&v, got, sizeof(got));
+            if ((cut = strstr(want, " (")))
+                *cut = '\0';
+            if (strcmp(got, want) != 0)
+                fail_msg("%s: parsing gives '%s', the cast '%s'", expr, got,
+                         want);
+        }
+    }
+}
+
 static void
 type_names(void **state)
 {
@@ -844,6 +979,7 @@ main(void)
         cmocka_unit_test(limits),
         cmocka_unit_test(assignment_target),
         cmocka_unit_test(values_parse_and_format),
+        cmocka_unit_test(value_parse_fast_paths),
         cmocka_unit_test(type_names),
         cmocka_unit_test(row_error_codes),
         cmocka_unit_test(column_mismatch_is_an_error),
