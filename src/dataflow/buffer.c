@@ -20,6 +20,7 @@
 #include "dataflow/df_core.h"
 
 #define BLOCK_MIN (64u * 1024)
+#define BLOCK_WANT_MAX (16u << 20) /* past it, a buffer uses several */
 #define POOL_KEEP 64 /* free buffers a pool keeps */
 
 struct df_block {
@@ -32,6 +33,8 @@ struct df_bytes {
     struct df_block **v;
     size_t n, cap;
     struct df_block *cur; /* the block this buffer appends to */
+    size_t made;          /* bytes asked for since the last reset */
+    size_t want;          /* size of the next block: what a use needed */
 };
 
 struct df_pool {
@@ -130,15 +133,25 @@ block_unref(struct df_block *k)
 }
 
 /* Drops the buffer's blocks but keeps its own block when nobody else
- * holds it, so a recycled buffer does not allocate again. */
+ * holds it, so a recycled buffer does not allocate again.  A buffer that
+ * needed more than its block gets one block of what it needed next time
+ * (a source copying whole rows needs about a megabyte), instead of
+ * allocating and freeing 64 KiB blocks on every use. */
 static void
 reset_bytes(struct df_bytes *h)
 {
     struct df_block *keep = NULL;
+    bool grow = h->made > (h->cur ? h->cur->size : 0);
 
+    /* A quarter more, so a slightly longer next use still fits. */
+    if (grow)
+        h->want = h->made < BLOCK_WANT_MAX ? h->made + h->made / 4
+                                           : BLOCK_WANT_MAX;
+    h->made = 0;
     for (size_t i = 0; i < h->n; i++) {
         struct df_block *k = h->v[i];
-        if (k == h->cur && __atomic_load_n(&k->refs, __ATOMIC_ACQUIRE) == 1)
+        if (k == h->cur && !grow &&
+            __atomic_load_n(&k->refs, __ATOMIC_ACQUIRE) == 1)
             keep = k;
         else
             block_unref(k);
@@ -289,8 +302,12 @@ df_buffer_bytes(struct df_buffer *b, size_t n)
     struct df_block *k = h->cur;
     char *p;
 
+    h->made += n;
     if (!k || k->size - k->used < n) {
         size_t size = n > BLOCK_MIN ? n : BLOCK_MIN;
+
+        if (size < h->want)
+            size = h->want;
         k = xmalloc(sizeof(*k) + size);
         k->refs = 1;
         k->size = size;

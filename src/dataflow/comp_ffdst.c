@@ -264,10 +264,50 @@ ffdst_pre_execute(struct df_exec *x, struct df_component *c,
     return write_header(c, d, err);
 }
 
+/* A signed integer's digits, without snprintf; buf holds 21 bytes. */
+static size_t
+fmt_int(int64_t v, char *buf)
+{
+    uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    char tmp[24];
+    size_t k = sizeof(tmp), n;
+
+    do {
+        tmp[--k] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    if (v < 0)
+        tmp[--k] = '-';
+    n = sizeof(tmp) - k;
+    memcpy(buf, tmp + k, n);
+    return n;
+}
+
+/* The common integer widths straight from their vectors; false for any
+ * other type. */
+static bool
+int_text(const struct df_vec *v, size_t row, char *buf, size_t *n)
+{
+    switch (v->type.dt) {
+    case EXPR_DT_I2:
+        *n = fmt_int(((const int16_t *)v->data)[row], buf);
+        return true;
+    case EXPR_DT_I4:
+        *n = fmt_int(((const int32_t *)v->data)[row], buf);
+        return true;
+    case EXPR_DT_I8:
+        *n = fmt_int(((const int64_t *)v->data)[row], buf);
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void
 put_value(struct ffdst *d, size_t k, const struct df_buffer *b, size_t row)
 {
     const struct df_column *col = d->cols[k];
+    const struct df_vec *vec;
     struct expr_col ec;
     struct expr_value v;
     char text[256], *big = NULL;
@@ -277,12 +317,19 @@ put_value(struct ffdst *d, size_t k, const struct df_buffer *b, size_t row)
         put_field(d, k, "", 0);
         return;
     }
+    vec = &b->cols[col->slot];
+    if (vec->nulls && vec->nulls[row]) {
+        put_field(d, k, "", 0);
+        return;
+    }
+    if (int_text(vec, row, text, &n)) {
+        put_field(d, k, text, n);
+        return;
+    }
     ec = df_buffer_col(b, col->slot);
     expr_col_value(&ec, row, &v);
-    if (v.null) {
-        put_field(d, k, "", 0);
-    } else if (v.type.dt == EXPR_DT_STR || v.type.dt == EXPR_DT_WSTR ||
-               v.type.dt == EXPR_DT_TEXT || v.type.dt == EXPR_DT_NTEXT) {
+    if (v.type.dt == EXPR_DT_STR || v.type.dt == EXPR_DT_WSTR ||
+        v.type.dt == EXPR_DT_TEXT || v.type.dt == EXPR_DT_NTEXT) {
         put_field(d, k, v.v.s.p, v.v.s.len);
     } else {
         n = expr_value_format(&v, text, sizeof(text));

@@ -5,10 +5,12 @@
  *
  * The file is read in large blocks (converted to UTF-8 by iconv when its
  * code page is not UTF-8, and from UTF-16LE when the manager says
- * Unicode) into one window; rows are scanned in place with a table of
- * stop bytes per column, and values are copied once, into the buffer's
- * bytes.  A row that does not fit the window grows it, up to
- * FF_MAX_ROW.
+ * Unicode) into one window; rows are scanned in place for the stop
+ * bytes of each column (its delimiter's first byte, the row delimiter's,
+ * LF), sixteen bytes at a time with SSE2 where the machine has it, else
+ * through a table.  A row's text is copied once into the buffer's bytes
+ * and its string values point into that copy.  A row that does not fit
+ * the window grows it, up to FF_MAX_ROW.
  *
  * Rules (shared DTSX.md §3.4): the last column's delimiter is the row
  * delimiter; a row delimiter before the last column ends the row and the
@@ -25,6 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/xalloc.h"
 #include "base/banned.h"
@@ -38,6 +43,13 @@ struct span {
     const char *p;
     size_t len;
     bool doubled; /* holds doubled qualifiers to undo */
+};
+
+/* The bytes that may start a column's stop (at most three distinct:
+ * its delimiter's, the row delimiter's, LF), for the SIMD scan. */
+struct stopset {
+    uint8_t b[3];
+    int n;
 };
 
 struct map {
@@ -58,6 +70,8 @@ struct ffsrc {
     bool eof, started, lf_seen, lf_ok, retain_nulls;
     size_t maxdelim;
     uint8_t (*stop)[256]; /* per manager column */
+    struct stopset *sets; /* per manager column */
+    bool has_strings;     /* a string column is mapped */
     struct span *f;
     struct map *map;
     size_t nmap;
@@ -153,7 +167,40 @@ enum { ROW_MORE = 0, ROW_OK = 1, ROW_END = -1 };
 static bool
 at(const char *p, const char *e, const char *d, size_t n)
 {
+    if (n == 1)
+        return p < e && *p == *d;
     return (size_t)(e - p) >= n && !memcmp(p, d, n);
+}
+
+/* The first byte in [p, e) that may start a stop of the column whose
+ * stop bytes are `ss` and `stop`, or e. */
+static const char *
+next_stop(const struct stopset *ss, const uint8_t *stop, const char *p,
+          const char *e)
+{
+#ifdef __SSE2__
+    if (ss->n) {
+        __m128i a = _mm_set1_epi8((char)ss->b[0]);
+        __m128i b = _mm_set1_epi8((char)ss->b[1]);
+        __m128i c = _mm_set1_epi8((char)ss->b[2]);
+
+        for (; e - p >= 16; p += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i hit = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, a), _mm_cmpeq_epi8(v, b)),
+                _mm_cmpeq_epi8(v, c));
+            int m = _mm_movemask_epi8(hit);
+
+            if (m)
+                return p + __builtin_ctz((unsigned)m);
+        }
+    }
+#else
+    (void)ss;
+#endif
+    while (p < e && !stop[(unsigned char)*p])
+        p++;
+    return p;
 }
 
 /* The first stop of column `i` in [p, e): its delimiter, the row
@@ -168,9 +215,7 @@ find_stop(struct ffsrc *s, size_t i, const char *p, const char *e, bool *row,
     const struct df_ff_column *last = &s->ff.cols[s->ff.ncols - 1];
     const uint8_t *stop = s->stop[i];
 
-    for (; p < e; p++) {
-        if (!stop[(unsigned char)*p])
-            continue;
+    for (; (p = next_stop(&s->sets[i], stop, p, e)) < e; p++) {
         if ((size_t)(e - p) < s->maxdelim && !s->eof)
             return NULL; /* a delimiter may be cut by the window */
         if (c->delim_len && at(p, e, c->delim, c->delim_len)) {
@@ -359,9 +404,16 @@ is_string(enum expr_dt dt)
 static size_t
 units(const char *p, size_t len)
 {
-    size_t n = 0;
+    size_t n = 0, i = 0;
 
-    for (size_t i = 0; i < len; i++) {
+    /* ASCII eight bytes at a time: each byte is one unit. */
+    for (uint64_t w; i + 8 <= len; i += 8) {
+        memcpy(&w, p + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+        n += 8;
+    }
+    for (; i < len; i++) {
         unsigned char c = (unsigned char)p[i];
         n += (c & 0xC0) != 0x80;
         n += c >= 0xF0;
@@ -383,15 +435,28 @@ cut(const char *p, size_t len, size_t max)
     return i;
 }
 
+/* Where the row being taken was copied into the buffer's bytes: a field
+ * at p in the window is at copy + (p - start). */
+struct rowcopy {
+    const char *start;
+    char *copy; /* NULL: not copied */
+};
+
 /* Stores a string field, undoing doubled qualifiers. */
 static void
 put_string(struct ffsrc *s, struct df_buffer *b, int slot, size_t row,
-           const struct span *f, size_t len)
+           const struct span *f, size_t len, const struct rowcopy *rc)
 {
     struct expr_sv *v = b->cols[slot].data;
     char *d, q = s->ff.qualifier;
     size_t n = 0;
 
+    if (!f->doubled && rc->copy) {
+        v[row].p = rc->copy + (f->p - rc->start);
+        v[row].len = len;
+        b->cols[slot].nulls[row] = 0;
+        return;
+    }
     if (!f->doubled) {
         df_buffer_set_str(b, slot, row, f->p, len);
         return;
@@ -445,7 +510,7 @@ int_fits(enum expr_dt dt, int64_t v)
 /* Converts field `f` into row `row`; returns 0 or a DF_E_* code. */
 static int32_t
 put_value(struct ffsrc *s, struct df_buffer *b, const struct map *m,
-          size_t row, const struct span *f)
+          size_t row, const struct span *f, const struct rowcopy *rc)
 {
     const struct expr_type *t = &m->col->type;
     struct expr_value v;
@@ -458,12 +523,14 @@ put_value(struct ffsrc *s, struct df_buffer *b, const struct map *m,
     }
     if (is_string(t->dt)) {
         size_t len = f->len;
-        if (t->length > 0 && units(f->p, len) > (size_t)t->length) {
+        /* A byte is at most two units: short values need no count. */
+        if (t->length > 0 && len > (size_t)t->length / 2 &&
+            units(f->p, len) > (size_t)t->length) {
             if (m->col->trunc_disp != DF_DISP_IGNORE)
                 return DF_E_TRUNCATION;
             len = cut(f->p, len, (size_t)t->length);
         }
-        put_string(s, b, m->slot, row, f, len);
+        put_string(s, b, m->slot, row, f, len, rc);
         return 0;
     }
     if (fast_int(f->p, f->len, &i) && int_fits(t->dt, i)) {
@@ -522,8 +589,20 @@ bind_columns(struct df_component *c, struct ffsrc *s, const char *cm,
                             col->name, cm);
         s->map[s->nmap++] = (struct map){.ff = k, .slot = col->slot,
                                          .col = col};
+        s->has_strings |= is_string(col->type.dt);
     }
     return 0;
+}
+
+/* The stop bytes of a table, repeated to fill the three lanes. */
+static void
+fill_set(struct stopset *ss, const uint8_t *stop)
+{
+    for (int ch = 0; ch < 256; ch++)
+        if (stop[ch] && ss->n < 3)
+            ss->b[ss->n++] = (uint8_t)ch;
+    for (int k = ss->n; ss->n && k < 3; k++)
+        ss->b[k] = ss->b[0];
 }
 
 static void
@@ -533,6 +612,7 @@ build_stops(struct ffsrc *s)
     const struct df_ff_column *last = &s->ff.cols[n - 1];
 
     s->stop = xcalloc(n, sizeof(*s->stop));
+    s->sets = xcalloc(n, sizeof(*s->sets));
     s->lf_ok = !strcmp(last->delim, "\r\n");
     for (size_t i = 0; i < n; i++) {
         const struct df_ff_column *c = &s->ff.cols[i];
@@ -544,6 +624,7 @@ build_stops(struct ffsrc *s)
             s->stop[i]['\n'] = 1;
         if (c->delim_len > s->maxdelim)
             s->maxdelim = c->delim_len;
+        fill_set(&s->sets[i], s->stop[i]);
     }
     s->f = xcalloc(n, sizeof(*s->f));
 }
@@ -581,6 +662,7 @@ ffsrc_free(struct ffsrc *s)
     free(s->raw);
     free(s->buf);
     free(s->stop);
+    free(s->sets);
     free(s->f);
     free(s->map);
     free(s);
@@ -720,11 +802,17 @@ take_row(struct df_exec *x, struct df_component *c, struct ffsrc *s,
          struct rowctx *r, struct werr *err)
 {
     struct df_buffer *b = r->b;
-    size_t row = b->nrows;
+    size_t row = b->nrows, n = (size_t)(r->stop - r->start);
+    struct rowcopy rc = {r->start, NULL};
 
+    /* One copy of the row for all its strings. */
+    if (s->has_strings && n) {
+        rc.copy = df_buffer_bytes(b, n);
+        memcpy(rc.copy, r->start, n);
+    }
     for (size_t i = 0; i < s->nmap; i++) {
         const struct map *m = &s->map[i];
-        int32_t code = put_value(s, b, m, row, &s->f[m->ff]);
+        int32_t code = put_value(s, b, m, row, &s->f[m->ff], &rc);
         enum df_disposition d;
         if (!code)
             continue;

@@ -483,7 +483,21 @@ fmt_date(int64_t ticks, char *buf)
     int y, m, d;
 
     expr_civil_from_days(floordiv(ticks, EXPR_TICKS_PER_DAY), &y, &m, &d);
-    return (size_t)snprintf(buf, 16, "%04d-%02d-%02d", y, m, d);
+    if (y < 0 || y > 9999)
+        return (size_t)snprintf(buf, 16, "%04d-%02d-%02d", y, m, d);
+    /* Digits by hand: data flow destinations format every row. */
+    buf[0] = (char)('0' + y / 1000);
+    buf[1] = (char)('0' + y / 100 % 10);
+    buf[2] = (char)('0' + y / 10 % 10);
+    buf[3] = (char)('0' + y % 10);
+    buf[4] = '-';
+    buf[5] = (char)('0' + m / 10);
+    buf[6] = (char)('0' + m % 10);
+    buf[7] = '-';
+    buf[8] = (char)('0' + d / 10);
+    buf[9] = (char)('0' + d % 10);
+    buf[10] = '\0';
+    return 10;
 }
 
 /* hh:mm:ss and `digits` fractional digits after `sep` (none if 0). */
