@@ -135,3 +135,57 @@ df_db_params(struct df_exec *x, struct df_component *c, const char *mapping,
     }
     return 0;
 }
+
+/* ---- validation against the database ---- */
+
+struct df_odbc *
+df_db_validation_connect(struct df_exec *x, struct df_component *c,
+                         const char **odbc)
+{
+    struct df_odbc *db;
+    struct werr err = {0};
+
+    if (!df_exec_host(x)->validate_external ||
+        !df_prop_bool(c->props, c->nprops, "ValidateExternalMetadata", true))
+        return NULL;
+    if (df_db_conn(x, c, odbc, &err) < 0)
+        return NULL; /* the component's own checks report it */
+    if (!(db = df_odbc_connect(*odbc, &err)))
+        df_event(x, c, DF_EV_INFORMATION,
+                 "tables and columns not validated: %s", err.msg);
+    return db;
+}
+
+int
+df_db_check_table(struct df_odbc *db, const char *odbc,
+                  const struct df_component *c, const char *table,
+                  const char *const *names, size_t n, struct wbuf *problems)
+{
+    char *name = df_db_table_name(df_db_kind_of(odbc), table);
+    char *sql = xasprintf("SELECT * FROM %s WHERE 1 = 0", name);
+    struct werr err = {0};
+    struct df_cursor *cur = df_cursor_open(db, sql, NULL, 0, 0, &err);
+    int found = 0;
+
+    free(name);
+    free(sql);
+    if (!cur) {
+        wbuf_addf(problems, NULL, "component '%s': table '%s' cannot be "
+                                  "read: %s\n",
+                  c->name, table, err.msg);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0, nc = df_cursor_ncols(cur);
+        while (k < nc && strcasecmp(df_cursor_col(cur, k)->name, names[i]))
+            k++;
+        if (k < nc)
+            continue;
+        wbuf_addf(problems, NULL,
+                  "component '%s': table '%s' has no column '%s'\n", c->name,
+                  table, names[i]);
+        found++;
+    }
+    df_cursor_free(cur);
+    return found;
+}

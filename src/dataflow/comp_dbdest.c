@@ -246,8 +246,36 @@ dest_cleanup(struct df_exec *x, struct df_component *c)
     c->state = NULL;
 }
 
+/* weir exec --validate: the table exists and has the mapped columns. */
+static int
+dest_validate(struct df_exec *x, struct df_component *c,
+              struct wbuf *problems)
+{
+    struct dest_state s = {0};
+    struct werr err = {0};
+    const char *odbc;
+    struct df_odbc *db;
+    char *table = NULL;
+    bool fast;
+    int n = 0;
+
+    if (c->ninputs != 1 || !(db = df_db_validation_connect(x, c, &odbc)))
+        return 0;
+    if ((table = dest_table(x, c, &fast, &err)) &&
+        map_columns(c, &c->inputs[0], &s, &err) == 0)
+        n = df_db_check_table(db, odbc, c, table, s.t.names, s.t.ncols,
+                              problems);
+    df_odbc_close(db);
+    free(table);
+    free((void *)s.t.names);
+    free((void *)s.t.types);
+    free(s.slots);
+    return n;
+}
+
 const struct df_component_ops df_oledb_dest_ops = {
     .class_id = "Microsoft.OLEDBDestination",
+    .validate = dest_validate,
     .pre_execute = dest_pre_execute,
     .process = dest_process,
     .end_of_input = dest_end,
@@ -256,6 +284,7 @@ const struct df_component_ops df_oledb_dest_ops = {
 
 const struct df_component_ops df_adonet_dest_ops = {
     .class_id = "Microsoft.ADONETDestination",
+    .validate = dest_validate,
     .pre_execute = dest_pre_execute,
     .process = dest_process,
     .end_of_input = dest_end,
@@ -264,6 +293,7 @@ const struct df_component_ops df_adonet_dest_ops = {
 
 const struct df_component_ops df_odbc_dest_ops = {
     .class_id = "Attunity.SSISODBCDst",
+    .validate = dest_validate,
     .pre_execute = dest_pre_execute,
     .process = dest_process,
     .end_of_input = dest_end,

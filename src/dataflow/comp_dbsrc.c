@@ -316,6 +316,48 @@ out:
     return rc;
 }
 
+/* The table a source reads in a table access mode, else NULL. */
+static const char *
+src_table(struct df_component *c)
+{
+    const struct df_property *p = c->props;
+    size_t n = c->nprops;
+
+    if (df_prop_int(p, n, "AccessMode", 0) != 0)
+        return NULL;
+    if (!strcmp(c->class_id, "Microsoft.OLEDBSource"))
+        return df_prop(p, n, "OpenRowset");
+    if (!strcmp(c->class_id, "Microsoft.DataReaderSourceAdapter"))
+        return df_prop(p, n, "TableOrViewName");
+    return df_prop(p, n, "TableName");
+}
+
+/* weir exec --validate: a source reading a table checks that the table
+ * exists and has the output's columns.  SQL commands are not run. */
+static int
+src_validate(struct df_exec *x, struct df_component *c,
+             struct wbuf *problems)
+{
+    struct df_output *out = main_output(c);
+    const char *table = src_table(c), *odbc;
+    const char **names;
+    struct df_odbc *db;
+    int n;
+
+    if (!out || !table || !*table ||
+        !(db = df_db_validation_connect(x, c, &odbc)))
+        return 0;
+    names = xcalloc(out->ncolumns + 1, sizeof(*names));
+    for (size_t i = 0; i < out->ncolumns; i++)
+        names[i] = df_db_external_name(&out->columns[i], out->externals,
+                                       out->nexternals);
+    n = df_db_check_table(db, odbc, c, table, names, out->ncolumns,
+                          problems);
+    free(names);
+    df_odbc_close(db);
+    return n;
+}
+
 static void
 src_cleanup(struct df_exec *x, struct df_component *c)
 {
@@ -335,6 +377,7 @@ src_cleanup(struct df_exec *x, struct df_component *c)
 
 const struct df_component_ops df_oledb_source_ops = {
     .class_id = "Microsoft.OLEDBSource",
+    .validate = src_validate,
     .pre_execute = src_pre_execute,
     .produce = src_produce,
     .cleanup = src_cleanup,
@@ -342,6 +385,7 @@ const struct df_component_ops df_oledb_source_ops = {
 
 const struct df_component_ops df_adonet_source_ops = {
     .class_id = "Microsoft.DataReaderSourceAdapter",
+    .validate = src_validate,
     .pre_execute = src_pre_execute,
     .produce = src_produce,
     .cleanup = src_cleanup,
@@ -349,6 +393,7 @@ const struct df_component_ops df_adonet_source_ops = {
 
 const struct df_component_ops df_odbc_source_ops = {
     .class_id = "Attunity.SSISODBCSrc",
+    .validate = src_validate,
     .pre_execute = src_pre_execute,
     .produce = src_produce,
     .cleanup = src_cleanup,

@@ -97,6 +97,9 @@ struct df_host {
     bool (*canceled)(void *ctx);
     void (*blocking_begin)(void *ctx);
     void (*blocking_end)(void *ctx);
+    /* Validation connects to databases and checks that the tables and
+     * columns the components name exist (weir exec --validate). */
+    bool validate_external;
 };
 
 /* Checks the data flow of `task` before anything runs: the pipeline's

@@ -202,6 +202,23 @@ char *df_db_insert_sql(const struct df_db_target *t, enum df_db_kind kind,
 int df_db_conn(struct df_exec *x, struct df_component *c, const char **odbc,
                struct werr *err);
 
+/* For validation against the database (df_host.validate_external,
+ * unless the component says ValidateExternalMetadata false): the
+ * component's connection, or NULL when validation does not connect or
+ * the database cannot be reached (nothing is checked then; an
+ * information event says why).  The caller closes it. */
+struct df_odbc *df_db_validation_connect(struct df_exec *x,
+                                         struct df_component *c,
+                                         const char **odbc);
+
+/* Checks that table `table` (as written) can be read and has the
+ * columns names[0..n) (compared without case); appends a line to
+ * `problems` for each failure and returns how many. */
+int df_db_check_table(struct df_odbc *db, const char *odbc,
+                      const struct df_component *c, const char *table,
+                      const char *const *names, size_t n,
+                      struct wbuf *problems);
+
 /* A variable's value as text (caller frees); -1 with `err` naming it. */
 char *df_db_var_text(struct df_exec *x, const char *name, struct werr *err);
 

@@ -50,6 +50,7 @@ enum {
 
 struct exec_conf {
     bool validate;
+    bool validate_external;
     char **params;
     char *params_file;
     int64_t events_fd;
@@ -63,6 +64,11 @@ struct exec_conf {
 static const struct wopt exec_options[] = {
     {"validate", WOPT_BOOL, offsetof(struct exec_conf, validate), "false", 0, 0,
      "load and validate only (dtexec /Validate); list every problem", 0},
+    {"validate-external", WOPT_BOOL,
+     offsetof(struct exec_conf, validate_external), "true", 0, 0,
+     "with --validate, connect to the databases of data flow components "
+     "and check their tables and columns (SSIS's ValidateExternalMetadata)",
+     0},
     {"param", WOPT_LIST, offsetof(struct exec_conf, params), NULL, 0, 0,
      "set a parameter: NAME=VALUE, where NAME is Name, $Package::Name or "
      "$Project::Name; repeatable",
@@ -291,6 +297,7 @@ run_loaded(const struct exec_conf *conf, struct rt_run *run)
     run->state =
         xcalloc(pkg_executable_count(run->pkg) + 1, sizeof(*run->state));
     run->kill_grace_s = 5;
+    run->validate_external = conf->validate && conf->validate_external;
     signals_setup(&saved, &watch, &cancel);
     problems = rt_validate(run);
     if (conf->validate || problems)

@@ -269,6 +269,9 @@ struct rt_run {
     /* Where cancel comes from; NULL: the run cannot be canceled. */
     struct rt_cancel *cancel;
     bool cancel_reported;
+    /* weir exec --validate: validation also connects to the databases
+     * of data flow components to check their tables and columns. */
+    bool validate_external;
     /* Seconds between SIGTERM and SIGKILL when stopping a process. */
     int kill_grace_s;
     /* Variables (vars.h) and connections (conn.h); NULL in runs that

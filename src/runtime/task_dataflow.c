@@ -367,6 +367,7 @@ bridge_init(struct bridge *b, struct rt_run *run,
         .canceled = b_canceled,
         .blocking_begin = b_blocking_begin,
         .blocking_end = b_blocking_end,
+        .validate_external = run->validate_external,
     };
 }
 

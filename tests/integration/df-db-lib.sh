@@ -203,6 +203,34 @@ FROM keep_dst ORDER BY id" | tr '\n' ' ')
         "$KIND: without fast load, values go in as they come"
 }
 
+# validate_external: weir exec --validate connects and names a missing
+# table or column with its component; --no-validate-external and
+# ValidateExternalMetadata false do not.
+validate_external() {
+    run_pkg "$PKG/db-reject.dtsx" --validate --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: --validate: the tables exist, the package validates"
+    [ "$RC" = 0 ] || diag "$(grep -i error "$T/out" | head -3)"
+    f=$(sub db-reject.dtsx 's/>strict</>nosuch</')
+    run_pkg "$f" --validate --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: --validate: a missing destination table fails"
+    check "$KIND: ... naming the table and the component" \
+        grep -q "component 'Strict': table 'nosuch' cannot be read" "$T/out"
+    run_pkg "$f" --validate --no-validate-external --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: --no-validate-external does not connect"
+    f=$(sub db-reject.dtsx 's/ExternalColumns\[name\]" dataType="wstr" length="20" name="name"/ExternalColumns[name]" dataType="wstr" length="20" name="nom"/')
+    run_pkg "$f" --validate --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: --validate: a column the table lacks fails"
+    check "$KIND: ... naming it" has "$T/out" "has no column 'nom'"
+    f=$(sub db-adonet-odbc.dtsx 's/>stock</>nostock</')
+    run_pkg "$f" --validate --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: --validate: a missing source table fails"
+    check "$KIND: ... naming it" has "$T/out" "table 'nostock'"
+    f=$(sub db-adonet-odbc.dtsx 's/>stock</>nostock</;
+        s|<properties>|<properties><property name="ValidateExternalMetadata">false</property>|')
+    run_pkg "$f" --validate --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: ValidateExternalMetadata false is not checked"
+}
+
 # sub FILE SED-EXPRESSION: a copy of package FILE, edited.
 sub() { sed -e "$2" "$PKG/$1" >"$T/$1"; echo "$T/$1"; }
 
@@ -225,6 +253,7 @@ round() {
     lookup_modes
     source_truncation
     fast_load_keep
+    validate_external
 
     # NoMatchBehavior 0 with the match output's disposition.
     db_sql "DELETE FROM matched; DELETE FROM unmatched" >/dev/null
