@@ -189,6 +189,12 @@ extern const struct df_db_backend df_db_odbc_backend;
 extern const struct df_db_backend df_db_sqlite_backend;
 extern const struct df_db_backend df_db_pg_backend;
 
+/* Waits until the SQLite database of the connection string `odbc` can be
+ * read, or the run stops (-1 with `err`); 0 also when the file cannot
+ * be opened (connecting will say why).  Called before SQLite's ODBC
+ * driver connects, which waits for a lock without a way to stop it. */
+int df_db_sqlite_wait(const char *odbc, struct werr *err);
+
 /* "INSERT INTO table (c1, ...) VALUES (?, ...)" with the column names
  * quoted for `kind` (caller frees); the columns with use[i] only when
  * `use` is given, "INSERT INTO table DEFAULT VALUES" when none is. */

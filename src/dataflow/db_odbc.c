@@ -11,6 +11,11 @@
  * per fetch and SQLGetData for every column, which reads values of any
  * length.
  *
+ * Statements run, fetch and end inside df_blocking_begin/_end (df_int.h):
+ * when the run stops while the driver waits (a lock held elsewhere, a
+ * busy database), the engine's watcher calls SQLCancel on the statement,
+ * which ODBC allows from another thread for exactly this.
+ *
  * The control flow has its own ODBC layer (src/runtime/odbc.c) for rowsets
  * of variants; the data flow sits below the runtime library and keeps
  * its own, typed by the columns of the pipeline.
@@ -61,8 +66,11 @@ df_odbc_diag(short type, void *h, struct werr *err, const char *fmt, ...)
 struct df_odbc *
 df_odbc_connect(const char *odbc, struct werr *err)
 {
-    struct df_odbc *c = xcalloc(1, sizeof(*c));
+    struct df_odbc *c;
 
+    if (df_db_kind_of(odbc) == DF_DB_SQLITE && df_db_sqlite_wait(odbc, err))
+        return NULL;
+    c = xcalloc(1, sizeof(*c));
     if (!SQL_SUCCEEDED(
             SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &c->env)) ||
         !SQL_SUCCEEDED(SQLSetEnvAttr(c->env, SQL_ATTR_ODBC_VERSION,
@@ -159,6 +167,62 @@ df_odbc_type(short sqltype, size_t size, short digits, bool is_unsigned)
     if (t.dt == EXPR_DT_STR || t.dt == EXPR_DT_TEXT)
         t.codepage = 1252;
     return t;
+}
+
+/* ---- calls that may block ---- */
+
+static void
+cancel_stmt(void *st)
+{
+    SQLCancel((SQLHSTMT)st);
+}
+
+static SQLRETURN
+exec_direct(SQLHSTMT st, const char *sql)
+{
+    struct df_blocking b;
+    SQLRETURN r;
+
+    df_blocking_begin(&b, cancel_stmt, st);
+    r = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+    df_blocking_end(&b);
+    return r;
+}
+
+static SQLRETURN
+execute(SQLHSTMT st)
+{
+    struct df_blocking b;
+    SQLRETURN r;
+
+    df_blocking_begin(&b, cancel_stmt, st);
+    r = SQLExecute(st);
+    df_blocking_end(&b);
+    return r;
+}
+
+static SQLRETURN
+fetch(SQLHSTMT st)
+{
+    struct df_blocking b;
+    SQLRETURN r;
+
+    df_blocking_begin(&b, cancel_stmt, st);
+    r = SQLFetch(st);
+    df_blocking_end(&b);
+    return r;
+}
+
+static SQLRETURN
+more_results(SQLHSTMT st)
+{
+    struct df_blocking b;
+    SQLRETURN r;
+
+    df_blocking_begin(&b, cancel_stmt, st);
+    r = SQLMoreResults(st);
+    df_blocking_end(&b);
+    return r;
 }
 
 /* ---- binding by data flow type ---- */
@@ -293,7 +357,7 @@ first_result(struct df_cursor *cur, SQLRETURN r, struct werr *err)
                                 "cannot describe the result");
         if (n > 0)
             break;
-        r = SQLMoreResults(cur->st);
+        r = more_results(cur->st);
     }
     cur->ncols = (size_t)n;
     cur->cols = xcalloc(cur->ncols, sizeof(*cur->cols));
@@ -349,8 +413,7 @@ df_cursor_open(struct df_odbc *c, const char *sql,
                          "cannot bind parameter %zu", i);
             goto out;
         }
-    rc = first_result(cur, SQLExecDirect(cur->st, (SQLCHAR *)sql, SQL_NTS),
-                      err);
+    rc = first_result(cur, exec_direct(cur->st, sql), err);
     /* The parameters are read at execution: unbind before they go. */
     SQLFreeStmt(cur->st, SQL_RESET_PARAMS);
 out:
@@ -572,7 +635,7 @@ copy_block(struct df_cursor *cur, struct df_buffer *b, size_t n,
 static int
 fetch_long(struct df_cursor *cur, struct df_buffer *b, struct werr *err)
 {
-    SQLRETURN r = SQLFetch(cur->st);
+    SQLRETURN r = fetch(cur->st);
 
     if (r == SQL_NO_DATA) {
         cur->ended = true;
@@ -609,7 +672,7 @@ df_cursor_fetch(struct df_cursor *cur, struct df_buffer *b, struct werr *err)
         }
         if (cur->pos == cur->have) {
             cur->pos = cur->have = 0;
-            SQLRETURN r = SQLFetch(cur->st);
+            SQLRETURN r = fetch(cur->st);
             if (r == SQL_NO_DATA) {
                 cur->ended = true;
                 break;
@@ -784,12 +847,12 @@ exec_chunk(struct df_odbc_stmt *s, const struct df_buffer *b,
                          "cannot bind parameter %zu", i + 1);
             goto out;
         }
-    SQLRETURN r = SQLExecute(s->st);
+    SQLRETURN r = execute(s->st);
     if (!SQL_SUCCEEDED(r) && r != SQL_NO_DATA) {
         df_odbc_diag(SQL_HANDLE_STMT, s->st, err, "'%s' failed", s->sql);
         goto out;
     }
-    while (SQL_SUCCEEDED(SQLMoreResults(s->st)))
+    while (SQL_SUCCEEDED(more_results(s->st)))
         ;
     SQLFreeStmt(s->st, SQL_CLOSE);
     rc = 0;

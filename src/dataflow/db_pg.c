@@ -5,6 +5,10 @@
  * one COPY per transaction of commit_rows rows.  A table lock
  * (FastLoadOptions TABLOCK) is LOCK TABLE ... IN SHARE ROW EXCLUSIVE MODE
  * at the start of each transaction: other writers wait, readers do not.
+ * Every call that waits for the server runs inside df_blocking_begin/_end
+ * (df_int.h): when the run stops while the server makes us wait (a lock
+ * held by another session), the engine's watcher sends PQcancel with the
+ * PGcancel taken at connection, and the COPY fails and is rolled back.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,7 @@
 
 struct pg_loader {
     PGconn *pg;
+    PGcancel *cancel; /* for the engine's watcher */
     char *copy_sql, *lock_sql;
     char *defaults_sql; /* no column left: INSERT ... DEFAULT VALUES */
     bool in_copy; /* in a transaction of ours */
@@ -109,6 +114,7 @@ pg_free(void *impl)
 
     if (p->pg)
         pg_rollback(p);
+    PQfreeCancel(p->cancel);
     PQfinish(p->pg);
     free(p->copy_sql);
     free(p->lock_sql);
@@ -159,15 +165,32 @@ pg_open(const struct df_db_target *t, enum df_db_kind kind, const char *table,
         pg_free(p);
         return NULL;
     }
+    p->cancel = PQgetCancel(p->pg);
     return p;
+}
+
+/* The engine's watcher: asks the server to stop what it is doing. */
+static void
+cancel_query(void *arg)
+{
+    struct pg_loader *p = arg;
+    char why[256];
+
+    if (p->cancel)
+        PQcancel(p->cancel, why, sizeof(why));
 }
 
 static int
 exec_ok(struct pg_loader *p, const char *sql, ExecStatusType want,
         struct werr *err)
 {
-    PGresult *res = PQexec(p->pg, sql);
+    struct df_blocking b;
+    PGresult *res;
     int rc = 0;
+
+    df_blocking_begin(&b, cancel_query, p);
+    res = PQexec(p->pg, sql);
+    df_blocking_end(&b);
 
     if (PQresultStatus(res) != want)
         rc = pg_fail(p, err, sql, res);
@@ -200,19 +223,25 @@ begin_copy(struct pg_loader *p, struct werr *err)
 static int
 end_copy(struct pg_loader *p, struct werr *err)
 {
+    struct df_blocking b;
     PGresult *res;
     int rc = 0;
 
     if (!p->copying)
         return 0;
     p->copying = false;
-    if (PQputCopyEnd(p->pg, NULL) != 1)
-        return pg_fail(p, err, "COPY failed", NULL);
+    df_blocking_begin(&b, cancel_query, p);
+    if (PQputCopyEnd(p->pg, NULL) != 1) {
+        rc = pg_fail(p, err, "COPY failed", NULL);
+        goto out;
+    }
     while ((res = PQgetResult(p->pg))) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
             rc = pg_fail(p, err, "COPY failed", res);
         PQclear(res);
     }
+out:
+    df_blocking_end(&b);
     return rc;
 }
 

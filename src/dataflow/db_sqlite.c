@@ -7,24 +7,34 @@
  * Values are bound in their own types: integers, reals, text, blobs;
  * dates, decimals and GUIDs as the ISO text SQLite's date functions and
  * the ODBC driver read back.
+ *
+ * Waiting for another process's lock is our own busy handler, not
+ * sqlite3_busy_timeout's: it gives up when the run stops (df_stopping),
+ * as well as after BUSY_TIMEOUT_MS.  A statement that runs long without
+ * waiting is stopped by the engine's watcher with sqlite3_interrupt
+ * (df_blocking_begin, df_int.h).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
+#include "base/wtime.h"
 #include "base/xalloc.h"
 #include "dataflow/db.h"
 #include "base/banned.h"
 
 #define BUSY_TIMEOUT_MS 30000
+#define BUSY_SLEEP_MS 10
 
 struct sqlite_loader {
     sqlite3 *db;
     sqlite3_stmt *st;
     char *path;
     bool in_tx;
+    int64_t busy_since; /* monotonic ns of the current wait */
     size_t ncols;
     struct wbuf text;
 };
@@ -50,6 +60,55 @@ sq_free(void *impl)
     free(s);
 }
 
+/* SQLite's busy handler: 1 to wait and try again, 0 to give up
+ * (SQLITE_BUSY).  `n` is 0 at the first retry of each wait; `arg` is
+ * where the wait's start is kept. */
+static int
+busy(void *arg, int n)
+{
+    int64_t *since = arg;
+    struct timespec ts = {0, BUSY_SLEEP_MS * 1000000L};
+    int64_t now = wtime_mono_ns();
+
+    if (n == 0)
+        *since = now;
+    if (df_stopping() || now - *since >= BUSY_TIMEOUT_MS * WTIME_MS_NS)
+        return 0;
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+static void
+interrupt(void *db)
+{
+    sqlite3_interrupt(db);
+}
+
+/* sqlite3_exec of `sql` (no result rows), interruptible. */
+static int
+exec_sql(struct sqlite_loader *s, const char *sql)
+{
+    struct df_blocking b;
+    int rc;
+
+    df_blocking_begin(&b, interrupt, s->db);
+    rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    df_blocking_end(&b);
+    return rc;
+}
+
+static int
+step(struct sqlite_loader *s)
+{
+    struct df_blocking b;
+    int rc;
+
+    df_blocking_begin(&b, interrupt, s->db);
+    rc = sqlite3_step(s->st);
+    df_blocking_end(&b);
+    return rc;
+}
+
 static void *
 sq_open(const struct df_db_target *t, enum df_db_kind kind, const char *table,
         struct werr *err)
@@ -70,7 +129,7 @@ sq_open(const struct df_db_target *t, enum df_db_kind kind, const char *table,
         sq_fail(s, err, "cannot open the SQLite database");
         goto fail;
     }
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(s->db, busy, &s->busy_since);
     sql = df_db_insert_sql(t, kind, table, NULL);
     if (sqlite3_prepare_v2(s->db, sql, -1, &s->st, NULL) != SQLITE_OK) {
         sq_fail(s, err, "cannot prepare the INSERT");
@@ -134,8 +193,7 @@ sq_write(void *impl, const struct df_buffer *b, const int *slots,
     struct sqlite_loader *s = impl;
 
     if (!s->in_tx) {
-        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-            SQLITE_OK)
+        if (exec_sql(s, "BEGIN IMMEDIATE") != SQLITE_OK)
             return sq_fail(s, err, "cannot begin a transaction");
         s->in_tx = true;
     }
@@ -144,7 +202,7 @@ sq_write(void *impl, const struct df_buffer *b, const int *slots,
             if (bind_one(s, (int)i + 1, &b->cols[slots[i]], rows[r]) !=
                 SQLITE_OK)
                 return sq_fail(s, err, "cannot bind a value");
-        int rc = sqlite3_step(s->st);
+        int rc = step(s);
         sqlite3_reset(s->st);
         if (rc != SQLITE_DONE)
             return sq_fail(s, err, "INSERT failed");
@@ -159,7 +217,7 @@ sq_commit(void *impl, struct werr *err)
 
     if (!s->in_tx)
         return 0;
-    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (exec_sql(s, "COMMIT") != SQLITE_OK)
         return sq_fail(s, err, "cannot commit");
     s->in_tx = false;
     return 0;
@@ -254,3 +312,34 @@ const struct df_db_backend df_db_sqlite_backend = {
     .describe = sq_describe,
     .columns = sq_columns,
 };
+
+/* SQLite's ODBC driver reads the schema while it connects, waiting up to
+ * its Timeout (100 s by default) when another process holds an exclusive
+ * lock, and nothing interrupts that wait: there is no statement yet to
+ * SQLCancel.  So before connecting, wait here, where the run's stop is
+ * seen, until the schema can be read. */
+int
+df_db_sqlite_wait(const char *odbc, struct werr *err)
+{
+    char *path = df_db_key(odbc, "Database");
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t since = 0;
+    int rc = 0;
+
+    if (!path || !*path ||
+        sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        goto out; /* the driver will say why */
+    sqlite3_busy_handler(db, busy, &since);
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1,
+                           &st, NULL) == SQLITE_BUSY &&
+        df_stopping())
+        rc = werr_set(err, WERR_UNAVAILABLE,
+                      "stopped while the SQLite database '%s' was locked",
+                      path);
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(path);
+    return rc;
+}

@@ -305,6 +305,36 @@ int df_connection(struct df_exec *x, const struct df_component *c,
                   const char *name, struct df_conn *out, struct werr *err);
 
 /*
+ * Blocked calls.  A call that may wait outside the engine's control (a
+ * statement waiting for a lock, a busy database file, a server that does
+ * not answer) cannot see the run fail or be canceled.  Around such a
+ * call the database layer (db_odbc.c, db_pg.c, db_sqlite.c) registers a
+ * `struct df_blocking` on its stack: while the run is failing or
+ * canceled, the engine's watcher thread calls fn(arg) at once and then
+ * every DF_BLOCKING_REPEAT_MS until the call is over (a call that started
+ * just after an interrupt is stopped by the next one).  fn runs in the
+ * watcher's thread while the call runs in the caller's: it must be one of
+ * the calls made for that (SQLCancel, PQcancel, sqlite3_interrupt) and
+ * must not call the engine.  df_blocking_end() returns only once no call
+ * of fn is in progress, so what fn uses may be freed after it.  Outside
+ * the threads of a run (the database layer's own tests) both do nothing.
+ */
+struct df_blocking {
+    void (*fn)(void *arg);
+    void *arg;
+    /* The engine's. */
+    struct df_exec *x;
+    struct df_blocking *prev, *next;
+    int64_t fired_ns; /* monotonic; 0: not interrupted yet */
+};
+void df_blocking_begin(struct df_blocking *b, void (*fn)(void *arg),
+                       void *arg);
+void df_blocking_end(struct df_blocking *b);
+/* True when the calling thread runs for a run that is failing or
+ * canceled: for waits that poll (SQLite's busy handler). */
+bool df_stopping(void);
+
+/*
  * Row errors (errors.c).  A component that finds rows it cannot process
  * (a conversion fails, a value is truncated, a lookup finds no match)
  * records them, then applies the column's disposition in one call:

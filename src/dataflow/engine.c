@@ -21,9 +21,14 @@
  *
  * Failure and cancel.  The first df_error() marks the run failed and wakes
  * every queue: producers stop at their next df_send(), consumers stop
- * waiting, and every thread returns.  The thread that called df_run()
- * watches the host's canceled() every DF_TICK_MS and fails the run the
- * same way.  post_execute and cleanup always run, in that thread.
+ * waiting, and every thread returns.  A watcher thread, from before
+ * pre_execute to after post_execute, asks the host's canceled() every
+ * DF_TICK_MS and fails the run the same way.  A thread blocked inside a
+ * database call sees none of this: while the run is stopping, the
+ * watcher interrupts the calls registered with df_blocking_begin()
+ * (df_int.h), so the blocked thread returns an error and stops too.
+ * post_execute and cleanup always run, in the thread that called
+ * df_run().
  *
  * Locking with the host.  df_run() is called with the control flow's run
  * lock held.  It releases it at once (blocking_begin) and retakes it
@@ -43,12 +48,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/wtime.h"
 #include "base/xalloc.h"
 #include "base/banned.h"
 #include "dataflow/df_core.h"
 
 #define DF_QUEUE_BUFFERS 4
 #define DF_TICK_MS 50
+/* How often a blocked call is interrupted again while the run stops. */
+#define DF_BLOCKING_REPEAT_MS 500
 /* The OnError code of a component's failure (docs/exec.md). */
 #define DF_CODE_COMPONENT 70
 
@@ -88,7 +96,17 @@ struct df_exec {
     size_t running;
     struct df_queue *queues; /* by tree */
     struct df_comp_rt *crt;  /* by component */
+    /* Calls blocked in a database (df_blocking_begin), under blk_mu. */
+    pthread_mutex_t blk_mu;
+    struct df_blocking *blocked;
+    /* The watcher thread; watch_stop is under mu. */
+    pthread_t watcher;
+    bool watching, watch_stop;
 };
+
+/* The run the calling thread works for: set in the run's threads and,
+ * for the duration of df_run(), in the calling thread. */
+static _Thread_local struct df_exec *cur_run;
 
 /* ---- host calls ---- */
 
@@ -161,6 +179,70 @@ fail_run(struct df_exec *x, enum werr_code code, const char *msg)
         pthread_cond_broadcast(&q->not_full);
         pthread_mutex_unlock(&q->mu);
     }
+}
+
+/* ---- blocked calls ---- */
+
+void
+df_blocking_begin(struct df_blocking *b, void (*fn)(void *arg), void *arg)
+{
+    struct df_exec *x = cur_run;
+
+    memset(b, 0, sizeof(*b));
+    b->fn = fn;
+    b->arg = arg;
+    b->x = x;
+    if (!x)
+        return;
+    pthread_mutex_lock(&x->blk_mu);
+    b->next = x->blocked;
+    if (x->blocked)
+        x->blocked->prev = b;
+    x->blocked = b;
+    pthread_mutex_unlock(&x->blk_mu);
+}
+
+void
+df_blocking_end(struct df_blocking *b)
+{
+    struct df_exec *x = b->x;
+
+    if (!x)
+        return;
+    pthread_mutex_lock(&x->blk_mu);
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        x->blocked = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    pthread_mutex_unlock(&x->blk_mu);
+    b->x = NULL;
+}
+
+bool
+df_stopping(void)
+{
+    return cur_run && failing(cur_run);
+}
+
+/* The run is stopping: interrupts the blocked calls, each at once and
+ * again every DF_BLOCKING_REPEAT_MS.  fn is called under blk_mu, so
+ * df_blocking_end() waits for it. */
+static void
+interrupt_blocked(struct df_exec *x)
+{
+    int64_t now = wtime_mono_ns();
+
+    pthread_mutex_lock(&x->blk_mu);
+    for (struct df_blocking *b = x->blocked; b; b = b->next) {
+        if (b->fired_ns &&
+            now - b->fired_ns < DF_BLOCKING_REPEAT_MS * WTIME_MS_NS)
+            continue;
+        b->fired_ns = now;
+        b->fn(b->arg);
+    }
+    pthread_mutex_unlock(&x->blk_mu);
 }
 
 static void
@@ -471,6 +553,7 @@ thread_main(void *arg)
     struct df_thread *th = arg;
     struct df_exec *x = th->x;
 
+    cur_run = x;
     if (th->tree)
         consume(x, th->tree);
     else
@@ -493,6 +576,7 @@ exec_new(const struct pkg_executable *task, const struct df_host *h)
     snprintf(x->prefix, sizeof(x->prefix), "%s: ", task->path);
     pthread_mutex_init(&x->host_mu, NULL);
     pthread_mutex_init(&x->mu, NULL);
+    pthread_mutex_init(&x->blk_mu, NULL);
     pthread_cond_init(&x->cv, NULL);
     return x;
 }
@@ -522,6 +606,7 @@ exec_free(struct df_exec *x)
     df_pipeline_free(x->p);
     pthread_mutex_destroy(&x->host_mu);
     pthread_mutex_destroy(&x->mu);
+    pthread_mutex_destroy(&x->blk_mu);
     pthread_cond_destroy(&x->cv);
     free(x);
 }
@@ -642,12 +727,24 @@ check_cancel(struct df_exec *x)
     }
 }
 
-/* Waits for the threads, checking for cancel every tick. */
+/* One tick of the watcher: cancel, then blocked calls. */
 static void
-wait_threads(struct df_exec *x)
+tick(struct df_exec *x)
 {
+    check_cancel(x);
+    if (failing(x))
+        interrupt_blocked(x);
+}
+
+/* The watcher thread: ticks every DF_TICK_MS, and at once when the run
+ * fails (fail_run broadcasts x->cv), until watch_stop. */
+static void *
+watch_main(void *arg)
+{
+    struct df_exec *x = arg;
+
     pthread_mutex_lock(&x->mu);
-    while (x->running) {
+    while (!x->watch_stop) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += DF_TICK_MS * 1000000L;
@@ -656,12 +753,44 @@ wait_threads(struct df_exec *x)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&x->cv, &x->mu, &ts);
-        if (!x->running)
+        if (x->watch_stop)
             break;
         pthread_mutex_unlock(&x->mu);
-        check_cancel(x);
+        tick(x);
         pthread_mutex_lock(&x->mu);
     }
+    pthread_mutex_unlock(&x->mu);
+    return NULL;
+}
+
+static void
+watch_start(struct df_exec *x)
+{
+    if (pthread_create(&x->watcher, NULL, watch_main, x) != 0)
+        W_BUG("pthread_create: %s", strerror(errno));
+    x->watching = true;
+}
+
+static void
+watch_stop(struct df_exec *x)
+{
+    if (!x->watching)
+        return;
+    pthread_mutex_lock(&x->mu);
+    x->watch_stop = true;
+    pthread_cond_broadcast(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+    pthread_join(x->watcher, NULL);
+    x->watching = false;
+}
+
+/* Waits for the run's threads to return. */
+static void
+wait_threads(struct df_exec *x)
+{
+    pthread_mutex_lock(&x->mu);
+    while (x->running)
+        pthread_cond_wait(&x->cv, &x->mu);
     pthread_mutex_unlock(&x->mu);
 }
 
@@ -745,9 +874,11 @@ df_run(const struct pkg_executable *task, const struct df_host *h,
        struct werr *err)
 {
     struct df_exec *x = exec_new(task, h);
+    struct df_exec *outer = cur_run;
     struct wbuf problems;
     int rc = -1;
 
+    cur_run = x;
     wbuf_init(&problems, 64 * 1024);
     if (h->blocking_begin)
         h->blocking_begin(h->ctx);
@@ -759,9 +890,11 @@ df_run(const struct pkg_executable *task, const struct df_host *h,
         goto out;
     }
     setup_run(x);
+    watch_start(x);
     if (pre_execute(x) == 0)
         run_threads(x);
     post_execute(x);
+    watch_stop(x);
     report_rows(x);
     rc = failing(x) ? -1 : 0;
     if (rc < 0)
@@ -771,5 +904,6 @@ out:
         h->blocking_end(h->ctx);
     wbuf_release(&problems);
     exec_free(x);
+    cur_run = outer;
     return rc;
 }
