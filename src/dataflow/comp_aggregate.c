@@ -46,6 +46,7 @@ struct agg_col {
 /* One aggregate of one group. */
 struct acc {
     int64_t n; /* non-NULL values (rows for count all) */
+    bool overflow; /* an exact sum passed what 128 bits hold */
     union {
         expr_i128 i;
         double r;
@@ -328,7 +329,10 @@ sum_add(struct acc *acc, enum expr_dt dt, const void *p)
         break;
     case EXPR_DT_NUMERIC:
     case EXPR_DT_DECIMAL:
-        acc->sum.i += *(const expr_i128 *)p;
+        /* 38-digit values: a few of them pass 2^127. */
+        if (__builtin_add_overflow(acc->sum.i, *(const expr_i128 *)p,
+                                   &acc->sum.i))
+            acc->overflow = true;
         break;
     default:
         acc->sum.i += *(const int64_t *)p;
@@ -447,27 +451,43 @@ pow10_i128(int n)
     return v;
 }
 
-/* The average of an exact type at scale `ts`, rounded half away from
- * zero. */
-static expr_i128
-exact_avg(expr_i128 sum, int scale, int ts, int64_t n)
+/* Whether an exact sum is past 38 digits (or past 128 bits). */
+static bool
+exact_overflow(const struct acc *acc, expr_i128 sum)
 {
-    expr_i128 q;
+    expr_i128 max = pow10_i128(38);
 
-    if (ts >= scale)
-        sum *= pow10_i128(ts - scale);
-    else
+    return acc->overflow || sum >= max || sum <= -max;
+}
+
+/* The average of an exact type at scale `ts`, rounded half away from
+ * zero; -1 if the sum at that scale passes 38 digits. */
+static int
+exact_avg(const struct acc *acc, int scale, int ts, expr_i128 *out)
+{
+    expr_i128 sum = acc->sum.i, q, n = acc->n;
+
+    if (exact_overflow(acc, sum))
+        return -1;
+    if (ts >= scale) {
+        if (__builtin_mul_overflow(sum, pow10_i128(ts - scale), &sum) ||
+            exact_overflow(acc, sum))
+            return -1;
+    } else {
         sum /= pow10_i128(scale - ts);
+    }
     q = sum / n;
     if ((sum % n) * 2 >= n)
         q++;
     else if ((sum % n) * 2 <= -n)
         q--;
-    return q;
+    *out = q;
+    return 0;
 }
 
-static void
-avg_value(const struct agg_col *ac, const struct acc *acc, struct expr_value *v)
+static int
+avg_value(const struct agg_col *ac, const struct acc *acc, struct expr_value *v,
+          struct werr *err)
 {
     enum expr_dt dt = ac->in->type.dt, odt = ac->out->type.dt;
     int scale = dt == EXPR_DT_CY ? 4 : ac->in->type.scale, ts = scale;
@@ -477,7 +497,7 @@ avg_value(const struct agg_col *ac, const struct acc *acc, struct expr_value *v)
         v->type.dt = EXPR_DT_R8;
         v->v.r = is_float(dt) ? acc->sum.r / (double)acc->n
                               : (double)acc->sum.i / (double)acc->n;
-        return;
+        return 0;
     }
     if (odt == EXPR_DT_NUMERIC || odt == EXPR_DT_DECIMAL)
         ts = ac->out->type.scale;
@@ -486,7 +506,10 @@ avg_value(const struct agg_col *ac, const struct acc *acc, struct expr_value *v)
     v->type.dt = EXPR_DT_NUMERIC;
     v->type.precision = 38;
     v->type.scale = (uint8_t)ts;
-    v->v.dec = exact_avg(acc->sum.i, scale, ts, acc->n);
+    if (exact_avg(acc, scale, ts, &v->v.dec) < 0)
+        return werr_set(err, WERR_INVALID,
+                        "the sum for the average overflows DT_NUMERIC");
+    return 0;
 }
 
 static int
@@ -501,6 +524,8 @@ sum_value(const struct agg_col *ac, const struct acc *acc, struct expr_value *v,
         return 0;
     }
     if (dt == EXPR_DT_NUMERIC || dt == EXPR_DT_DECIMAL) {
+        if (exact_overflow(acc, acc->sum.i))
+            return werr_set(err, WERR_INVALID, "the sum overflows DT_NUMERIC");
         v->type.dt = EXPR_DT_NUMERIC;
         v->type.precision = 38;
         v->type.scale = ac->in->type.scale;
@@ -554,9 +579,8 @@ result(const struct agg_col *ac, const struct acc *acc, struct expr_value *v,
     if (ac->type == AGG_SUM)
         return sum_value(ac, acc, v, err);
     if (ac->type == AGG_AVG)
-        avg_value(ac, acc, v);
-    else
-        stored_value(ac, acc->val.raw, v);
+        return avg_value(ac, acc, v, err);
+    stored_value(ac, acc->val.raw, v);
     return 0;
 }
 

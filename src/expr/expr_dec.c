@@ -1,7 +1,7 @@
 /*
  * Exact decimals for DT_NUMERIC and DT_DECIMAL: a signed 128-bit mantissa
- * and a scale, at most 38 digits (10^38 < 2^127, so every value and the
- * sum of two fits the mantissa).  Rounding is half away from zero, as
+ * and a scale, at most 38 digits (10^38 < 2^127, so every value fits the
+ * mantissa; the sum of two may not, and is checked).  Rounding is half away from zero, as
  * ROUND(137.1575, 3) = 137.1580 in the SSIS documentation.
  *
  * Products are checked with a division instead of __builtin_mul_overflow:

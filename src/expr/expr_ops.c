@@ -228,8 +228,10 @@ arith_numeric(struct ectx *cx, const struct expr_node *n,
         if (expr_dec_rescale(x, sa, s, &x) < 0 ||
             expr_dec_rescale(y, sb, s, &y) < 0)
             return overflow(cx, n);
-        r = n->op == OP_ADD ? x + y : x - y;
-        if (expr_dec_rescale(r, s, so, &r) < 0)
+        /* Two 38-digit mantissas can sum past 2^127. */
+        if ((n->op == OP_ADD ? __builtin_add_overflow(x, y, &r)
+                             : __builtin_sub_overflow(x, y, &r)) ||
+            expr_dec_rescale(r, s, so, &r) < 0)
             return overflow(cx, n);
         break;
     case OP_MUL:

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -65,12 +66,51 @@ empty_input(void **state)
     xf_release(&t);
 }
 
+/* Sums of 38-digit decimals pass what 128 bits hold: an error naming the
+ * overflow, not a wrapped value (the fixture with price as numeric(38,2)). */
+static void
+exact_sum_overflow_fails(void **state)
+{
+    const char *fixtures = getenv("WEIR_DF_FIXTURES");
+    char *pkg = xf_fixture("aggregate/aggregate.dtsx"), *xml, *p, *dir;
+    char *saved = fixtures ? xstrdup(fixtures) : NULL;
+    struct wbuf b;
+    struct werr err;
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    wbuf_init(&b, WBUF_NOLIMIT);
+    assert_int_equal(wfile_read(pkg, &b, &err), 0);
+    xml = wbuf_detach(&b, NULL);
+    while ((p = strstr(xml, "recision=\"10\"")))
+        memcpy(p, "recision=\"38\"", 13);
+    dir = xf_path(&t, "aggregate");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    free(dir);
+    xf_write(&t, "aggregate/aggregate.dtsx", xml);
+    setenv("WEIR_DF_FIXTURES", t.dir, 1);
+    xf_write(&t, "in.csv",
+             "city,name,qty,price\n"
+             "Oslo,ann,2,999999999999999999999999999999999999.99\n"
+             "Oslo,bob,3,999999999999999999999999999999999999.99\n");
+    assert_int_equal(xf_run(&t, "aggregate/aggregate.dtsx", cms, false), 1);
+    assert_non_null(strstr(t.out.buf, "overflows DT_NUMERIC"));
+    if (saved)
+        setenv("WEIR_DF_FIXTURES", saved, 1);
+    free(saved);
+    free(xml);
+    free(pkg);
+    xf_release(&t);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(groups_and_null_rules),
         cmocka_unit_test(empty_input),
+        cmocka_unit_test(exact_sum_overflow_fails),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

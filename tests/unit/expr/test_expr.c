@@ -831,6 +831,17 @@ static const struct err_case err_cases[] = {
     {"ABS(-2147483647 - 1 + @[User::Zero])", FX_RUNTIME, "ABS overflows", 0},
     {"-(-2147483647 - 1 + @[User::Zero])", FX_RUNTIME, "overflow", 0},
     {"@[User::R] * 1E308", FX_RUNTIME, "overflow", 0},
+    /* Two 38-digit decimals: the sum passes 2^127 before it can be
+     * checked against 38 digits. */
+    {"((DT_NUMERIC,38,0)\"99999999999999999999999999999999999999\" + "
+     "@[User::Zero]) + (DT_NUMERIC,38,0)\"9999999999999999999999999999999"
+     "9999999\"", FX_RUNTIME, "overflow", 0},
+    {"((DT_NUMERIC,38,0)\"-99999999999999999999999999999999999999\" + "
+     "@[User::Zero]) - (DT_NUMERIC,38,0)\"9999999999999999999999999999999"
+     "9999999\"", FX_RUNTIME, "overflow", 0},
+    {"(DT_NUMERIC,38,0)\"99999999999999999999999999999999999999\" + "
+     "(DT_NUMERIC,38,0)\"99999999999999999999999999999999999999\"",
+     FX_COMPILE, "overflow", 0},
 
     /* ---- runtime: Cast ---- */
     {"(DT_I1)(@[User::N] * 10)", FX_RUNTIME, "out of the range of DT_I1", 0},
