@@ -22,8 +22,10 @@
 #include "package/package.h"
 
 /* What the data flow reports.  DF_EV_ROWS is the data statistics of one
- * path: `rows` rows went along it (sent once per path at the end, and as
- * progress while it runs). */
+ * path: `rows` rows went along it (sent once per path at the end).
+ * DF_EV_PROGRESS is a phase (`message` "Pre-Execute", `percent` 0..100) or,
+ * with `path` set and `percent` -1, the rows so far along a path while
+ * they flow. */
 enum df_event_kind {
     DF_EV_INFORMATION,
     DF_EV_WARNING,
@@ -35,11 +37,11 @@ enum df_event_kind {
 struct df_event {
     enum df_event_kind kind;
     const char *component; /* the component's name, NULL for the task */
-    const char *path;      /* DF_EV_ROWS: the path's name; else NULL */
+    const char *path;      /* DF_EV_ROWS, path progress: the path's name */
     const char *message;
     int code;      /* DF_EV_ERROR: a RT_E_* style code (runtime_int.h) */
-    int64_t rows;  /* DF_EV_ROWS */
-    int percent;   /* DF_EV_PROGRESS */
+    int64_t rows;  /* DF_EV_ROWS, path progress */
+    int percent;   /* DF_EV_PROGRESS: 0..100, or -1 for path progress */
 };
 
 /* A connection manager as the data flow needs it: its definition (for the

@@ -30,6 +30,12 @@
  * post_execute and cleanup always run, in the thread that called
  * df_run().
  *
+ * Progress.  The calling thread reports the phases as SSIS does
+ * ("Pre-Execute" and "Post Execute", at 0 and 100 percent), and while the
+ * rows flow the watcher reports, every DF_PROGRESS_MS, each path whose
+ * row count moved since it last said so; the data statistics at the end
+ * give the totals.
+ *
  * Locking with the host.  df_run() is called with the control flow's run
  * lock held.  It releases it at once (blocking_begin) and retakes it
  * before returning (blocking_end).  Every host call from any thread of
@@ -57,6 +63,8 @@
 #define DF_TICK_MS 50
 /* How often a blocked call is interrupted again while the run stops. */
 #define DF_BLOCKING_REPEAT_MS 500
+/* How often the rows along each path are reported while they flow. */
+#define DF_PROGRESS_MS 1000
 /* The OnError code of a component's failure (docs/exec.md). */
 #define DF_CODE_COMPONENT 70
 
@@ -102,6 +110,9 @@ struct df_exec {
     /* The watcher thread; watch_stop is under mu. */
     pthread_t watcher;
     bool watching, watch_stop;
+    /* The watcher's: rows last reported, by output in plan order. */
+    int64_t *reported;
+    int64_t next_progress_ns;
 };
 
 /* The run the calling thread works for: set in the run's threads and,
@@ -603,6 +614,7 @@ exec_free(struct df_exec *x)
         pthread_mutex_destroy(&x->crt[i].mu);
     free(x->queues);
     free(x->crt);
+    free(x->reported);
     df_pipeline_free(x->p);
     pthread_mutex_destroy(&x->host_mu);
     pthread_mutex_destroy(&x->mu);
@@ -727,13 +739,62 @@ check_cancel(struct df_exec *x)
     }
 }
 
-/* One tick of the watcher: cancel, then blocked calls. */
+/* A phase of the run, as SSIS reports it ("Pre-Execute", 50: "50 percent
+ * complete"). */
+static void
+phase(struct df_exec *x, const char *name, int percent)
+{
+    struct df_event ev = {.kind = DF_EV_PROGRESS, .message = name,
+                          .percent = percent};
+
+    emit(x, &ev);
+}
+
+/* Every DF_PROGRESS_MS: each path whose rows moved since the last report,
+ * with its rows so far (percent -1: the total is not known). */
+static void
+report_progress(struct df_exec *x)
+{
+    int64_t now = wtime_mono_ns();
+    size_t k = 0, n = 0;
+
+    if (now < x->next_progress_ns)
+        return;
+    x->next_progress_ns = now + DF_PROGRESS_MS * WTIME_MS_NS;
+    if (!x->reported) {
+        for (size_t i = 0; i < x->plan.ncomponents; i++)
+            n += x->plan.order[i]->noutputs;
+        x->reported = xcalloc(n + 1, sizeof(*x->reported));
+    }
+    for (size_t i = 0; i < x->plan.ncomponents; i++) {
+        struct df_component *c = x->plan.order[i];
+        for (size_t j = 0; j < c->noutputs; j++, k++) {
+            struct df_output *o = &c->outputs[j];
+            int64_t rows = __atomic_load_n(&o->rows, __ATOMIC_RELAXED);
+            struct df_event ev = {.kind = DF_EV_PROGRESS, .component = c->name,
+                                  .path = o->path_name, .rows = rows,
+                                  .percent = -1};
+            char msg[600];
+            if (!o->to || rows == x->reported[k])
+                continue;
+            x->reported[k] = rows;
+            snprintf(msg, sizeof(msg), "%lld rows so far along path '%s'",
+                     (long long)rows, o->path_name);
+            ev.message = msg;
+            emit(x, &ev);
+        }
+    }
+}
+
+/* One tick of the watcher: cancel, blocked calls, progress. */
 static void
 tick(struct df_exec *x)
 {
     check_cancel(x);
     if (failing(x))
         interrupt_blocked(x);
+    else
+        report_progress(x);
 }
 
 /* The watcher thread: ticks every DF_TICK_MS, and at once when the run
@@ -766,6 +827,8 @@ watch_main(void *arg)
 static void
 watch_start(struct df_exec *x)
 {
+    /* A run shorter than that says nothing until its statistics. */
+    x->next_progress_ns = wtime_mono_ns() + DF_PROGRESS_MS * WTIME_MS_NS;
     if (pthread_create(&x->watcher, NULL, watch_main, x) != 0)
         W_BUG("pthread_create: %s", strerror(errno));
     x->watching = true;
@@ -891,10 +954,15 @@ df_run(const struct pkg_executable *task, const struct df_host *h,
     }
     setup_run(x);
     watch_start(x);
-    if (pre_execute(x) == 0)
+    phase(x, "Pre-Execute", 0);
+    if (pre_execute(x) == 0) {
+        phase(x, "Pre-Execute", 100);
         run_threads(x);
+    }
+    phase(x, "Post Execute", 0);
     post_execute(x);
     watch_stop(x);
+    phase(x, "Post Execute", 100);
     report_rows(x);
     rc = failing(x) ? -1 : 0;
     if (rc < 0)

@@ -288,13 +288,15 @@ rt_progress(struct rt_run *run, const struct pkg_executable *e, int percent,
     if (vasprintf(&what, fmt, ap) < 0)
         W_BUG("out of memory formatting an event");
     va_end(ap);
-    msg = xasprintf("%s: %d%% complete", what, percent);
+    msg = percent >= 0 ? xasprintf("%s: %d%% complete", what, percent)
+                       : xstrdup(what);
     ev.message = msg;
     rt_events_emit(run->events, &ev);
     rt_handlers_raise(run, e,
                       &(struct rt_hevent){.event = "OnProgress",
                                           .message = what,
-                                          .percent = percent});
+                                          .percent = percent < 0 ? 0
+                                                                 : percent});
     free(msg);
     free(what);
 }

@@ -452,7 +452,9 @@ void rt_handlers_starting(struct rt_run *run, const struct pkg_executable *e);
 void rt_handlers_status(struct rt_run *run, const struct pkg_executable *e);
 /* Emits OnProgress from `e`, "MESSAGE: N% complete" as SSIS words it, and
  * runs its handlers with System::ProgressComplete `percent` and
- * ProgressDescription MESSAGE. */
+ * ProgressDescription MESSAGE.  A negative `percent` is progress without
+ * a known total (a data flow's rows so far): MESSAGE alone, and
+ * ProgressComplete 0. */
 void rt_progress(struct rt_run *run, const struct pkg_executable *e,
                  int percent, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

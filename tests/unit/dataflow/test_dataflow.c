@@ -490,6 +490,56 @@ weir_exec_runs_a_data_flow(void **state)
     h_release(&r);
 }
 
+/* Progress while rows flow: a source fed through a FIFO sends two
+ * buffers of two rows, then waits 2.5 s for the rest; the watcher reports
+ * the rows so far along each path in between, and the phases come in
+ * SSIS's order. */
+static void
+progress_while_rows_flow(void **state)
+{
+    const char *weir = getenv("WEIR"), *dir = getenv("WEIR_DF_FIXTURES");
+    struct hrun r;
+    struct wbuf out;
+    char *cmd, *csv, *so_far, *pre, *post, *stats;
+
+    static const char feed[] =
+        "exec >in.csv\n"
+        "printf 'Id,Name,Amount\\r\\n1,A,1\\r\\n2,B,2\\r\\n3,C,3\\r\\n"
+        "4,D,4\\r\\n5,E,5\\r\\n'\n"
+        "sleep 2.5\n"
+        "printf '6,F,6\\r\\n'\n";
+
+    h_init(&r, empty_package);
+    wbuf_init(&out, WBUF_NOLIMIT);
+    h_write(&r, "feed.sh", feed, sizeof(feed) - 1);
+    /* The feeder's output is not the pipe we read: if weir never opened
+     * the FIFO, the feeder would block, and timeout ends it. */
+    cmd = xasprintf("cd '%s' || exit 9; sed 's/<pipeline version=\"1\">/"
+                    "<pipeline version=\"1\" defaultBufferMaxRows=\"2\">/' "
+                    "'%s/CopyOrders.dtsx' >Slow.dtsx && mkfifo in.csv || "
+                    "exit 9; timeout 30 sh feed.sh >/dev/null 2>&1 & "
+                    "'%s' exec --connection 'Orders In=in.csv' "
+                    "--connection 'Orders Out=out.csv' "
+                    "--connection 'Errors Out=errors.txt' Slow.dtsx 2>&1",
+                    r.dir, dir, weir);
+    assert_int_equal(h_shell(cmd, &out), 0);
+    csv = h_read(&r, "out.csv");
+    assert_non_null(strstr(csv, "\n6,\"F\",6.00\n"));
+    pre = strstr(out.buf, "Pre-Execute: 100% complete");
+    so_far = strstr(out.buf, " rows so far along path 'Multicast Output 1'");
+    post = strstr(out.buf, "Post Execute: 0% complete");
+    stats = strstr(out.buf, "6 rows went along path 'Multicast Output 1'");
+    assert_non_null(pre);
+    assert_non_null(so_far);
+    assert_non_null(post);
+    assert_non_null(stats);
+    assert_true(pre < so_far && so_far < post && post < stats);
+    free(csv);
+    free(cmd);
+    wbuf_release(&out);
+    h_release(&r);
+}
+
 /* A flat file's path follows the rule every file path follows
  * (pkg_path_linux): backslashes that an expression or a parameter wrote
  * are separators; a Windows path is refused, naming the manager. */
@@ -910,6 +960,7 @@ main(void)
         cmocka_unit_test(destination_appends),
         cmocka_unit_test(weir_exec_runs_a_data_flow),
         cmocka_unit_test(flat_file_paths_with_backslashes),
+        cmocka_unit_test(progress_while_rows_flow),
         cmocka_unit_test(memory_does_not_grow_with_rows),
     };
 
