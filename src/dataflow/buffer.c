@@ -12,6 +12,7 @@
  * too long is still returned safely.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -465,18 +466,37 @@ df_buffer_col(const struct df_buffer *b, int slot)
 
 /* ---- values ---- */
 
-/* UTF-16 code units of UTF-8 text (4-byte sequences count two). */
-static size_t
-utf16_units(const char *s, size_t len)
+size_t
+df_utf16_units(const char *p, size_t len)
 {
-    size_t n = 0;
+    size_t n = 0, i = 0;
 
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+    /* ASCII eight bytes at a time: each byte is one unit. */
+    for (uint64_t w; i + 8 <= len; i += 8) {
+        memcpy(&w, p + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+        n += 8;
+    }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
         n += (c & 0xC0) != 0x80;
         n += c >= 0xF0;
     }
     return n;
+}
+
+size_t
+df_utf16_cut(const char *p, size_t len, size_t max)
+{
+    size_t n = 0, i = 0;
+
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c & 0xC0) != 0x80 && (n += 1 + (c >= 0xF0)) > max)
+            break;
+    }
+    return i;
 }
 
 /* Whether string `v` fits the slot's declared length. */
@@ -489,7 +509,7 @@ check_length(const struct expr_type *t, const struct expr_sv *v,
     if (t->length <= 0 || (t->dt != EXPR_DT_STR && t->dt != EXPR_DT_WSTR &&
                            t->dt != EXPR_DT_BYTES))
         return 0;
-    n = t->dt == EXPR_DT_WSTR ? utf16_units(v->p, v->len) : v->len;
+    n = t->dt == EXPR_DT_WSTR ? df_utf16_units(v->p, v->len) : v->len;
     if (n <= (size_t)t->length)
         return 0;
     return werr_set(err, WERR_INVALID,

@@ -142,34 +142,6 @@ is_bounded_string(const struct expr_type *t)
                              t->dt == EXPR_DT_BYTES);
 }
 
-/* UTF-16 code units of UTF-8 text: what a DT_WSTR length counts. */
-static size_t
-units(const char *p, size_t len)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)p[i];
-        n += (c & 0xC0) != 0x80;
-        n += c >= 0xF0;
-    }
-    return n;
-}
-
-/* The byte length of the first `max` units of p. */
-static size_t
-cut(const char *p, size_t len, size_t max)
-{
-    size_t n = 0, i = 0;
-
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if ((c & 0xC0) != 0x80 && (n += 1 + (c >= 0xF0)) > max)
-            break;
-    }
-    return i;
-}
-
 /* Column `col` may receive longer values than its length when the
  * result column is unbounded or longer. */
 static void
@@ -198,10 +170,10 @@ check_column(struct src_state *s, const struct src_check *k,
     for (size_t r = 0; r < b->nrows; r++) {
         struct expr_sv *sv = &((struct expr_sv *)v->data)[r];
         if (v->nulls[r] ||
-            (k->bytes ? sv->len : units(sv->p, sv->len)) <= max)
+            (k->bytes ? sv->len : df_utf16_units(sv->p, sv->len)) <= max)
             continue;
         if (col->trunc_disp == DF_DISP_IGNORE) {
-            sv->len = k->bytes ? max : cut(sv->p, sv->len, max);
+            sv->len = k->bytes ? max : df_utf16_cut(sv->p, sv->len, max);
         } else if (!s->errs[r]) {
             s->errs[r] = DF_E_TRUNCATION;
             s->cols[r] = col->id;

@@ -399,42 +399,6 @@ is_string(enum expr_dt dt)
            dt == EXPR_DT_NTEXT;
 }
 
-/* Characters of UTF-8 text, as SSIS counts string lengths (UTF-16 code
- * units). */
-static size_t
-units(const char *p, size_t len)
-{
-    size_t n = 0, i = 0;
-
-    /* ASCII eight bytes at a time: each byte is one unit. */
-    for (uint64_t w; i + 8 <= len; i += 8) {
-        memcpy(&w, p + i, 8);
-        if (w & UINT64_C(0x8080808080808080))
-            break;
-        n += 8;
-    }
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)p[i];
-        n += (c & 0xC0) != 0x80;
-        n += c >= 0xF0;
-    }
-    return n;
-}
-
-/* The byte length of the first `max` units of p. */
-static size_t
-cut(const char *p, size_t len, size_t max)
-{
-    size_t n = 0, i = 0;
-
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if ((c & 0xC0) != 0x80 && (n += 1 + (c >= 0xF0)) > max)
-            break;
-    }
-    return i;
-}
-
 /* Where the row being taken was copied into the buffer's bytes: a field
  * at p in the window is at copy + (p - start). */
 struct rowcopy {
@@ -525,10 +489,10 @@ put_value(struct ffsrc *s, struct df_buffer *b, const struct map *m,
         size_t len = f->len;
         /* A byte is at most two units: short values need no count. */
         if (t->length > 0 && len > (size_t)t->length / 2 &&
-            units(f->p, len) > (size_t)t->length) {
+            df_utf16_units(f->p, len) > (size_t)t->length) {
             if (m->col->trunc_disp != DF_DISP_IGNORE)
                 return DF_E_TRUNCATION;
-            len = cut(f->p, len, (size_t)t->length);
+            len = df_utf16_cut(f->p, len, (size_t)t->length);
         }
         put_string(s, b, m->slot, row, f, len, rc);
         return 0;

@@ -253,6 +253,12 @@ char *df_buffer_bytes(struct df_buffer *b, size_t n);
  * of `s` into the buffer's bytes. */
 void df_buffer_set_str(struct df_buffer *b, int slot, size_t row,
                        const char *s, size_t len);
+/* DT_WSTR lengths count UTF-16 code units; string bytes are UTF-8.
+ * df_utf16_units is the units of `len` bytes at `p` (a four-byte sequence
+ * counts two); df_utf16_cut the byte length of its first `max` units,
+ * never splitting a character. */
+size_t df_utf16_units(const char *p, size_t len);
+size_t df_utf16_cut(const char *p, size_t len, size_t max);
 /* Stores `v` (of the slot's type; strings and binaries copied into the
  * buffer's bytes) at row `row` of slot `slot`; a NULL value sets the
  * row's NULL byte.  The value is converted with expr.h's cast rules when
