@@ -189,38 +189,16 @@ exec_direct(SQLHSTMT st, const char *sql)
     return r;
 }
 
+/* SQLExecute, SQLFetch or SQLMoreResults on `st`, which the engine may
+ * cancel while the run stops. */
 static SQLRETURN
-execute(SQLHSTMT st)
+interruptible(SQLRETURN (*call)(SQLHSTMT), SQLHSTMT st)
 {
     struct df_blocking b;
     SQLRETURN r;
 
     df_blocking_begin(&b, cancel_stmt, st);
-    r = SQLExecute(st);
-    df_blocking_end(&b);
-    return r;
-}
-
-static SQLRETURN
-fetch(SQLHSTMT st)
-{
-    struct df_blocking b;
-    SQLRETURN r;
-
-    df_blocking_begin(&b, cancel_stmt, st);
-    r = SQLFetch(st);
-    df_blocking_end(&b);
-    return r;
-}
-
-static SQLRETURN
-more_results(SQLHSTMT st)
-{
-    struct df_blocking b;
-    SQLRETURN r;
-
-    df_blocking_begin(&b, cancel_stmt, st);
-    r = SQLMoreResults(st);
+    r = call(st);
     df_blocking_end(&b);
     return r;
 }
@@ -357,7 +335,7 @@ first_result(struct df_cursor *cur, SQLRETURN r, struct werr *err)
                                 "cannot describe the result");
         if (n > 0)
             break;
-        r = more_results(cur->st);
+        r = interruptible(SQLMoreResults, cur->st);
     }
     cur->ncols = (size_t)n;
     cur->cols = xcalloc(cur->ncols, sizeof(*cur->cols));
@@ -635,7 +613,7 @@ copy_block(struct df_cursor *cur, struct df_buffer *b, size_t n,
 static int
 fetch_long(struct df_cursor *cur, struct df_buffer *b, struct werr *err)
 {
-    SQLRETURN r = fetch(cur->st);
+    SQLRETURN r = interruptible(SQLFetch, cur->st);
 
     if (r == SQL_NO_DATA) {
         cur->ended = true;
@@ -672,7 +650,7 @@ df_cursor_fetch(struct df_cursor *cur, struct df_buffer *b, struct werr *err)
         }
         if (cur->pos == cur->have) {
             cur->pos = cur->have = 0;
-            SQLRETURN r = fetch(cur->st);
+            SQLRETURN r = interruptible(SQLFetch, cur->st);
             if (r == SQL_NO_DATA) {
                 cur->ended = true;
                 break;
@@ -847,12 +825,12 @@ exec_chunk(struct df_odbc_stmt *s, const struct df_buffer *b,
                          "cannot bind parameter %zu", i + 1);
             goto out;
         }
-    SQLRETURN r = execute(s->st);
+    SQLRETURN r = interruptible(SQLExecute, s->st);
     if (!SQL_SUCCEEDED(r) && r != SQL_NO_DATA) {
         df_odbc_diag(SQL_HANDLE_STMT, s->st, err, "'%s' failed", s->sql);
         goto out;
     }
-    while (SQL_SUCCEEDED(more_results(s->st)))
+    while (SQL_SUCCEEDED(interruptible(SQLMoreResults, s->st)))
         ;
     SQLFreeStmt(s->st, SQL_CLOSE);
     rc = 0;

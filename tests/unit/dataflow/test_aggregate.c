@@ -98,6 +98,8 @@ exact_sum_overflow_fails(void **state)
     assert_non_null(strstr(t.out.buf, "overflows DT_NUMERIC"));
     if (saved)
         setenv("WEIR_DF_FIXTURES", saved, 1);
+    else
+        unsetenv("WEIR_DF_FIXTURES");
     free(saved);
     free(xml);
     free(pkg);
