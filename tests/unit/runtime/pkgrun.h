@@ -1,9 +1,11 @@
-/* Test helpers shared by the task tests (test_fs.c, test_mail.c): write a
- * package into a temporary folder, run it in process through rt_exec_run
- * with its events on a file, and look at the events.  Include after
- * cmocka.h. */
-#ifndef WEIR_TEST_PKGRUN_H
-#define WEIR_TEST_PKGRUN_H
+/* The harness of the runtime tests that run whole packages in process
+ * (test_config.c, test_execpkg*.c, test_fs.c, test_mail.c,
+ * test_streams.c): package-building macros, a temporary folder per test,
+ * `weir exec --events-fd` through rt_exec_run with the events on a file,
+ * and readers of those events.  Static functions: each test includes it
+ * once, after cmocka.h. */
+#ifndef WEIR_TESTS_RUNTIME_PKGRUN_H
+#define WEIR_TESTS_RUNTIME_PKGRUN_H
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,20 +21,115 @@
 #include "base/xalloc.h"
 #include "runtime/runtime_int.h"
 
-#define HEAD                                                                  \
+#define HEAD(name)                                                            \
     "<?xml version=\"1.0\"?>\n"                                               \
     "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
     "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
-    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"T\">\n"      \
-    "  <DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
+    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"" name "\">" \
+    "\n  <DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
+/* HEAD with more attributes (DTS:MaxErrorCount=\"3\"). */
+#define HEAD_ATTRS(name, attrs)                                               \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
+    "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
+    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"" name "\" " \
+    attrs ">\n  <DTS:Property DTS:Name=\"PackageFormatVersion\">8"            \
+    "</DTS:Property>\n"
 #define TAIL "</DTS:Executable>\n"
-#define EXES(x) "<DTS:Executables>" x "</DTS:Executables>"
-#define VARS(x) "<DTS:Variables>" x "</DTS:Variables>"
-#define CMS(x) "<DTS:ConnectionManagers>" x "</DTS:ConnectionManagers>"
+#define EXES(x) "<DTS:Executables>" x "</DTS:Executables>\n"
+#define VARS(x) "<DTS:Variables>" x "</DTS:Variables>\n"
+#define VAR(name, type, value)                                                \
+    "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"" name "\">"       \
+    "<DTS:VariableValue DTS:DataType=\"" type "\">" value                     \
+    "</DTS:VariableValue></DTS:Variable>"
+#define PARAMS(x) "<DTS:PackageParameters>" x "</DTS:PackageParameters>\n"
+#define PARAM(name, type, attrs, value)                                       \
+    "<DTS:PackageParameter DTS:ObjectName=\"" name "\" DTS:DataType=\"" type  \
+    "\" " attrs "><DTS:Property DTS:DataType=\"" type "\" "                   \
+    "DTS:Name=\"ParameterValue\">" value "</DTS:Property>"                    \
+    "</DTS:PackageParameter>"
+/* An Execute Process task running /bin/sh with Arguments from an
+ * expression (EXPR is the expression text, XML-escaped). */
+#define SH_EXPR(name, expr)                                                   \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"                     \
+    "<DTS:PropertyExpression DTS:Name=\"Arguments\">" expr                    \
+    "</DTS:PropertyExpression><DTS:ObjectData><ExecuteProcessData "           \
+    "Executable=\"/bin/sh\" Arguments=\"\" /></DTS:ObjectData>"               \
+    "</DTS:Executable>\n"
+#define SH(name, script)                                                      \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"     \
+    "<ExecuteProcessData Executable=\"/bin/sh\" Arguments=\"-c &quot;"        \
+    script "&quot;\" /></DTS:ObjectData></DTS:Executable>\n"
+/* An Execute Package task; BODY goes inside <ExecutePackageTask>, INNER
+ * (event handlers) inside the executable. */
+#define EXECPKGX(name, attrs, body, inner)                                    \
+    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
+    "\" DTS:ExecutableType=\"Microsoft.ExecutePackageTask\" " attrs ">"       \
+    "<DTS:ObjectData><ExecutePackageTask>" body "</ExecutePackageTask>"       \
+    "</DTS:ObjectData>" inner "</DTS:Executable>\n"
+#define EXECPKG(name, attrs, body) EXECPKGX(name, attrs, body, "")
+/* Event handlers: HANDLER(OWNER, EVENT, VARS, BODY) is the handler for
+ * EVENT on the executable whose refId is OWNER; TRACE(PARENT, NAME,
+ * EXPR) a task under refId PARENT appending the value of the string
+ * expression EXPR (XML- and C-escaped) as one line to the file "trace"
+ * in the package's folder; TRACING a handler made of one TRACE of
+ * "LABEL " + EXPR. */
+#define HANDLERS(x) "<DTS:EventHandlers>" x "</DTS:EventHandlers>"
+#define HANDLER_REF(owner, event) owner ".EventHandlers[" event "]"
+#define HANDLER(owner, event, vars, body)                                     \
+    "<DTS:EventHandler DTS:refId=\"" HANDLER_REF(owner, event) "\" "          \
+    "DTS:EventName=\"" event "\">" vars EXES(body) "</DTS:EventHandler>"
+#define TRACE(parent, name, expr)                                             \
+    "<DTS:Executable DTS:refId=\"" parent "\\" name "\" DTS:ObjectName=\""    \
+    name "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"                \
+    "<DTS:PropertyExpression DTS:Name=\"Arguments\">\"-c \\\"echo \" + "    \
+    expr " + \" &gt;&gt; trace\\\"\"</DTS:PropertyExpression>"              \
+    "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" "             \
+    "Arguments=\"-c true\" /></DTS:ObjectData></DTS:Executable>\n"
+#define TRACING(owner, event, label, expr)                                    \
+    HANDLER(owner, event, "",                                                 \
+            TRACE(HANDLER_REF(owner, event), "T", "\"" label " \" + " expr))
+#define EXPR_TASK(parent, name, expr)                                         \
+    "<DTS:Executable DTS:refId=\"" parent "\\" name "\" DTS:ObjectName=\""    \
+    name "\" DTS:ExecutableType=\"Microsoft.ExpressionTask\">"                \
+    "<DTS:ObjectData><ExpressionTask Expression=\"" expr "\"/>"               \
+    "</DTS:ObjectData></DTS:Executable>\n"
+/* The handler's own System::Propagate, for EXPR_TASKs to set. */
+#define PROPAGATE_VAR                                                         \
+    VARS("<DTS:Variable DTS:Namespace=\"System\" DTS:ObjectName=\"Propagate\"" \
+         "><DTS:VariableValue DTS:DataType=\"11\">-1</DTS:VariableValue>"      \
+         "</DTS:Variable>")
+#define REF(pkg)                                                              \
+    "<UseProjectReference>True</UseProjectReference><PackageName>" pkg        \
+    "</PackageName>"
+#define BIND(param, source)                                                   \
+    "<ParameterAssignment><ParameterName>" param "</ParameterName>"           \
+    "<BindedVariableOrParameterName>" source                                  \
+    "</BindedVariableOrParameterName></ParameterAssignment>"
+
+#define PROJECT_PARAMS                                                        \
+    "<?xml version=\"1.0\"?>\n"                                               \
+    "<SSIS:Parameters xmlns:SSIS=\"www.microsoft.com/SqlServer/SSIS\">"       \
+    "<SSIS:Parameter SSIS:Name=\"Tag\"><SSIS:Properties>"                     \
+    "<SSIS:Property SSIS:Name=\"DataType\">18</SSIS:Property>"                \
+    "<SSIS:Property SSIS:Name=\"Value\">design</SSIS:Property>"               \
+    "</SSIS:Properties></SSIS:Parameter></SSIS:Parameters>\n"
+
+/* The child: writes "N Tag" (its Int32 parameter N and the project
+ * parameter Tag) to child.txt. */
+#define CHILD                                                                 \
+    HEAD("Child") PARAMS(PARAM("N", "3", "DTS:Required=\"True\"", "0"))       \
+    EXES(SH_EXPR("Write", "\"-c \\\"echo \" + (DT_WSTR, 12) @[$Package::N] "  \
+                          "+ \" \" + @[$Project::Tag] + \" &gt;&gt; "         \
+                          "child.txt\\\"\"")) TAIL
+
 #define STR_VAR(name, value)                                                  \
     "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"" name "\">"       \
     "<DTS:VariableValue DTS:DataType=\"8\">" value "</DTS:VariableValue>"     \
     "</DTS:Variable>"
+#define CMS(x) "<DTS:ConnectionManagers>" x "</DTS:ConnectionManagers>"
 /* A connection manager of type TYPE holding STRING. */
 #define CM(name, type, string)                                                \
     "<DTS:ConnectionManager DTS:refId=\"Package.ConnectionManagers[" name     \
@@ -46,7 +143,7 @@
 
 struct run {
     char dir[64];
-    char *package;
+    char *package; /* the last package run_pkg wrote */
     json_t *events; /* array of event objects */
     int rc;
 };
@@ -55,7 +152,7 @@ static inline void
 run_setup(struct run *r)
 {
     memset(r, 0, sizeof(*r));
-    snprintf(r->dir, sizeof(r->dir), "/tmp/weir-task-XXXXXX");
+    snprintf(r->dir, sizeof(r->dir), "/tmp/weir-run-XXXXXX");
     if (!mkdtemp(r->dir))
         fail_msg("mkdtemp: %s", strerror(errno));
 }
@@ -99,6 +196,19 @@ exists(const struct run *r, const char *name)
     return yes;
 }
 
+/* Fails unless DIR/name exists and holds exactly `want`. */
+static inline void
+assert_file(const struct run *r, const char *name, const char *want)
+{
+    char *got = get_file(r, name);
+
+    if (!got)
+        fail_msg("'%s' is missing", name);
+    if (strcmp(got, want))
+        fail_msg("%s holds '%s', not '%s'", name, got, want);
+    free(got);
+}
+
 static inline void
 parse_events(struct run *r, const char *text)
 {
@@ -119,36 +229,25 @@ parse_events(struct run *r, const char *text)
     }
 }
 
-/* Writes the package `xml` to DIR/T.dtsx (r->package). */
-static inline void
-write_pkg(struct run *r, const char *xml)
-{
-    struct werr e;
-
-    free(r->package);
-    r->package = xasprintf("%s/T.dtsx", r->dir);
-    if (wfile_write(r->package, xml, strlen(xml), 0644, 0, &e) < 0)
-        fail_msg("%s", e.msg);
-}
-
-/* Runs `weir exec [extra...] DIR/T.dtsx` (the package `xml`) in process;
- * returns its exit code.  Events from an earlier run are dropped. */
+/* Runs `weir exec --events-fd N [extra...] DIR/target` in process and
+ * reads its events (those of an earlier run are dropped); returns the
+ * exit code. */
 static inline int
-run_pkg(struct run *r, const char *xml, const char *const *extra)
+exec_args(struct run *r, const char *target, const char *const *extra)
 {
     char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
+    char *file = xasprintf("%s/%s", r->dir, target);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     char *argv[32] = {"exec", "--events-fd", fdtext};
-    int argc = 3, fd;
+    int argc = 3;
     struct wbuf b;
     struct werr e;
 
-    write_pkg(r, xml);
-    fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     assert_true(fd >= 0);
     snprintf(fdtext, sizeof(fdtext), "%d", fd);
     for (; extra && *extra; extra++)
         argv[argc++] = (char *)*extra;
-    argv[argc++] = r->package;
+    argv[argc++] = file;
     r->rc = rt_exec_run(argc, argv);
     close(fd);
     wbuf_init(&b, WBUF_NOLIMIT);
@@ -157,7 +256,25 @@ run_pkg(struct run *r, const char *xml, const char *const *extra)
     parse_events(r, b.buf);
     wbuf_release(&b);
     free(path);
+    free(file);
     return r->rc;
+}
+
+/* Writes the package `xml` to DIR/T.dtsx (r->package). */
+static inline void
+write_pkg(struct run *r, const char *xml)
+{
+    free(r->package);
+    r->package = xasprintf("%s/T.dtsx", r->dir);
+    put_file(r, "T.dtsx", xml);
+}
+
+/* Writes the package `xml` to DIR/T.dtsx and runs it like exec_args. */
+static inline int
+run_pkg(struct run *r, const char *xml, const char *const *extra)
+{
+    write_pkg(r, xml);
+    return exec_args(r, "T.dtsx", extra);
 }
 
 static inline void
@@ -173,6 +290,44 @@ run_free(struct run *r)
     free(r->package);
 }
 
+/* An event's string member, "" when absent. */
+static inline const char *
+member(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? s : "";
+}
+
+/* The first EVENT from `path` (from any when NULL), or NULL. */
+static inline json_t *
+find_event(const struct run *r, const char *event, const char *path)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o) {
+        if (!strcmp(member(o, "event"), event) &&
+            (!path || !strcmp(member(o, "path"), path)))
+            return o;
+    }
+    return NULL;
+}
+
+static inline int
+count_events(const struct run *r, const char *event)
+{
+    size_t i, n = 0;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o) {
+        if (!strcmp(member(o, "event"), event))
+            n++;
+    }
+    return (int)n;
+}
+
+/* Whether an EVENT's message contains `text`. */
 static inline bool
 message_has(const struct run *r, const char *event, const char *text)
 {
@@ -180,8 +335,24 @@ message_has(const struct run *r, const char *event, const char *text)
     json_t *o;
 
     json_array_foreach(r->events, i, o) {
-        if (!strcmp(json_string_value(json_object_get(o, "event")), event) &&
-            strstr(json_string_value(json_object_get(o, "message")), text))
+        if (!strcmp(member(o, "event"), event) &&
+            strstr(member(o, "message"), text))
+            return true;
+    }
+    return false;
+}
+
+/* Whether an OnError from `path` (any when NULL) contains `text`. */
+static inline bool
+error_has(const struct run *r, const char *path, const char *text)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(r->events, i, o) {
+        if (!strcmp(member(o, "event"), "OnError") &&
+            (!path || !strcmp(member(o, "path"), path)) &&
+            strstr(member(o, "message"), text))
             return true;
     }
     return false;
@@ -195,11 +366,18 @@ dump_events(const struct run *r)
     json_t *o;
 
     json_array_foreach(r->events, i, o) {
-        fprintf(stderr, "  %s %s: %s\n",
-                json_string_value(json_object_get(o, "event")),
-                json_string_value(json_object_get(o, "path")),
-                json_string_value(json_object_get(o, "message")));
+        fprintf(stderr, "  %s %s: %s\n", member(o, "event"),
+                member(o, "path"), member(o, "message"));
     }
+}
+
+/* Whether unixODBC knows SQLite's driver (tests needing it skip
+ * otherwise). */
+static inline bool
+have_sqlite_driver(void)
+{
+    return access("/usr/bin/odbcinst", X_OK) == 0 &&
+           system("odbcinst -q -d -n SQLite3 >/dev/null 2>&1") == 0;
 }
 
 #endif

@@ -26,7 +26,7 @@
 #include "runtime/runtime_int.h"
 #include "runtime/vars.h"
 
-#include "exec_harness.h"
+#include "pkgrun.h"
 
 
 static bool
@@ -80,12 +80,12 @@ xml_file_sets_variables_and_warns_about_bad_paths(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
+    run_setup(&r);
     /* A Windows path: found by its file name in the package's folder. */
-    put(&r, "P.dtsx",
+    put_file(&r, "P.dtsx",
         HEAD_CFG("P", CONFIG("File", "1", "C:\\Configs\\p.dtsConfig", ""))
             BODY);
-    put(&r, "p.dtsConfig",
+    put_file(&r, "p.dtsConfig",
         DTSCONFIG(ENTRY(VAR_PATH("Greeting"), "String", "hello")
                       ENTRY(VAR_PATH("N"), "Int32", "42")
                       ENTRY(VAR_PATH("Nope"), "String", "x")
@@ -112,10 +112,10 @@ set_and_param_come_after_configurations(void **state)
         "--set", "\\Package.Variables[User::Nope].Properties[Value];1", NULL};
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "P.dtsx",
+    run_setup(&r);
+    put_file(&r, "P.dtsx",
         HEAD_CFG("P", CONFIG("File", "1", "p.dtsConfig", "")) BODY);
-    put(&r, "p.dtsConfig",
+    put_file(&r, "p.dtsConfig",
         DTSCONFIG(ENTRY(VAR_PATH("Greeting"), "String", "hello")));
     assert_int_equal(exec_args(&r, "P.dtsx", args), 0);
     assert_file(&r, "out.txt", "bye 1\n");
@@ -132,12 +132,12 @@ environment_variables_direct_and_indirect(void **state)
     struct run r;
     char *cfg;
 
-    setup_dir(&r);
-    put(&r, "P.dtsx",
+    run_setup(&r);
+    put_file(&r, "P.dtsx",
         HEAD_CFG("P", CONFIG("Where", "5", "WEIR_TEST_CFG_FILE", "")
                           CONFIG("N", "2", "WEIR_TEST_CFG_N", VAR_PATH("N")))
             BODY);
-    put(&r, "other.dtsConfig",
+    put_file(&r, "other.dtsConfig",
         DTSCONFIG(ENTRY(VAR_PATH("Greeting"), "String", "indirect")));
     cfg = xasprintf("%s/other.dtsConfig", r.dir);
     setenv("WEIR_TEST_CFG_FILE", cfg, 1);
@@ -161,17 +161,17 @@ disabled_missing_and_unsupported(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
+    run_setup(&r);
     /* EnableConfig absent: the configurations are not applied. */
-    put(&r, "Off.dtsx",
+    put_file(&r, "Off.dtsx",
         HEAD("Off") "<DTS:Configurations>"
         CONFIG("File", "1", "p.dtsConfig", "") "</DTS:Configurations>" BODY);
-    put(&r, "p.dtsConfig",
+    put_file(&r, "p.dtsConfig",
         DTSCONFIG(ENTRY(VAR_PATH("Greeting"), "String", "hello")));
     assert_int_equal(exec_args(&r, "Off.dtsx", NULL), 0);
     assert_file(&r, "out.txt", "design 1\n");
     /* A missing file and a registry key are warnings. */
-    put(&r, "P.dtsx",
+    put_file(&r, "P.dtsx",
         HEAD_CFG("P", CONFIG("Gone", "1", "gone.dtsConfig", "")
                           CONFIG("Reg", "3", "HKCU\\Software\\X",
                                  VAR_PATH("N"))) BODY);
@@ -179,18 +179,18 @@ disabled_missing_and_unsupported(void **state)
     assert_true(warning_has(&r, "gone.dtsConfig"));
     assert_true(warning_has(&r, "registry configurations cannot be read"));
     /* A malformed file names itself and its line. */
-    put(&r, "bad.dtsConfig", "<DTSConfiguration><Configuration>");
-    put(&r, "P.dtsx",
+    put_file(&r, "bad.dtsConfig", "<DTSConfiguration><Configuration>");
+    put_file(&r, "P.dtsx",
         HEAD_CFG("P", CONFIG("Bad", "1", "bad.dtsConfig", "")) BODY);
     assert_int_equal(exec_args(&r, "P.dtsx", NULL), 0);
     assert_true(warning_has(&r, "'bad.dtsConfig' line 1"));
     /* SQL Server tables are refused: the run does not start. */
-    put(&r, "P.dtsx",
+    put_file(&r, "P.dtsx",
         HEAD_CFG("P", CONFIG("Sql", "7",
                              "&quot;Db&quot;;&quot;[dbo].[SSIS "
                              "Configurations]&quot;;&quot;F&quot;;",
                              "")) BODY);
-    put(&r, "out.txt", "");
+    put_file(&r, "out.txt", "");
     assert_int_equal(exec_args(&r, "P.dtsx", NULL), 1);
     assert_true(error_has(&r, NULL, "SQL Server table configurations are "
                                     "not supported"));
@@ -216,10 +216,10 @@ connection_strings_from_a_configuration(void **state)
     struct run r;
     char *path;
 
-    setup_dir(&r);
-    put(&r, "P.dtsx",
+    run_setup(&r);
+    put_file(&r, "P.dtsx",
         HEAD_CFG("P", CONFIG("File", "1", "p.dtsConfig", "")) BODY);
-    put(&r, "p.dtsConfig",
+    put_file(&r, "p.dtsConfig",
         DTSCONFIG(ENTRY("\\Package.Connections[Db].Properties["
                         "ConnectionString]",
                         "String", "DSN=configured;UID=u")));
@@ -308,13 +308,13 @@ parent_package_variable_configuration(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
+    run_setup(&r);
     /* The child (package deployment model) reads the parent's User::Word
      * into its own User::Greeting. */
-    put(&r, "Child.dtsx",
+    put_file(&r, "Child.dtsx",
         HEAD_CFG("Child", CONFIG("FromParent", "0", "User::Word",
                                  VAR_PATH("Greeting"))) BODY);
-    put(&r, "Parent.dtsx",
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") VARS(VAR("Word", "8", "fromparent"))
         "<DTS:ConnectionManagers><DTS:ConnectionManager "
         "DTS:refId=\"Package.ConnectionManagers[Child]\" "

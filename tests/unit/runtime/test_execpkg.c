@@ -25,21 +25,7 @@
 #include "base/xalloc.h"
 #include "runtime/runtime_int.h"
 
-#include "exec_harness.h"
-
-static json_t *
-find_event(const struct run *r, const char *event, const char *path)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o) {
-        if (!strcmp(member(o, "event"), event) &&
-            (!path || !strcmp(member(o, "path"), path)))
-            return o;
-    }
-    return NULL;
-}
+#include "pkgrun.h"
 
 static int
 result_of(const struct run *r, const char *path)
@@ -59,11 +45,11 @@ binds_converts_and_shares_project_parameters(void **state)
     struct run r;
     json_t *o;
 
-    setup_dir(&r);
-    put(&r, "Project.params", PROJECT_PARAMS);
-    put(&r, "Child.dtsx", CHILD);
+    run_setup(&r);
+    put_file(&r, "Project.params", PROJECT_PARAMS);
+    put_file(&r, "Child.dtsx", CHILD);
     /* A String variable "42" bound to the Int32 parameter: converted. */
-    put(&r, "Parent.dtsx",
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") VARS(VAR("Count", "8", "42"))
             EXES(EXECPKG("Run child", "",
                          REF("Child.dtsx") BIND("N", "User::Count"))) TAIL);
@@ -86,10 +72,10 @@ a_value_that_does_not_convert_fails_the_task(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Project.params", PROJECT_PARAMS);
-    put(&r, "Child.dtsx", CHILD);
-    put(&r, "Parent.dtsx",
+    run_setup(&r);
+    put_file(&r, "Project.params", PROJECT_PARAMS);
+    put_file(&r, "Child.dtsx", CHILD);
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") VARS(VAR("Count", "8", "many"))
             EXES(EXECPKG("Run child", "",
                          REF("Child.dtsx") BIND("N", "User::Count"))) TAIL);
@@ -97,7 +83,7 @@ a_value_that_does_not_convert_fails_the_task(void **state)
     assert_true(error_has(&r, "\\Package\\Run child",
                           "binding 'User::Count' to child parameter 'N'"));
     assert_int_equal(result_of(&r, "\\Package\\Run child"), 1);
-    assert_file(&r, "child.txt", "");
+    assert_false(exists(&r, "child.txt"));
     run_free(&r);
 }
 
@@ -106,9 +92,9 @@ child_failure_fails_the_task(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Bad.dtsx", HEAD("Bad") EXES(SH("Boom", "exit 3")) TAIL);
-    put(&r, "Parent.dtsx",
+    run_setup(&r);
+    put_file(&r, "Bad.dtsx", HEAD("Bad") EXES(SH("Boom", "exit 3")) TAIL);
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") EXES(EXECPKG("Run bad", "", REF("Bad.dtsx"))) TAIL);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_int_equal(result_of(&r, "\\Package\\Run bad\\Package\\Boom"), 1);
@@ -130,11 +116,11 @@ recursion_is_refused(void **state)
     static const char *const validate[] = {"--validate", NULL};
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Self.dtsx",
+    run_setup(&r);
+    put_file(&r, "Self.dtsx",
         HEAD("Self") EXES(EXECPKG("Again", "", REF("Self.dtsx"))) TAIL);
-    put(&r, "A.dtsx", HEAD("A") EXES(EXECPKG("To B", "", REF("B.dtsx"))) TAIL);
-    put(&r, "B.dtsx", HEAD("B") EXES(EXECPKG("To A", "", REF("A.dtsx"))) TAIL);
+    put_file(&r, "A.dtsx", HEAD("A") EXES(EXECPKG("To B", "", REF("B.dtsx"))) TAIL);
+    put_file(&r, "B.dtsx", HEAD("B") EXES(EXECPKG("To A", "", REF("A.dtsx"))) TAIL);
     assert_int_equal(exec_args(&r, "Self.dtsx", validate), 1);
     assert_true(error_has(&r, "\\Package\\Again",
                           "package 'Self.dtsx' would execute itself"));
@@ -152,21 +138,21 @@ required_parameters_need_a_binding(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Project.params", PROJECT_PARAMS);
-    put(&r, "Child.dtsx", CHILD);
-    put(&r, "Parent.dtsx",
+    run_setup(&r);
+    put_file(&r, "Project.params", PROJECT_PARAMS);
+    put_file(&r, "Child.dtsx", CHILD);
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") EXES(EXECPKG("Run child", "", REF("Child.dtsx"))) TAIL);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_true(error_has(&r, "\\Package\\Run child",
                           "requires parameter 'N': the task binds no value"));
-    put(&r, "Parent.dtsx",
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") EXES(EXECPKG("Run child", "",
                                     REF("Child.dtsx") BIND("N", "User::Nope")
                                         BIND("Missing", "User::Nope"))) TAIL);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_true(error_has(&r, "\\Package\\Run child", "'User::Nope'"));
-    assert_file(&r, "child.txt", "");
+    assert_false(exists(&r, "child.txt"));
     run_free(&r);
 }
 
@@ -176,13 +162,13 @@ missing_child_and_delay_validation(void **state)
     static const char *const validate[] = {"--validate", NULL};
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Parent.dtsx",
+    run_setup(&r);
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") EXES(EXECPKG("Run", "", REF("Gone.dtsx"))) TAIL);
     assert_int_equal(exec_args(&r, "Parent.dtsx", validate), 1);
     assert_true(error_has(&r, "\\Package\\Run", "Gone.dtsx"));
     /* DelayValidation: validation passes, the execution fails. */
-    put(&r, "Parent.dtsx",
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent")
             EXES(EXECPKG("Run", "DTS:DelayValidation=\"True\"",
                          REF("Gone.dtsx")) SH("After", "touch after.txt"))
@@ -192,11 +178,11 @@ missing_child_and_delay_validation(void **state)
     assert_int_equal(result_of(&r, "\\Package\\Run"), 1);
     assert_true(error_has(&r, "\\Package\\Run", "Gone.dtsx"));
     /* A child that does not validate fails its parent's validation. */
-    put(&r, "Odd.dtsx",
+    put_file(&r, "Odd.dtsx",
         HEAD("Odd") EXES("<DTS:Executable DTS:refId=\"Package\\S\" "
                          "DTS:ObjectName=\"S\" DTS:ExecutableType=\""
                          "Microsoft.ScriptTask\"/>") TAIL);
-    put(&r, "Parent.dtsx",
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") EXES(EXECPKG("Run", "", REF("Odd.dtsx"))) TAIL);
     assert_int_equal(exec_args(&r, "Parent.dtsx", validate), 1);
     assert_true(error_has(&r, "\\Package\\Run\\Package\\S", ".NET"));
@@ -209,13 +195,13 @@ external_reference_through_a_file_connection(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
+    run_setup(&r);
     char *sub = xasprintf("%s/lib", r.dir);
     assert_int_equal(mkdir(sub, 0755), 0);
     free(sub);
-    put(&r, "lib/Leaf.dtsx",
+    put_file(&r, "lib/Leaf.dtsx",
         HEAD("Leaf") EXES(SH("Mark", "echo leaf > leaf.txt")) TAIL);
-    put(&r, "Parent.dtsx",
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent")
         "<DTS:ConnectionManagers><DTS:ConnectionManager "
         "DTS:refId=\"Package.ConnectionManagers[Leaf]\" DTS:ObjectName=\"Leaf\" "
@@ -298,7 +284,7 @@ runs_a_package_of_an_ispac(void **state)
     };
     struct run r;
 
-    setup_dir(&r);
+    run_setup(&r);
     write_zip(&r, "P.ispac", files, sizeof(files) / sizeof(files[0]) / 2);
     /* The package's folder is the .ispac's: processes run there. */
     assert_int_equal(exec_args(&r, "P.ispac", parent), 0);
@@ -319,14 +305,14 @@ bad_archives_are_refused(void **state)
     const char *twice[] = {"A.dtsx", CHILD, "a.dtsx", CHILD};
     struct run r;
 
-    setup_dir(&r);
+    run_setup(&r);
     write_zip(&r, "Up.ispac", dotdot, 1);
     assert_int_equal(exec_args(&r, "Up.ispac", args), 5);
     assert_true(error_has(&r, NULL, "'..' is not allowed"));
     write_zip(&r, "Twice.ispac", twice, 2);
     assert_int_equal(exec_args(&r, "Twice.ispac", args), 5);
     assert_true(error_has(&r, NULL, "appears twice"));
-    put(&r, "Junk.ispac", "not a zip at all");
+    put_file(&r, "Junk.ispac", "not a zip at all");
     assert_int_equal(exec_args(&r, "Junk.ispac", args), 5);
     assert_true(error_has(&r, NULL, "'Junk.ispac'"));
     assert_int_equal(exec_args(&r, "Missing.ispac", args), 4);
@@ -340,9 +326,9 @@ a_project_folder_with_package(void **state)
                                        "N=9", NULL};
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Project.params", PROJECT_PARAMS);
-    put(&r, "Child.dtsx", CHILD);
+    run_setup(&r);
+    put_file(&r, "Project.params", PROJECT_PARAMS);
+    put_file(&r, "Child.dtsx", CHILD);
     assert_int_equal(exec_args(&r, ".", args), 0);
     assert_file(&r, "child.txt", "9 design\n");
     assert_int_equal(exec_args(&r, ".", NULL), 6);

@@ -25,7 +25,7 @@
 #include "base/xalloc.h"
 #include "runtime/runtime_int.h"
 
-#include "exec_harness.h"
+#include "pkgrun.h"
 
 #define SOURCE "@[System::SourceName]"
 #define CODE "(DT_WSTR, 12) @[System::ErrorCode]"
@@ -71,20 +71,6 @@ result_of(const struct run *r, const char *path)
     return -1;
 }
 
-static int
-count_errors(const struct run *r)
-{
-    size_t i, n = 0;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o)
-    {
-        if (!strcmp(member(o, "event"), "OnError"))
-            n++;
-    }
-    return (int)n;
-}
-
 /* The child's error runs the task's handler, then the package's, with
  * System::SourceName naming the child's task; its OnTaskFailed reaches
  * the parent's handler before the Execute Package task's own. */
@@ -93,9 +79,9 @@ child_errors_reach_the_parent_handlers(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Bad.dtsx", BAD_CHILD);
-    put(&r, "Parent.dtsx", PARENT);
+    run_setup(&r);
+    put_file(&r, "Bad.dtsx", BAD_CHILD);
+    put_file(&r, "Parent.dtsx", PARENT);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_file(&r, "trace",
                 "task Boom 11\n"
@@ -103,7 +89,7 @@ child_errors_reach_the_parent_handlers(void **state)
                 "failed Boom\n"
                 "failed Run bad\n");
     /* One error, the child's: the task adds none of its own. */
-    assert_int_equal(count_errors(&r), 1);
+    assert_int_equal(count_events(&r, "OnError"), 1);
     assert_true(error_has(&r, "\\Package\\Run bad\\Package\\Boom", "exit"));
     assert_int_equal(result_of(&r, "\\Package\\Run bad"), 1);
     assert_int_equal(result_of(&r, "\\Package"), 1);
@@ -117,9 +103,9 @@ propagate_false_in_the_child_stops_it(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Bad.dtsx", STOPPING_CHILD);
-    put(&r, "Parent.dtsx", PARENT);
+    run_setup(&r);
+    put_file(&r, "Bad.dtsx", STOPPING_CHILD);
+    put_file(&r, "Parent.dtsx", PARENT);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_file(&r, "trace",
                 "child Boom\n"
@@ -139,14 +125,14 @@ child_errors_count_in_the_parent(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Two.dtsx",
+    run_setup(&r);
+    put_file(&r, "Two.dtsx",
         HEAD_ATTRS("Two", "DTS:MaxErrorCount=\"5\"")
             EXES(SH("One", "exit 3") SH("Two", "exit 4")) TAIL);
-    put(&r, "P3.dtsx",
+    put_file(&r, "P3.dtsx",
         HEAD_ATTRS("P3", "DTS:MaxErrorCount=\"3\"")
             EXES(EXECPKG("Run", "", REF("Two.dtsx"))) TAIL);
-    put(&r, "P2.dtsx",
+    put_file(&r, "P2.dtsx",
         HEAD_ATTRS("P2", "DTS:MaxErrorCount=\"2\"")
             EXES(EXECPKG("Run", "", REF("Two.dtsx"))) TAIL);
     assert_int_equal(exec_args(&r, "P3.dtsx", NULL), 0);
@@ -155,7 +141,7 @@ child_errors_count_in_the_parent(void **state)
     assert_int_equal(result_of(&r, "\\Package\\Run\\Package"), 0);
     assert_int_equal(result_of(&r, "\\Package\\Run"), 1);
     assert_int_equal(result_of(&r, "\\Package"), 0);
-    assert_int_equal(count_errors(&r), 2);
+    assert_int_equal(count_events(&r, "OnError"), 2);
     assert_int_equal(exec_args(&r, "P2.dtsx", NULL), 1);
     assert_int_equal(result_of(&r, "\\Package"), 1);
     run_free(&r);
@@ -168,9 +154,9 @@ parallel_children_take_turns(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Bad.dtsx", HEAD("Bad") EXES(SH("Boom", "sleep 0.2; exit 3")) TAIL);
-    put(&r, "Parent.dtsx",
+    run_setup(&r);
+    put_file(&r, "Bad.dtsx", HEAD("Bad") EXES(SH("Boom", "sleep 0.2; exit 3")) TAIL);
+    put_file(&r, "Parent.dtsx",
         HEAD_ATTRS("Parent", "DTS:MaxErrorCount=\"0\"") EXES(
             EXECPKG("A", "", REF("Bad.dtsx")) EXECPKG("B", "", REF("Bad.dtsx")))
             HANDLERS(TRACING(PKG_REF, "OnError", "pkg", SOURCE)) TAIL);
@@ -188,16 +174,16 @@ a_silent_failure_is_explained(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Quiet.dtsx",
+    run_setup(&r);
+    put_file(&r, "Quiet.dtsx",
         HEAD_ATTRS("Quiet", "DTS:ForceExecutionResult=\"1\"")
             EXES(SH("Fine", "true")) TAIL);
-    put(&r, "Parent.dtsx",
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") EXES(EXECPKG("Run", "", REF("Quiet.dtsx"))) TAIL);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_true(error_has(&r, "\\Package\\Run",
                           "'Quiet.dtsx' failed without raising an error"));
-    assert_int_equal(count_errors(&r), 1);
+    assert_int_equal(count_events(&r, "OnError"), 1);
     run_free(&r);
 }
 

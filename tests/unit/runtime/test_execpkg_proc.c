@@ -28,7 +28,7 @@
 #include "base/xalloc.h"
 #include "runtime/runtime_int.h"
 
-#include "exec_harness.h"
+#include "pkgrun.h"
 
 #define OOP "<ExecuteOutOfProcess>True</ExecuteOutOfProcess>"
 #define SOURCE "@[System::SourceName]"
@@ -46,35 +46,6 @@ result_of(const struct run *r, const char *path)
             return (int)json_integer_value(json_object_get(o, "result"));
     }
     return -1;
-}
-
-static json_t *
-find_event(const struct run *r, const char *event, const char *path)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o)
-    {
-        if (!strcmp(member(o, "event"), event) &&
-            !strcmp(member(o, "path"), path))
-            return o;
-    }
-    return NULL;
-}
-
-static int
-count_errors(const struct run *r)
-{
-    size_t i, n = 0;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o)
-    {
-        if (!strcmp(member(o, "event"), "OnError"))
-            n++;
-    }
-    return (int)n;
 }
 
 /* The pid in file NAME once it is written (10 s), or 0. */
@@ -121,15 +92,15 @@ runs_in_a_process_of_its_own(void **state)
     json_t *o;
     pid_t child;
 
-    setup_dir(&r);
-    put(&r, "Project.params", PROJECT_PARAMS);
-    put(&r, "Child.dtsx",
+    run_setup(&r);
+    put_file(&r, "Project.params", PROJECT_PARAMS);
+    put_file(&r, "Child.dtsx",
         HEAD("Child") PARAMS(PARAM("N", "3", "DTS:Required=\"True\"", "0"))
             EXES(SH_EXPR("Write", "\"-c \\\"echo $PPID &gt; child.pid; "
                                   "echo \" + (DT_WSTR, 12) @[$Package::N] + "
                                   "\" \" + @[$Project::Tag] + \" &gt;&gt; "
                                   "child.txt\\\"\"")) TAIL);
-    put(&r, "Parent.dtsx",
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") VARS(VAR("Count", "8", "42"))
             EXES(EXECPKG("Run child", "",
                          REF("Child.dtsx") OOP BIND("N", "User::Count"))) TAIL);
@@ -156,9 +127,9 @@ a_failing_child_fails_the_task(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Bad.dtsx", HEAD("Bad") EXES(SH("Boom", "exit 3")) TAIL);
-    put(&r, "Parent.dtsx",
+    run_setup(&r);
+    put_file(&r, "Bad.dtsx", HEAD("Bad") EXES(SH("Boom", "exit 3")) TAIL);
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") EXES(EXECPKG("Run bad", "", REF("Bad.dtsx") OOP))
             HANDLERS(TRACING("Package", "OnError", "error",
                              SOURCE " + \" \" + (DT_WSTR, 12) "
@@ -166,7 +137,7 @@ a_failing_child_fails_the_task(void **state)
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_true(error_has(&r, "\\Package\\Run bad\\Package\\Boom",
                           "exited with code 3"));
-    assert_int_equal(count_errors(&r), 1);
+    assert_int_equal(count_events(&r, "OnError"), 1);
     assert_file(&r, "trace", "error Boom 11\n");
     assert_int_equal(result_of(&r, "\\Package\\Run bad\\Package\\Boom"), 1);
     assert_int_equal(result_of(&r, "\\Package\\Run bad"), 1);
@@ -180,16 +151,16 @@ a_child_of_a_missing_binary_fails_clearly(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
-    put(&r, "Fine.dtsx", HEAD("Fine") EXES(SH("Ok", "true")) TAIL);
-    put(&r, "Parent.dtsx",
+    run_setup(&r);
+    put_file(&r, "Fine.dtsx", HEAD("Fine") EXES(SH("Ok", "true")) TAIL);
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") EXES(EXECPKG("Run", "", REF("Fine.dtsx") OOP)) TAIL);
     setenv("WEIR_EXEC_BINARY", "/nonexistent/weir", 1);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     setup_binary(NULL);
     assert_true(
         error_has(&r, "\\Package\\Run", "cannot start '/nonexistent/weir'"));
-    assert_int_equal(count_errors(&r), 1);
+    assert_int_equal(count_events(&r, "OnError"), 1);
     run_free(&r);
 }
 
@@ -204,11 +175,11 @@ cancel_reaches_the_child(void **state)
     pid_t pid, child, sh;
     int status;
 
-    setup_dir(&r);
-    put(&r, "Slow.dtsx",
+    run_setup(&r);
+    put_file(&r, "Slow.dtsx",
         HEAD("Slow") EXES(SH("Sleep", "echo $$ &gt; sh.pid; echo $PPID "
                                       "&gt; child.pid; exec sleep 30")) TAIL);
-    put(&r, "Parent.dtsx",
+    put_file(&r, "Parent.dtsx",
         HEAD("Parent") EXES(EXECPKG("Run", "", REF("Slow.dtsx") OOP)) TAIL);
     parent = xasprintf("%s/Parent.dtsx", r.dir);
     events = xasprintf("%s/events.jsonl", r.dir);

@@ -23,19 +23,8 @@
     "TaskIsSourceVariable=\"True\" TaskDestinationPath=\"User::Dst\" "        \
     "TaskIsDestinationVariable=\"True\" " more
 #define PKG_VARS(src, dst, op, more)                                          \
-    HEAD VARS(STR_VAR("Src", src) STR_VAR("Dst", dst))                        \
+    HEAD("T") VARS(STR_VAR("Src", src) STR_VAR("Dst", dst))                        \
     EXES(FS("Fs", BY_VARS(op, more))) TAIL
-
-static void
-assert_file(const struct run *r, const char *name, const char *text)
-{
-    char *s = get_file(r, name);
-
-    if (!s)
-        fail_msg("'%s' is missing", name);
-    assert_string_equal(s, text);
-    free(s);
-}
 
 static void
 mkdir_in(const struct run *r, const char *name)
@@ -114,7 +103,7 @@ copy_file_into_folder_and_overwrite_rules(void **state)
 
 /* FILE connection managers, and --connection replacing one's path. */
 #define PKG_CMS(src, dst, op, more)                                           \
-    HEAD CMS(CM("SrcFile", "FILE", src) CM("DstFile", "FILE", dst))           \
+    HEAD("T") CMS(CM("SrcFile", "FILE", src) CM("DstFile", "FILE", dst))           \
     EXES(FS("Fs", "TaskOperationType=\"" op "\" TaskSourcePath=\"{SrcFile-"   \
                   "ID}\" TaskDestinationPath=\"DstFile\" " more)) TAIL
 
@@ -185,7 +174,7 @@ move_and_rename_through_connections(void **state)
     "\" DTS:ConnectionString=\"" path "\"/></DTS:ObjectData>"                \
     "</DTS:ConnectionManager>"
 #define PKG_FOLDER(usage)                                                     \
-    HEAD CMS(CM("SrcFile", "FILE", "a.txt")                                   \
+    HEAD("T") CMS(CM("SrcFile", "FILE", "a.txt")                                   \
              FOLDER_CM("Archive", usage, "archive"))                          \
     EXES(FS("Fs", "TaskOperationType=\"CopyFile\" "                          \
                   "TaskSourcePath=\"SrcFile\" "                              \
@@ -388,7 +377,7 @@ validation_names_the_problem(void **state)
      * anything runs. */
     assert_int_not_equal(
         run_pkg(&r,
-                HEAD CMS(CM("Db", "OLEDB", "Data Source=x"))
+                HEAD("T") CMS(CM("Db", "OLEDB", "Data Source=x"))
                 VARS(STR_VAR("Src", "in.txt"))
                 EXES(FS("Bad", "TaskOperationType=\"Shred\" "
                                "TaskSourcePath=\"User::Src\" "
@@ -445,7 +434,7 @@ property_expressions_apply(void **state)
      * OverwriteDestination one allows replacing. */
     assert_int_equal(
         run_pkg(&r,
-                HEAD VARS(STR_VAR("Src", "in.txt") STR_VAR("Dst", "nowhere")
+                HEAD("T") VARS(STR_VAR("Src", "in.txt") STR_VAR("Dst", "nowhere")
                           STR_VAR("Other", "out.txt"))
                 EXES(TASK("Fs", "Microsoft.FileSystemTask",
                           "<DTS:PropertyExpression DTS:Name=\"Destination\">"
@@ -529,7 +518,7 @@ foreach_loop_moves_each_file(void **state)
     put_file(&r, "in/b.csv", "b");
     put_file(&r, "in/keep.txt", "k");
     xml = xasprintf(
-        HEAD VARS(STR_VAR("FileNamePath", "") STR_VAR("Done", "done"))
+        HEAD("T") VARS(STR_VAR("FileNamePath", "") STR_VAR("Done", "done"))
         EXES("<DTS:Executable DTS:refId=\"Package\\Loop\" "
              "DTS:ObjectName=\"Loop\" DTS:ExecutableType=\"STOCK:FOREACHLOOP\">"
              "<DTS:ForEachEnumerator "

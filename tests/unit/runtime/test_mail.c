@@ -168,7 +168,7 @@ delivers_envelope_headers_body_and_attachments(void **state)
     put_file(&r, "report.csv", "id,name\n1,alpha\n");
     const char *extra[] = {"--connection", s.conn, NULL};
     run_pkg(&r,
-            HEAD CMS(MAIL_CM) VARS(STR_VAR("Body", "Rows loaded: 42"))
+            HEAD("T") CMS(MAIL_CM) VARS(STR_VAR("Body", "Rows loaded: 42"))
             EXES(MAIL("Notify",
                       M("SMTPServer", "{Mail-ID}")
                       M("From", "Weir &lt;weir@example.com&gt;")
@@ -233,7 +233,7 @@ property_expressions_and_file_bodies(void **state)
     conn = xasprintf("Mail=127.0.0.1:%d", s.port);
     const char *extra[] = {"--connection", conn, NULL};
     run_pkg(&r,
-            HEAD CMS(MAIL_CM CM("BodyFile", "FILE", "body.txt"))
+            HEAD("T") CMS(MAIL_CM CM("BodyFile", "FILE", "body.txt"))
             VARS(STR_VAR("Who", "ops@example.com"))
             EXES(TASK("Notify", "Microsoft.SendMailTask",
                       "<DTS:PropertyExpression DTS:Name=\"Subject\">"
@@ -287,7 +287,7 @@ closed_port(void)
 }
 
 #define SIMPLE_MAIL_AND(to, more)                                             \
-    HEAD CMS(MAIL_CM)                                                         \
+    HEAD("T") CMS(MAIL_CM)                                                         \
     EXES(MAIL("Notify", M("SMTPServer", "{Mail-ID}")                          \
                         M("From", "weir@example.com") M("To", to)             \
                         M("Subject", "s") M("MessageSource", "hello"))        \
@@ -341,7 +341,7 @@ refused_connections_and_recipients_fail(void **state)
     /* A missing attachment fails before anything is sent, named. */
     assert_int_equal(
         run_pkg(&r,
-                HEAD CMS(MAIL_CM)
+                HEAD("T") CMS(MAIL_CM)
                 EXES(MAIL("Notify", M("SMTPServer", "Mail")
                                     M("From", "weir@example.com")
                                     M("To", "ok@example.com")
@@ -365,7 +365,7 @@ validation_names_the_problem(void **state)
     run_setup(&r);
     assert_int_not_equal(
         run_pkg(&r,
-                HEAD CMS(MAIL_CM CM("Db", "OLEDB", "Data Source=x")
+                HEAD("T") CMS(MAIL_CM CM("Db", "OLEDB", "Data Source=x")
                          CM("Bad", "SMTP", "SmtpServer=host:99999;"))
                 EXES(MAIL("NoCm", M("From", "a@x") M("To", "b@x"))
                      MAIL("WrongCm", M("SMTPServer", "Db") M("From", "a@x")

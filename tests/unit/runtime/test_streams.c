@@ -13,7 +13,7 @@
 
 /* An Execute Process task running /bin/sh -c SCRIPT, with more
  * ExecuteProcessData attributes ATTRS. */
-#define SH(name, attrs, script)                                               \
+#define SH_ATTRS(name, attrs, script)                                         \
     TASK(name, "Microsoft.ExecuteProcess",                                    \
          "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" "        \
          "Arguments=\"-c &quot;" script "&quot;\" " attrs                     \
@@ -24,18 +24,7 @@
     "DTS:From=\"Package\\" from "\" DTS:To=\"Package\\" to "\" />\n"
 /* A task that writes the variable VAR to the file FILE. */
 #define SAVE(name, var, file)                                                 \
-    SH(name, "StandardInputVariable=\"" var "\"", "cat &gt; " file)
-
-static void
-assert_file(const struct run *r, const char *name, const char *text)
-{
-    char *s = get_file(r, name);
-
-    if (!s)
-        fail_msg("'%s' is missing", name);
-    assert_string_equal(s, text);
-    free(s);
-}
+    SH_ATTRS(name, "StandardInputVariable=\"" var "\"", "cat &gt; " file)
 
 static void
 output_and_error_into_variables_and_back(void **state)
@@ -46,8 +35,8 @@ output_and_error_into_variables_and_back(void **state)
     run_setup(&r);
     assert_int_equal(
         run_pkg(&r,
-                HEAD VARS(STR_VAR("Out", "") STR_VAR("Err", "old"))
-                EXES(SH("Talk",
+                HEAD("T") VARS(STR_VAR("Out", "") STR_VAR("Err", "old"))
+                EXES(SH_ATTRS("Talk",
                         "StandardOutputVariable=\"User::Out\" "
                         "StandardErrorVariable=\"User::Err\"",
                         "printf 'hello\\nworld\\n'; printf oops &gt;&amp;2")
@@ -65,8 +54,8 @@ output_and_error_into_variables_and_back(void **state)
     /* An empty output empties the variable. */
     assert_int_equal(
         run_pkg(&r,
-                HEAD VARS(STR_VAR("Out", "stale"))
-                EXES(SH("Quiet", "StandardOutputVariable=\"User::Out\"",
+                HEAD("T") VARS(STR_VAR("Out", "stale"))
+                EXES(SH_ATTRS("Quiet", "StandardOutputVariable=\"User::Out\"",
                         "true")
                      SAVE("SaveOut", "User::Out", "out.txt"))
                 PCS(PC("Quiet", "SaveOut")) TAIL,
@@ -91,13 +80,13 @@ large_input_and_bounded_capture(void **state)
      * its input does not hang the task; output past 1 MiB is not
      * stored, with a warning. */
     xml = xasprintf(
-        HEAD VARS(STR_VAR("In", "%s") STR_VAR("Out", ""))
-        EXES(SH("Count", "StandardInputVariable=\"User::In\"",
+        HEAD("T") VARS(STR_VAR("In", "%s") STR_VAR("Out", ""))
+        EXES(SH_ATTRS("Count", "StandardInputVariable=\"User::In\"",
                 "wc -c &gt; n.txt")
-             SH("Ignore", "StandardInputVariable=\"User::In\"", "exit 0")
-             SH("Flood", "StandardOutputVariable=\"User::Out\"",
+             SH_ATTRS("Ignore", "StandardInputVariable=\"User::In\"", "exit 0")
+             SH_ATTRS("Flood", "StandardOutputVariable=\"User::Out\"",
                 "head -c 1500000 /dev/zero | tr '\\0' x")
-             SH("Measure", "StandardInputVariable=\"User::Out\"",
+             SH_ATTRS("Measure", "StandardInputVariable=\"User::Out\"",
                 "wc -c &gt; m.txt"))
         PCS(PC("Count", "Ignore") PC("Ignore", "Flood") PC("Flood", "Measure"))
         TAIL,
@@ -124,13 +113,13 @@ stream_variables_are_validated(void **state)
     run_setup(&r);
     assert_int_not_equal(
         run_pkg(&r,
-                HEAD VARS("<DTS:Variable DTS:Namespace=\"User\" "
+                HEAD("T") VARS("<DTS:Variable DTS:Namespace=\"User\" "
                           "DTS:ObjectName=\"Fixed\" DTS:ReadOnly=\"True\">"
                           "<DTS:VariableValue DTS:DataType=\"8\">x"
                           "</DTS:VariableValue></DTS:Variable>")
-                EXES(SH("NoIn", "StandardInputVariable=\"User::Nope\"",
+                EXES(SH_ATTRS("NoIn", "StandardInputVariable=\"User::Nope\"",
                         "cat &gt; never.txt")
-                     SH("ReadOnly", "StandardOutputVariable=\"User::Fixed\"",
+                     SH_ATTRS("ReadOnly", "StandardOutputVariable=\"User::Fixed\"",
                         "echo hi &gt; never.txt"))
                 TAIL,
                 NULL),
