@@ -2,7 +2,8 @@
  * (test_config.c, test_execpkg*.c, test_fs.c, test_mail.c,
  * test_streams.c): package-building macros, a temporary folder per test,
  * `weir exec --events-fd` through rt_exec_run with the events on a file,
- * and readers of those events.  Static functions: each test includes it
+ * and readers of those events (each checked for the fields every event
+ * has).  Static functions: each test includes it
  * once, after cmocka.h. */
 #ifndef WEIR_TESTS_RUNTIME_PKGRUN_H
 #define WEIR_TESTS_RUNTIME_PKGRUN_H
@@ -145,6 +146,7 @@ struct run {
     char dir[64];
     char *package; /* the last package run_pkg wrote */
     json_t *events; /* array of event objects */
+    char *trace; /* DIR/trace after the run ("" if none): TRACE's lines */
     int rc;
 };
 
@@ -224,40 +226,66 @@ parse_events(struct run *r, const char *text)
         o = json_loadb(p, (size_t)(nl - p), 0, &je);
         if (!o || !json_is_object(o))
             fail_msg("not a JSON object: %.*s", (int)(nl - p), p);
+        assert_true(json_is_integer(json_object_get(o, "time_ms")));
+        assert_true(json_is_integer(json_object_get(o, "type")));
+        assert_true(json_is_string(json_object_get(o, "event")));
+        assert_true(json_is_string(json_object_get(o, "source")));
+        assert_true(json_is_string(json_object_get(o, "path")));
+        assert_true(json_is_string(json_object_get(o, "message")));
         json_array_append_new(r->events, o);
         p = nl + 1;
     }
 }
 
-/* Runs `weir exec --events-fd N [extra...] DIR/target` in process and
- * reads its events (those of an earlier run are dropped); returns the
- * exit code. */
+/* Reads the events in DIR/name (those read before are dropped) and the
+ * trace. */
+static inline void
+read_events(struct run *r, const char *name)
+{
+    char *text = get_file(r, name);
+
+    if (!text)
+        fail_msg("no events file '%s'", name);
+    json_decref(r->events);
+    parse_events(r, text);
+    free(text);
+    free(r->trace);
+    if (!(r->trace = get_file(r, "trace")))
+        r->trace = xstrdup("");
+}
+
+/* Runs `weir exec --events-fd N [extra...] FILE` in process and reads
+ * its events (those of an earlier run are dropped) and the trace;
+ * returns the exit code. */
 static inline int
-exec_args(struct run *r, const char *target, const char *const *extra)
+exec_file(struct run *r, const char *file, const char *const *extra)
 {
     char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
-    char *file = xasprintf("%s/%s", r->dir, target);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     char *argv[32] = {"exec", "--events-fd", fdtext};
     int argc = 3;
-    struct wbuf b;
-    struct werr e;
 
+    free(path);
     assert_true(fd >= 0);
     snprintf(fdtext, sizeof(fdtext), "%d", fd);
     for (; extra && *extra; extra++)
         argv[argc++] = (char *)*extra;
-    argv[argc++] = file;
+    argv[argc++] = (char *)file;
     r->rc = rt_exec_run(argc, argv);
     close(fd);
-    wbuf_init(&b, WBUF_NOLIMIT);
-    assert_int_equal(wfile_read(path, &b, &e), 0);
-    json_decref(r->events);
-    parse_events(r, b.buf);
-    wbuf_release(&b);
-    free(path);
-    free(file);
+    read_events(r, "events.jsonl");
     return r->rc;
+}
+
+/* exec_file on DIR/target. */
+static inline int
+exec_args(struct run *r, const char *target, const char *const *extra)
+{
+    char *file = xasprintf("%s/%s", r->dir, target);
+    int rc = exec_file(r, file, extra);
+
+    free(file);
+    return rc;
 }
 
 /* Writes the package `xml` to DIR/T.dtsx (r->package). */
@@ -274,7 +302,7 @@ static inline int
 run_pkg(struct run *r, const char *xml, const char *const *extra)
 {
     write_pkg(r, xml);
-    return exec_args(r, "T.dtsx", extra);
+    return exec_file(r, r->package, extra);
 }
 
 static inline void
@@ -288,6 +316,7 @@ run_free(struct run *r)
     else
         wfile_rmtree(r->dir, &e);
     free(r->package);
+    free(r->trace);
 }
 
 /* An event's string member, "" when absent. */
@@ -299,9 +328,10 @@ member(json_t *o, const char *key)
     return s ? s : "";
 }
 
-/* The first EVENT from `path` (from any when NULL), or NULL. */
-static inline json_t *
-find_event(const struct run *r, const char *event, const char *path)
+/* The position of the first EVENT from `path` (from any when NULL), or
+ * -1. */
+static inline int
+event_at(const struct run *r, const char *event, const char *path)
 {
     size_t i;
     json_t *o;
@@ -309,22 +339,42 @@ find_event(const struct run *r, const char *event, const char *path)
     json_array_foreach(r->events, i, o) {
         if (!strcmp(member(o, "event"), event) &&
             (!path || !strcmp(member(o, "path"), path)))
-            return o;
+            return (int)i;
     }
-    return NULL;
+    return -1;
 }
 
-static inline int
-count_events(const struct run *r, const char *event)
+/* The first EVENT from `path` (from any when NULL), or NULL. */
+static inline json_t *
+find_event(const struct run *r, const char *event, const char *path)
 {
-    size_t i, n = 0;
+    int at = event_at(r, event, path);
+
+    return at < 0 ? NULL : json_array_get(r->events, (size_t)at);
+}
+
+/* The result in an executable's OnPostExecute, -1 if it did not run. */
+static inline int
+result_of(const struct run *r, const char *path)
+{
+    json_t *o = find_event(r, "OnPostExecute", path);
+
+    return o ? (int)json_integer_value(json_object_get(o, "result")) : -1;
+}
+
+/* How many EVENTs came from `path` (from any when NULL). */
+static inline int
+count_events(const struct run *r, const char *event, const char *path)
+{
+    size_t i;
     json_t *o;
+    int n = 0;
 
     json_array_foreach(r->events, i, o) {
-        if (!strcmp(member(o, "event"), event))
-            n++;
+        n += !strcmp(member(o, "event"), event) &&
+             (!path || !strcmp(member(o, "path"), path));
     }
-    return (int)n;
+    return n;
 }
 
 /* Whether an EVENT's message contains `text`. */

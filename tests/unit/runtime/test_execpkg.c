@@ -27,14 +27,6 @@
 
 #include "pkgrun.h"
 
-static int
-result_of(const struct run *r, const char *path)
-{
-    json_t *o = find_event(r, "OnPostExecute", path);
-
-    return o ? (int)json_integer_value(json_object_get(o, "result")) : -1;
-}
-
 /* ---- bindings, sharing, events ---- */
 
 static void

@@ -56,21 +56,6 @@
                  TRACING(PKG_REF, "OnTaskFailed", "failed", SOURCE))           \
     TAIL
 
-static int
-result_of(const struct run *r, const char *path)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o)
-    {
-        if (!strcmp(member(o, "event"), "OnPostExecute") &&
-            !strcmp(member(o, "path"), path))
-            return (int)json_integer_value(json_object_get(o, "result"));
-    }
-    return -1;
-}
-
 /* The child's error runs the task's handler, then the package's, with
  * System::SourceName naming the child's task; its OnTaskFailed reaches
  * the parent's handler before the Execute Package task's own. */
@@ -89,7 +74,7 @@ child_errors_reach_the_parent_handlers(void **state)
                 "failed Boom\n"
                 "failed Run bad\n");
     /* One error, the child's: the task adds none of its own. */
-    assert_int_equal(count_events(&r, "OnError"), 1);
+    assert_int_equal(count_events(&r, "OnError", NULL), 1);
     assert_true(error_has(&r, "\\Package\\Run bad\\Package\\Boom", "exit"));
     assert_int_equal(result_of(&r, "\\Package\\Run bad"), 1);
     assert_int_equal(result_of(&r, "\\Package"), 1);
@@ -141,7 +126,7 @@ child_errors_count_in_the_parent(void **state)
     assert_int_equal(result_of(&r, "\\Package\\Run\\Package"), 0);
     assert_int_equal(result_of(&r, "\\Package\\Run"), 1);
     assert_int_equal(result_of(&r, "\\Package"), 0);
-    assert_int_equal(count_events(&r, "OnError"), 2);
+    assert_int_equal(count_events(&r, "OnError", NULL), 2);
     assert_int_equal(exec_args(&r, "P2.dtsx", NULL), 1);
     assert_int_equal(result_of(&r, "\\Package"), 1);
     run_free(&r);
@@ -183,7 +168,7 @@ a_silent_failure_is_explained(void **state)
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_true(error_has(&r, "\\Package\\Run",
                           "'Quiet.dtsx' failed without raising an error"));
-    assert_int_equal(count_events(&r, "OnError"), 1);
+    assert_int_equal(count_events(&r, "OnError", NULL), 1);
     run_free(&r);
 }
 

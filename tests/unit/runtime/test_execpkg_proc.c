@@ -33,21 +33,6 @@
 #define OOP "<ExecuteOutOfProcess>True</ExecuteOutOfProcess>"
 #define SOURCE "@[System::SourceName]"
 
-static int
-result_of(const struct run *r, const char *path)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o)
-    {
-        if (!strcmp(member(o, "event"), "OnPostExecute") &&
-            !strcmp(member(o, "path"), path))
-            return (int)json_integer_value(json_object_get(o, "result"));
-    }
-    return -1;
-}
-
 /* The pid in file NAME once it is written (10 s), or 0. */
 static pid_t
 pid_in(struct run *r, const char *name)
@@ -137,7 +122,7 @@ a_failing_child_fails_the_task(void **state)
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_true(error_has(&r, "\\Package\\Run bad\\Package\\Boom",
                           "exited with code 3"));
-    assert_int_equal(count_events(&r, "OnError"), 1);
+    assert_int_equal(count_events(&r, "OnError", NULL), 1);
     assert_file(&r, "trace", "error Boom 11\n");
     assert_int_equal(result_of(&r, "\\Package\\Run bad\\Package\\Boom"), 1);
     assert_int_equal(result_of(&r, "\\Package\\Run bad"), 1);
@@ -160,7 +145,7 @@ a_child_of_a_missing_binary_fails_clearly(void **state)
     setup_binary(NULL);
     assert_true(
         error_has(&r, "\\Package\\Run", "cannot start '/nonexistent/weir'"));
-    assert_int_equal(count_events(&r, "OnError"), 1);
+    assert_int_equal(count_events(&r, "OnError", NULL), 1);
     run_free(&r);
 }
 

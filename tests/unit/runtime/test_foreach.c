@@ -27,21 +27,11 @@
 #include "runtime/runtime_int.h"
 #include "runtime/vars.h"
 
-#define HEAD_ATTRS(attrs)                                                     \
-    "<?xml version=\"1.0\"?>\n"                                               \
-    "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
-    "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
-    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"T\" " attrs  \
-    ">\n  <DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
-#define HEAD HEAD_ATTRS("")
-#define TAIL "</DTS:Executable>\n"
-#define EXES(x) "<DTS:Executables>" x "</DTS:Executables>"
-#define VARS(x) "<DTS:Variables>" x "</DTS:Variables>"
-#define VAR(name, type, value)                                                \
-    "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"" name "\">"       \
-    "<DTS:VariableValue DTS:DataType=\"" type "\">" value                     \
-    "</DTS:VariableValue></DTS:Variable>"
-#define STR_VAR(name, value) VAR(name, "8", value)
+#include "pkgrun.h"
+
+/* The package (named T) with attributes ATTRS on its element. */
+#define PKG_ATTRS(attrs) HEAD_ATTRS("T", attrs)
+#define PKG HEAD("T")
 #define INT_VAR(name, value) VAR(name, "3", value)
 #define OBJ_VAR(name)                                                         \
     "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"" name "\">"       \
@@ -77,22 +67,6 @@
 #define VAL(type, value) "<FEIEItemValue Type=\"" type "\" Value=\"" value "\"/>"
 #define ITEMS(x) DATA("<FEIEItems>" x "</FEIEItems>")
 
-struct run {
-    char dir[64];
-    char *package;
-    json_t *events;
-    int rc;
-};
-
-static void
-setup_dir(struct run *r)
-{
-    memset(r, 0, sizeof(*r));
-    snprintf(r->dir, sizeof(r->dir), "/tmp/weir-fe-XXXXXX");
-    if (!mkdtemp(r->dir))
-        fail_msg("mkdtemp: %s", strerror(errno));
-}
-
 static void
 write_file(const char *dir, const char *name, const char *text)
 {
@@ -102,73 +76,6 @@ write_file(const char *dir, const char *name, const char *text)
     if (wfile_write(path, text, strlen(text), 0644, 0, &e) < 0)
         fail_msg("%s", e.msg);
     free(path);
-}
-
-static void
-parse_events(struct run *r, const char *text)
-{
-    const char *p = text;
-
-    r->events = json_array();
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        json_error_t je;
-        json_t *o;
-        assert_non_null(nl);
-        o = json_loadb(p, (size_t)(nl - p), 0, &je);
-        assert_non_null(o);
-        json_array_append_new(r->events, o);
-        p = nl + 1;
-    }
-}
-
-/* Runs `weir exec [extra...] PACKAGE` in process, events to a file. */
-static int
-exec_file(struct run *r, const char *package, const char *const *extra)
-{
-    char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
-    char *argv[32] = {"exec", "--events-fd", fdtext};
-    int argc = 3, fd;
-    struct wbuf b;
-    struct werr e;
-
-    fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    assert_true(fd >= 0);
-    snprintf(fdtext, sizeof(fdtext), "%d", fd);
-    for (; extra && *extra; extra++)
-        argv[argc++] = (char *)*extra;
-    argv[argc++] = (char *)package;
-    r->rc = rt_exec_run(argc, argv);
-    close(fd);
-    wbuf_init(&b, WBUF_NOLIMIT);
-    assert_int_equal(wfile_read(path, &b, &e), 0);
-    json_decref(r->events);
-    parse_events(r, b.buf);
-    wbuf_release(&b);
-    free(path);
-    return r->rc;
-}
-
-static int
-exec_pkg(struct run *r, const char *xml, const char *const *extra)
-{
-    free(r->package);
-    r->package = xasprintf("%s/T.dtsx", r->dir);
-    write_file(r->dir, "T.dtsx", xml);
-    return exec_file(r, r->package, extra);
-}
-
-static void
-run_free(struct run *r)
-{
-    struct werr e;
-
-    json_decref(r->events);
-    if (getenv("WEIR_KEEP"))
-        fprintf(stderr, "kept %s\n", r->dir);
-    else
-        wfile_rmtree(r->dir, &e);
-    free(r->package);
 }
 
 /* The content of the file "out" (then removed); "" if there is none. */
@@ -194,34 +101,6 @@ assert_out(struct run *r, const char *want)
 
     assert_string_equal(got, want);
     free(got);
-}
-
-static bool
-message_has(const struct run *r, const char *event, const char *text)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o) {
-        if (!strcmp(json_string_value(json_object_get(o, "event")), event) &&
-            strstr(json_string_value(json_object_get(o, "message")), text))
-            return true;
-    }
-    return false;
-}
-
-static int
-count_events(const struct run *r, const char *event, const char *path)
-{
-    size_t i;
-    json_t *o;
-    int n = 0;
-
-    json_array_foreach(r->events, i, o) {
-        n += !strcmp(json_string_value(json_object_get(o, "event")), event) &&
-             !strcmp(json_string_value(json_object_get(o, "path")), path);
-    }
-    return n;
 }
 
 /* ---- wildcards ---- */
@@ -263,7 +142,7 @@ file_package(const char *folder_attr, const char *spec, const char *retrieval,
              const char *recurse, const char *extra)
 {
     return xasprintf(
-        HEAD VARS(STR_VAR("F", "")) EXES(
+        PKG VARS(STR_VAR("F", "")) EXES(
             LOOP("Package\\Loop", "ForEachFileEnumerator",
                  "%s" DATA("<ForEachFileEnumeratorProperties>"
                            "<FEFEProperty Folder=\"%s\"/>"
@@ -282,7 +161,7 @@ file_enumerator(void **state)
     struct run r;
     char *xml, *in, *want;
 
-    setup_dir(&r);
+    run_setup(&r);
     make_tree(r.dir);
     in = xasprintf("%s/in", r.dir);
     write_file(in, "b.csv", "");
@@ -295,13 +174,13 @@ file_enumerator(void **state)
 
     /* Names with extension, sorted ignoring case, no sub-folders. */
     xml = file_package(in, "*.csv", "1", "0", "");
-    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_int_equal(run_pkg(&r, xml, NULL), 0);
     assert_out(&r, "A.csv\nb.csv\n");
     free(xml);
 
     /* Full paths with recursion: a folder's files, then its sub-folders. */
     xml = file_package(in, "*.csv", "0", "1", "");
-    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_int_equal(run_pkg(&r, xml, NULL), 0);
     want = xasprintf("%s/A.csv\n%s/b.csv\n%s/sub/d.csv\n%s/sub/deep/e.CSV\n",
                      in, in, in, in);
     assert_out(&r, want);
@@ -310,14 +189,14 @@ file_enumerator(void **state)
 
     /* ? is one character; names without extension. */
     xml = file_package(in, "sales_??.TXT", "2", "0", "");
-    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_int_equal(run_pkg(&r, xml, NULL), 0);
     assert_out(&r, "Sales_01\n");
     free(xml);
 
     /* Directory and FileSpec from property expressions (a Windows
      * separator appended to a Linux path becomes a slash). */
     xml = xasprintf(
-        HEAD VARS(STR_VAR("F", "") STR_VAR("Root", "%s")) EXES(LOOP(
+        PKG VARS(STR_VAR("F", "") STR_VAR("Root", "%s")) EXES(LOOP(
             "Package\\Loop", "ForEachFileEnumerator",
             "<DTS:PropertyExpression DTS:Name=\"Directory\">@[User::Root] + "
             "\"\\\\sub\"</DTS:PropertyExpression>"
@@ -332,7 +211,7 @@ file_enumerator(void **state)
             MAP("0", "User::F"), REC("Package\\Loop\\Rec", "@[User::F]")))
             TAIL,
         in);
-    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_int_equal(run_pkg(&r, xml, NULL), 0);
     assert_out(&r, "d.csv\ne.CSV\n");
     free(xml);
     free(in);
@@ -345,14 +224,14 @@ file_enumerator_failures(void **state)
     struct run r;
     char *xml, *empty, *missing;
 
-    setup_dir(&r);
+    run_setup(&r);
     empty = xasprintf("%s/empty", r.dir);
     assert_int_equal(mkdir(empty, 0755), 0);
     missing = xasprintf("%s/missing", r.dir);
 
     /* Nothing matches: a warning, no iteration, success. */
     xml = file_package(empty, "*.csv", "0", "0", "");
-    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_int_equal(run_pkg(&r, xml, NULL), 0);
     assert_true(message_has(&r, "OnWarning",
                             "the For Each File enumerator is empty"));
     assert_int_equal(count_events(&r, "OnPreExecute", "\\Package\\Loop\\Rec"),
@@ -362,14 +241,14 @@ file_enumerator_failures(void **state)
 
     /* A missing folder fails the loop, naming the folder. */
     xml = file_package(missing, "*.csv", "0", "0", "");
-    assert_int_equal(exec_pkg(&r, xml, NULL), 1);
+    assert_int_equal(run_pkg(&r, xml, NULL), 1);
     assert_true(message_has(&r, "OnError", missing));
     assert_true(message_has(&r, "OnError", "does not exist"));
     free(xml);
 
     /* A Windows folder is a validation error suggesting how to set it. */
     xml = file_package("C:\\Data\\In", "*.csv", "0", "0", "");
-    assert_int_equal(exec_pkg(&r, xml, NULL), 1);
+    assert_int_equal(run_pkg(&r, xml, NULL), 1);
     assert_true(message_has(&r, "OnError", "is a Windows path"));
     assert_true(message_has(&r, "OnError", "'C:\\Data\\In'"));
     assert_true(message_has(&r, "OnError", "property expression on Directory"));
@@ -385,7 +264,7 @@ file_enumerator_failures(void **state)
                               "Properties[Directory]=%s",
                               empty);
         const char *extra[] = {"--param", set, NULL};
-        assert_int_equal(exec_pkg(&r, xml, extra), 0);
+        assert_int_equal(run_pkg(&r, xml, extra), 0);
         assert_out(&r, "x.csv\n");
         free(set);
     }
@@ -403,10 +282,10 @@ item_enumerator(void **state)
     struct run r;
 
     /* Typed columns, converted into the mapped variables. */
-    setup_dir(&r);
+    run_setup(&r);
     assert_int_equal(
-        exec_pkg(&r,
-                 HEAD VARS(INT_VAR("N", "0") STR_VAR("S", "")) EXES(LOOP(
+        run_pkg(&r,
+                 PKG VARS(INT_VAR("N", "0") STR_VAR("S", "")) EXES(LOOP(
                      "Package\\Loop", "ForEachItemEnumerator",
                      ITEMS(ITEM(VAL("3", "1") VAL("8", "one"))
                                ITEM(VAL("3", "20") VAL("8", "twenty"))
@@ -421,8 +300,8 @@ item_enumerator(void **state)
 
     /* Nested loops: the inner one runs fully for each outer item. */
     assert_int_equal(
-        exec_pkg(&r,
-                 HEAD VARS(STR_VAR("A", "") STR_VAR("B", "")) EXES(LOOP(
+        run_pkg(&r,
+                 PKG VARS(STR_VAR("A", "") STR_VAR("B", "")) EXES(LOOP(
                      "Package\\Loop", "ForEachItemEnumerator",
                      ITEMS(ITEM(VAL("8", "a")) ITEM(VAL("8", "b"))),
                      MAP("0", "User::A"),
@@ -445,10 +324,10 @@ mapping_errors(void **state)
 
     /* A value that does not convert stops the loop at that iteration,
      * naming the variable and the value index. */
-    setup_dir(&r);
+    run_setup(&r);
     assert_int_equal(
-        exec_pkg(&r,
-                 HEAD VARS(INT_VAR("N", "0")) EXES(LOOP(
+        run_pkg(&r,
+                 PKG VARS(INT_VAR("N", "0")) EXES(LOOP(
                      "Package\\Loop", "ForEachItemEnumerator",
                      ITEMS(ITEM(VAL("8", "7")) ITEM(VAL("8", "seven"))
                                ITEM(VAL("8", "8"))),
@@ -464,8 +343,8 @@ mapping_errors(void **state)
     /* Unknown variables, read-only ones, indexes past the item and item
      * values that do not parse are validation errors. */
     assert_int_equal(
-        exec_pkg(&r,
-                 HEAD VARS(INT_VAR("N", "0")) EXES(LOOP(
+        run_pkg(&r,
+                 PKG VARS(INT_VAR("N", "0")) EXES(LOOP(
                      "Package\\Loop", "ForEachItemEnumerator",
                      ITEMS(ITEM(VAL("3", "x"))),
                      MAP("0", "User::Nope") MAP("1", "User::N")
@@ -477,8 +356,8 @@ mapping_errors(void **state)
     assert_true(message_has(&r, "OnError", "ValueIndex 1 is past the 1"));
     assert_int_equal(count_events(&r, "OnPreExecute", "\\Package\\Loop"), 0);
     assert_int_equal(
-        exec_pkg(&r,
-                 HEAD VARS(INT_VAR("N", "0")) EXES(LOOP(
+        run_pkg(&r,
+                 PKG VARS(INT_VAR("N", "0")) EXES(LOOP(
                      "Package\\Loop", "ForEachItemEnumerator",
                      ITEMS(ITEM(VAL("3", "x"))), MAP("0", "User::N"),
                      REC("Package\\Loop\\Rec", "\"x\""))) TAIL,
@@ -504,19 +383,19 @@ max_error_count_spans_iterations(void **state)
     char *xml;
 
     /* By default the first failing iteration fails the loop. */
-    setup_dir(&r);
-    xml = xasprintf(HEAD VARS(STR_VAR("S", "")) EXES(LOOP(
+    run_setup(&r);
+    xml = xasprintf(PKG VARS(STR_VAR("S", "")) EXES(LOOP(
                         "Package\\Loop", "ForEachItemEnumerator",
                         ITEMS(ITEM(VAL("8", "a")) ITEM(VAL("8", "b"))
                                   ITEM(VAL("8", "c"))),
                         MAP("0", "User::S"), "%s")) TAIL,
                     fail_on_b);
-    assert_int_equal(exec_pkg(&r, xml, NULL), 1);
+    assert_int_equal(run_pkg(&r, xml, NULL), 1);
     assert_out(&r, "a\nb\n");
     free(xml);
 
     /* With MaxErrorCount 0 on the loop and the package, it goes on. */
-    xml = xasprintf(HEAD_ATTRS("DTS:MaxErrorCount=\"0\"") VARS(STR_VAR("S", ""))
+    xml = xasprintf(PKG_ATTRS("DTS:MaxErrorCount=\"0\"") VARS(STR_VAR("S", ""))
                         EXES(LOOP_ATTRS(
                             "Package\\Loop", "DTS:MaxErrorCount=\"0\"",
                             "ForEachItemEnumerator",
@@ -524,7 +403,7 @@ max_error_count_spans_iterations(void **state)
                                       ITEM(VAL("8", "c"))),
                             MAP("0", "User::S"), "%s")) TAIL,
                     fail_on_b);
-    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_int_equal(run_pkg(&r, xml, NULL), 0);
     assert_out(&r, "a\nb\nc\n");
     assert_int_equal(count_events(&r, "OnTaskFailed", "\\Package\\Loop\\Bad"),
                      1);
@@ -537,10 +416,10 @@ unsupported_enumerators(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
+    run_setup(&r);
     assert_int_equal(
-        exec_pkg(&r,
-                 HEAD EXES(LOOP("Package\\Loop", "ForEachNodeListEnumerator",
+        run_pkg(&r,
+                 PKG EXES(LOOP("Package\\Loop", "ForEachNodeListEnumerator",
                                 "", "", REC("Package\\Loop\\Rec", "\"x\"")))
                      TAIL,
                  NULL),
@@ -555,13 +434,6 @@ unsupported_enumerators(void **state)
 
 /* ---- the ADO and From Variable enumerators over SQLite ---- */
 
-static bool
-have_sqlite_driver(void)
-{
-    return access("/usr/bin/odbcinst", X_OK) == 0 &&
-           system("odbcinst -q -d -n SQLite3 >/dev/null 2>&1") == 0;
-}
-
 #define SQL_TASK(name, sql, result, bindings)                                 \
     "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
     "\" DTS:ExecutableType=\"Microsoft.ExecuteSQLTask\"><DTS:ObjectData>"     \
@@ -574,7 +446,7 @@ static char *
 ado_package(const char *db, const char *cls, const char *inner)
 {
     return xasprintf(
-        HEAD "<DTS:ConnectionManagers><DTS:ConnectionManager "
+        PKG "<DTS:ConnectionManagers><DTS:ConnectionManager "
              "DTS:ObjectName=\"Db\" DTS:CreationName=\"ODBC\"><DTS:ObjectData>"
              "<DTS:ConnectionManager DTS:ConnectionString=\"Driver=SQLite3;"
              "Database=%s\"/></DTS:ObjectData></DTS:ConnectionManager>"
@@ -602,7 +474,7 @@ ado_and_variable_enumerators(void **state)
 
     if (!have_sqlite_driver())
         skip();
-    setup_dir(&r);
+    run_setup(&r);
     db = xasprintf("%s/t.db", r.dir);
     cmd = xasprintf("sqlite3 %s \"CREATE TABLE t(id INTEGER, name TEXT); "
                     "INSERT INTO t VALUES (2, 'two'), (1, 'one'), "
@@ -619,13 +491,13 @@ ado_and_variable_enumerators(void **state)
     xml = ado_package(db, "ForEachADOEnumerator",
                       DATA("<FEEADO EnumType=\"EnumerateRowsInFirstTable\" "
                            "VarName=\"User::Rows\"/>"));
-    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_int_equal(run_pkg(&r, xml, NULL), 0);
     assert_out(&r, "1=one\n2=two\n3=three\n");
     free(xml);
 
     xml = ado_package(db, "ForEachFromVarEnumerator",
                       DATA("<FEEFVE VariableName=\"User::Rows\"/>"));
-    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_int_equal(run_pkg(&r, xml, NULL), 0);
     assert_out(&r, "1=one\n2=two\n3=three\n");
     free(xml);
 
@@ -633,7 +505,7 @@ ado_and_variable_enumerators(void **state)
     xml = ado_package(db, "ForEachADOEnumerator",
                       DATA("<FEEADO EnumType=\"EnumerateTables\" "
                            "VarName=\"User::Rows\"/>"));
-    assert_int_equal(exec_pkg(&r, xml, NULL), 1);
+    assert_int_equal(run_pkg(&r, xml, NULL), 1);
     assert_true(message_has(&r, "OnError", "mode 'EnumerateTables'"));
     free(xml);
     free(db);
@@ -646,10 +518,10 @@ empty_object_variable(void **state)
 {
     struct run r;
 
-    setup_dir(&r);
+    run_setup(&r);
     assert_int_equal(
-        exec_pkg(&r,
-                 HEAD VARS(OBJ_VAR("Rows") STR_VAR("S", "")) EXES(LOOP(
+        run_pkg(&r,
+                 PKG VARS(OBJ_VAR("Rows") STR_VAR("S", "")) EXES(LOOP(
                      "Package\\Loop", "ForEachADOEnumerator",
                      DATA("<FEEADO EnumType=\"EnumerateRowsInFirstTable\" "
                           "VarName=\"User::Rows\"/>"),
@@ -665,7 +537,7 @@ empty_object_variable(void **state)
 /* ---- connection managers driven by expressions ---- */
 
 static const char cm_xml[] =
-    HEAD "<DTS:ConnectionManagers>"
+    PKG "<DTS:ConnectionManagers>"
     "<DTS:ConnectionManager DTS:ObjectName=\"Sql\" DTS:CreationName=\"OLEDB\">"
     "<DTS:PropertyExpression DTS:Name=\"ServerName\">@[User::Srv]"
     "</DTS:PropertyExpression>"
@@ -739,7 +611,7 @@ file_connection_follows_the_loop(void **state)
     char *xml, *in, *path;
     struct stat st;
 
-    setup_dir(&r);
+    run_setup(&r);
     make_tree(r.dir);
     in = xasprintf("%s/in", r.dir);
     write_file(in, "one.dat", "1");
@@ -748,7 +620,7 @@ file_connection_follows_the_loop(void **state)
     assert_int_equal(mkdir(path, 0755), 0);
     free(path);
     xml = xasprintf(
-        HEAD "<DTS:ConnectionManagers><DTS:ConnectionManager "
+        PKG "<DTS:ConnectionManagers><DTS:ConnectionManager "
              "DTS:ObjectName=\"Src\" DTS:CreationName=\"FILE\">"
              "<DTS:PropertyExpression DTS:Name=\"ConnectionString\">"
              "@[User::Dir] + \"/\" + @[User::Name]</DTS:PropertyExpression>"
@@ -775,7 +647,7 @@ file_connection_follows_the_loop(void **state)
                   "</DTS:Executable>"))
         TAIL,
         in, r.dir, in);
-    assert_int_equal(exec_pkg(&r, xml, NULL), 0);
+    assert_int_equal(run_pkg(&r, xml, NULL), 0);
     free(xml);
     path = xasprintf("%s/out/one.dat", r.dir);
     assert_int_equal(stat(path, &st), 0);
@@ -827,7 +699,7 @@ alimardani_fixture_foreach_validates(void **state)
         free(dtsx);
         skip();
     }
-    setup_dir(&r);
+    run_setup(&r);
     /* Without the folder: a problem on the loop, saying how to give it. */
     exec_file(&r, dtsx, params);
     assert_true(error_on(&r, loop, "is a Windows path"));

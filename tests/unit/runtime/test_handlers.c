@@ -24,152 +24,45 @@
 #include "base/xalloc.h"
 #include "runtime/runtime_int.h"
 
-#define HEAD_ATTRS(attrs)                                                     \
-    "<?xml version=\"1.0\"?>\n"                                               \
-    "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
-    "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
-    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"P\" " attrs  \
-    ">\n"
-#define HEAD HEAD_ATTRS("")
-#define TAIL "</DTS:Executable>\n"
-#define EXES(x) "<DTS:Executables>" x "</DTS:Executables>"
-#define VARS(x) "<DTS:Variables>" x "</DTS:Variables>"
-#define HANDLERS(x) "<DTS:EventHandlers>" x "</DTS:EventHandlers>"
-#define PCS(x) "<DTS:PrecedenceConstraints>" x "</DTS:PrecedenceConstraints>"
+#include "pkgrun.h"
+
 #define PC(owner, from, to)                                                   \
     "<DTS:PrecedenceConstraint DTS:ObjectName=\"" from "-" to "\" DTS:From=\"" \
     owner "\\" from "\" DTS:To=\"" owner "\\" to "\" />\n"
+#define PCS(x) "<DTS:PrecedenceConstraints>" x "</DTS:PrecedenceConstraints>"
 
-/* An Execute Process task running /bin/sh -c SCRIPT, with more elements
- * (event handlers) inside. */
+/* An Execute Process task under refId PARENT running /bin/sh -c SCRIPT,
+ * with more elements (event handlers) inside. */
 #define SHX(parent, name, script, inner)                                      \
     "<DTS:Executable DTS:refId=\"" parent "\\" name "\" DTS:ObjectName=\""    \
     name "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"                \
     "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" Arguments=\"" \
     "-c &quot;" script "&quot;\" /></DTS:ObjectData>" inner                   \
     "</DTS:Executable>\n"
-#define SH(parent, name, script) SHX(parent, name, script, "")
-/* A task that appends the value of the string expression EXPR (XML- and
- * C-escaped) as one line to "trace". */
-#define TRACE(parent, name, expr)                                             \
-    "<DTS:Executable DTS:refId=\"" parent "\\" name "\" DTS:ObjectName=\""    \
-    name "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"                \
-    "<DTS:PropertyExpression DTS:Name=\"Arguments\">\"-c \\\"echo \" + "    \
-    expr " + \" &gt;&gt; trace\\\"\"</DTS:PropertyExpression>"              \
-    "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" "             \
-    "Arguments=\"-c true\" /></DTS:ObjectData></DTS:Executable>\n"
-/* The handler for EVENT on the executable whose refId is OWNER. */
-#define HANDLER_REF(owner, event) owner ".EventHandlers[" event "]"
-#define HANDLER(owner, event, vars, body)                                     \
-    "<DTS:EventHandler DTS:refId=\"" HANDLER_REF(owner, event) "\" "          \
-    "DTS:EventName=\"" event "\">" vars EXES(body) "</DTS:EventHandler>"
-/* A handler whose one task traces "LABEL " + EXPR. */
-#define TRACING(owner, event, label, expr)                                    \
-    HANDLER(owner, event, "",                                                 \
-            TRACE(HANDLER_REF(owner, event), "T", "\"" label " \" + " expr))
-#define PROPAGATE_VAR                                                         \
-    VARS("<DTS:Variable DTS:Namespace=\"System\" DTS:ObjectName=\"Propagate\"" \
-         "><DTS:VariableValue DTS:DataType=\"11\">-1</DTS:VariableValue>"      \
-         "</DTS:Variable>")
-#define EXPR_TASK(parent, name, expr)                                         \
-    "<DTS:Executable DTS:refId=\"" parent "\\" name "\" DTS:ObjectName=\""    \
-    name "\" DTS:ExecutableType=\"Microsoft.ExpressionTask\">"                \
-    "<DTS:ObjectData><ExpressionTask Expression=\"" expr "\"/>"               \
-    "</DTS:ObjectData></DTS:Executable>\n"
+#define SH_IN(parent, name, script) SHX(parent, name, script, "")
 #define SOURCE "@[System::SourceName]"
+/* The package (named P) with attributes ATTRS on its element. */
+#define PKG_ATTRS(attrs) HEAD_ATTRS("P", attrs)
+#define PKG HEAD("P")
 
-struct run {
-    char dir[64];
-    char *package;
-    json_t *events;
-    char *trace; /* the trace file's text, "" if none */
-    int rc;
-};
-
-static void
-parse_events(struct run *r, const char *text)
-{
-    r->events = json_array();
-    for (const char *p = text, *nl; *p; p = nl + 1) {
-        json_error_t je;
-        json_t *o;
-        if (!(nl = strchr(p, '\n')))
-            fail_msg("event line without a newline: %s", p);
-        if (!(o = json_loadb(p, (size_t)(nl - p), 0, &je)))
-            fail_msg("not JSON: %.*s", (int)(nl - p), p);
-        json_array_append_new(r->events, o);
-    }
-}
-
-static char *
-read_text(const char *path)
-{
-    struct wbuf b;
-    struct werr e;
-
-    wbuf_init(&b, WBUF_NOLIMIT);
-    if (wfile_read(path, &b, &e) < 0 && e.code != WERR_NOTFOUND)
-        fail_msg("%s", e.msg);
-    return wbuf_detach(&b, NULL);
-}
-
-/* Runs `weir exec [extra...] P.dtsx` in process; a fresh folder unless
- * the run is repeated in the same one. */
+/* Runs the package again in its folder, the trace emptied first. */
 static int
 exec_again(struct run *r, const char *const *extra)
 {
-    char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
-    char *tpath = xasprintf("%s/trace", r->dir), *text;
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    char *argv[32] = {"exec", "--events-fd", fdtext};
-    int argc = 3;
+    char *trace = xasprintf("%s/trace", r->dir);
 
-    assert_true(fd >= 0);
-    snprintf(fdtext, sizeof(fdtext), "%d", fd);
-    for (; extra && *extra; extra++)
-        argv[argc++] = (char *)*extra;
-    argv[argc++] = r->package;
-    unlink(tpath);
-    r->rc = rt_exec_run(argc, argv);
-    close(fd);
-    text = read_text(path);
-    json_decref(r->events);
-    parse_events(r, text);
-    free(text);
-    free(r->trace);
-    r->trace = read_text(tpath);
-    free(path);
-    free(tpath);
-    return r->rc;
+    unlink(trace);
+    free(trace);
+    return exec_args(r, "T.dtsx", extra);
 }
 
+/* Runs the package `xml` in a fresh folder. */
 static int
 run_xml(struct run *r, const char *xml, const char *const *extra)
 {
-    struct werr e;
-
-    memset(r, 0, sizeof(*r));
-    snprintf(r->dir, sizeof(r->dir), "/tmp/weir-hd-XXXXXX");
-    if (!mkdtemp(r->dir))
-        fail_msg("mkdtemp: %s", strerror(errno));
-    r->package = xasprintf("%s/P.dtsx", r->dir);
-    if (wfile_write(r->package, xml, strlen(xml), 0644, 0, &e) < 0)
-        fail_msg("%s", e.msg);
+    run_setup(r);
+    write_pkg(r, xml);
     return exec_again(r, extra);
-}
-
-static void
-run_free(struct run *r)
-{
-    struct werr e;
-
-    json_decref(r->events);
-    if (getenv("WEIR_KEEP"))
-        fprintf(stderr, "kept %s\n", r->dir);
-    else
-        wfile_rmtree(r->dir, &e);
-    free(r->package);
-    free(r->trace);
 }
 
 /* The lines of the trace that end with " SUFFIX", in order, each
@@ -206,46 +99,6 @@ assert_lines_ending(const struct run *r, const char *suffix,
     free(got);
 }
 
-/* The result in an executable's OnPostExecute, -1 if it did not run. */
-static int
-result_of(const struct run *r, const char *path)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o) {
-        if (!strcmp(json_string_value(json_object_get(o, "event")),
-                    "OnPostExecute") &&
-            !strcmp(json_string_value(json_object_get(o, "path")), path))
-            return (int)json_integer_value(json_object_get(o, "result"));
-    }
-    return -1;
-}
-
-static bool
-message_has(const struct run *r, const char *event, const char *text)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o) {
-        if (!strcmp(json_string_value(json_object_get(o, "event")), event) &&
-            strstr(json_string_value(json_object_get(o, "message")), text))
-            return true;
-    }
-    return false;
-}
-
-static bool
-exists(const struct run *r, const char *name)
-{
-    char *p = xasprintf("%s/%s", r->dir, name);
-    bool yes = access(p, F_OK) == 0;
-
-    free(p);
-    return yes;
-}
-
 /* ---- the events of a failing task, in SSIS's order ---- */
 
 static void
@@ -253,7 +106,7 @@ failing_task_raises_error_then_task_failed_then_post_execute(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SHX("Package", "A", "exit 1", HANDLERS(
+    run_xml(&r, PKG EXES(SHX("Package", "A", "exit 1", HANDLERS(
                     TRACING("Package\\A", "OnPreExecute", "pre", SOURCE)
                     TRACING("Package\\A", "OnError", "error",
                             "(DT_WSTR, 12) @[System::ErrorCode] + \" \" + "
@@ -284,7 +137,7 @@ pre_execute_handler_runs_before_the_work(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SHX("Package", "A", "echo work A >> trace",
+    run_xml(&r, PKG EXES(SHX("Package", "A", "echo work A >> trace",
                               HANDLERS(TRACING("Package\\A", "OnPreExecute",
                                                "pre", SOURCE))))
                 TAIL, NULL);
@@ -296,9 +149,9 @@ pre_execute_handler_runs_before_the_work(void **state)
 /* ---- propagation ---- */
 
 #define NESTED(seq_handler_vars, seq_handler_extra)                           \
-    HEAD EXES("<DTS:Executable DTS:refId=\"Package\\Seq\" DTS:ObjectName="    \
+    PKG EXES("<DTS:Executable DTS:refId=\"Package\\Seq\" DTS:ObjectName="    \
               "\"Seq\" DTS:ExecutableType=\"STOCK:SEQUENCE\">"                \
-              EXES(SH("Package\\Seq", "B", "exit 1"))                         \
+              EXES(SH_IN("Package\\Seq", "B", "exit 1"))                         \
               HANDLERS(HANDLER("Package\\Seq", "OnError", seq_handler_vars,   \
                   TRACE(HANDLER_REF("Package\\Seq", "OnError"), "T",          \
                         "\"seq \" + " SOURCE) seq_handler_extra))             \
@@ -336,9 +189,9 @@ package_handler_sees_every_error(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"0\"")
-                EXES(SH("Package", "A", "exit 1") SH("Package", "B", "exit 2")
-                     SH("Package", "C", "exit 0"))
+    run_xml(&r, PKG_ATTRS("DTS:MaxErrorCount=\"0\"")
+                EXES(SH_IN("Package", "A", "exit 1") SH_IN("Package", "B", "exit 2")
+                     SH_IN("Package", "C", "exit 0"))
                 HANDLERS(TRACING("Package", "OnError", "error",
                                  "(DT_WSTR, 12) @[System::ErrorCode] + "
                                  "\" \" + " SOURCE))
@@ -358,9 +211,9 @@ failing_pre_execute_handler_fails_the_task_unrun(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SHX("Package", "A", "touch worked", HANDLERS(
+    run_xml(&r, PKG EXES(SHX("Package", "A", "touch worked", HANDLERS(
                     HANDLER("Package\\A", "OnPreExecute", "",
-                            SH(HANDLER_REF("Package\\A", "OnPreExecute"),
+                            SH_IN(HANDLER_REF("Package\\A", "OnPreExecute"),
                                "Bad", "exit 3")))))
                 TAIL, NULL);
     assert_int_equal(r.rc, 1);
@@ -377,12 +230,12 @@ failing_post_execute_handler_fails_the_task(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SHX("Package", "A", "touch worked", HANDLERS(
+    run_xml(&r, PKG EXES(SHX("Package", "A", "touch worked", HANDLERS(
                               HANDLER("Package\\A", "OnPostExecute", "",
-                                      SH(HANDLER_REF("Package\\A",
+                                      SH_IN(HANDLER_REF("Package\\A",
                                                      "OnPostExecute"),
                                          "Bad", "exit 3"))))
-                          SH("Package", "Next", "touch next"))
+                          SH_IN("Package", "Next", "touch next"))
                 "<DTS:PrecedenceConstraints>" PC("Package", "A", "Next")
                 "</DTS:PrecedenceConstraints>" TAIL,
             NULL);
@@ -400,9 +253,9 @@ errors_in_a_handler_count_toward_the_package(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SH("Package", "A", "exit 0"))
+    run_xml(&r, PKG EXES(SH_IN("Package", "A", "exit 0"))
                 HANDLERS(HANDLER("Package", "OnInformation", "",
-                                 SH(HANDLER_REF("Package", "OnInformation"),
+                                 SH_IN(HANDLER_REF("Package", "OnInformation"),
                                     "Bad", "exit 4")))
                 TAIL, NULL);
     assert_int_equal(r.rc, 1);
@@ -417,7 +270,7 @@ warning_and_information_handlers_get_the_message(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SHX("Package", "W", "echo hello; echo oops >&amp;2",
+    run_xml(&r, PKG EXES(SHX("Package", "W", "echo hello; echo oops >&amp;2",
                               HANDLERS(
                     TRACING("Package\\W", "OnInformation", "info",
                             "@[System::ErrorDescription] + \" \" + " SOURCE)
@@ -441,7 +294,7 @@ variable_value_changed_runs_for_real_changes(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD VARS(
+    run_xml(&r, PKG VARS(
                     "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"X\" "
                     "DTS:RaiseChangedEvent=\"True\" DTS:DTSID=\"{X-ID}\">"
                     "<DTS:VariableValue DTS:DataType=\"3\">0"
@@ -475,7 +328,7 @@ handlers_raising_each_others_events_stop(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SH("Package", "A", "exit 0"))
+    run_xml(&r, PKG EXES(SH_IN("Package", "A", "exit 0"))
                 HANDLERS(TRACING("Package", "OnPreExecute", "pre", SOURCE)
                          TRACING("Package", "OnPostExecute", "post", SOURCE))
                 TAIL, NULL);
@@ -496,8 +349,8 @@ handlers_run_with_one_slot(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD_ATTRS("DTS:MaxConcurrentExecutables=\"1\"")
-                EXES(SH("Package", "A", "exit 0") SH("Package", "B", "exit 0"))
+    run_xml(&r, PKG_ATTRS("DTS:MaxConcurrentExecutables=\"1\"")
+                EXES(SH_IN("Package", "A", "exit 0") SH_IN("Package", "B", "exit 0"))
                 HANDLERS(TRACING("Package", "OnPostExecute", "post", SOURCE))
                 TAIL, NULL);
     assert_int_equal(r.rc, 0);
@@ -515,10 +368,10 @@ parallel_errors_each_run_the_handler(void **state)
     struct run r;
     const char *a, *b;
 
-    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"0\"")
-                EXES(SH("Package", "A", "exit 1") SH("Package", "B", "exit 2"))
+    run_xml(&r, PKG_ATTRS("DTS:MaxErrorCount=\"0\"")
+                EXES(SH_IN("Package", "A", "exit 1") SH_IN("Package", "B", "exit 2"))
                 HANDLERS(HANDLER("Package", "OnError", "",
-                    SH(HANDLER_REF("Package", "OnError"), "Slow", "sleep 0.3")
+                    SH_IN(HANDLER_REF("Package", "OnError"), "Slow", "sleep 0.3")
                     TRACE(HANDLER_REF("Package", "OnError"), "T",
                           "\"error \" + @[System::ErrorDescription] + "
                           "\" \" + " SOURCE))
@@ -538,7 +391,7 @@ parallel_errors_each_run_the_handler(void **state)
 /* ---- system variables ---- */
 
 #define SYSVARS_PACKAGE                                                       \
-    HEAD_ATTRS("DTS:DTSID=\"{PKG-ID}\" DTS:VersionBuild=\"7\" "               \
+    PKG_ATTRS("DTS:DTSID=\"{PKG-ID}\" DTS:VersionBuild=\"7\" "               \
                "DTS:VersionMajor=\"2\" DTS:VersionMinor=\"3\" "               \
                "DTS:LocaleID=\"1031\" DTS:CreatorName=\"ann\" "               \
                "DTS:CreationDate=\"3/23/2017 9:06:53 PM\"")                   \
@@ -636,7 +489,7 @@ handler_variables_outside_their_handlers_fail_validation(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(TRACE("Package", "Out",
+    run_xml(&r, PKG EXES(TRACE("Package", "Out",
                                 "(DT_WSTR, 12) @[System::ErrorCode]"))
                 HANDLERS(TRACING("Package", "OnPostExecute", "post",
                                  "@[System::ErrorDescription]"))
@@ -655,7 +508,7 @@ system_variables_are_read_only(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(EXPR_TASK("Package", "Set",
+    run_xml(&r, PKG EXES(EXPR_TASK("Package", "Set",
                                     "@[System::PackageName] = &quot;x&quot;"))
                 TAIL, NULL);
     assert_int_equal(r.rc, 1);
@@ -673,7 +526,7 @@ validate_handlers_run_before_each_executable(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SHX("Package", "A", "echo work A >> trace",
+    run_xml(&r, PKG EXES(SHX("Package", "A", "echo work A >> trace",
                               HANDLERS(TRACING("Package\\A", "OnPreExecute",
                                                "pre", SOURCE)
                                        TRACING("Package\\A", "OnPreValidate",
@@ -704,13 +557,6 @@ validate_handlers_run_before_each_executable(void **state)
     run_free(&r);
 }
 
-static bool
-have_sqlite_driver(void)
-{
-    return access("/usr/bin/odbcinst", X_OK) == 0 &&
-           system("odbcinst -q -d -n SQLite3 >/dev/null 2>&1") == 0;
-}
-
 /* An Execute SQL task reports progress after each batch; an OnProgress
  * handler sees System::ProgressComplete and ProgressDescription. */
 static void
@@ -722,7 +568,7 @@ progress_handlers_see_the_progress(void **state)
         skip();
         return;
     }
-    run_xml(&r, HEAD "<DTS:ConnectionManagers><DTS:ConnectionManager "
+    run_xml(&r, PKG "<DTS:ConnectionManagers><DTS:ConnectionManager "
                 "DTS:ObjectName=\"Db\" DTS:CreationName=\"ODBC\">"
                 "<DTS:ObjectData><DTS:ConnectionManager "
                 "DTS:ConnectionString=\"Driver=SQLite3;Database=:memory:\"/>"
@@ -757,14 +603,14 @@ query_cancel_handler_can_cancel(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SH("Package", "A", "echo work A >> trace")
+    run_xml(&r, PKG EXES(SH_IN("Package", "A", "echo work A >> trace")
                           SHX("Package", "B", "echo work B >> trace",
                               HANDLERS(HANDLER("Package\\B", "OnQueryCancel",
                                   "", EXPR_TASK(HANDLER_REF("Package\\B",
                                                             "OnQueryCancel"),
                                                 "Stop",
                                                 "@[System::Cancel] = true"))))
-                          SH("Package", "C", "echo work C >> trace"))
+                          SH_IN("Package", "C", "echo work C >> trace"))
                 PCS(PC("Package", "A", "B") PC("Package", "B", "C"))
                 HANDLERS(TRACING("Package", "OnQueryCancel", "query", SOURCE))
                 TAIL, NULL);
@@ -791,7 +637,7 @@ exec_status_changed_runs_at_start_and_end(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SHX("Package", "A", "echo work A >> trace",
+    run_xml(&r, PKG EXES(SHX("Package", "A", "echo work A >> trace",
                               HANDLERS(TRACING("Package\\A",
                                                "OnExecStatusChanged", "status",
                                                SOURCE)

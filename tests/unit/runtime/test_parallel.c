@@ -30,12 +30,8 @@
 #include "base/xalloc.h"
 #include "runtime/runtime_int.h"
 
-struct prun {
-    char dir[64];
-    char *package;
-    json_t *events;
-    int rc;
-};
+#include "pkgrun.h"
+
 
 /* Scripts the tasks run, with `sh NAME.sh ARGS` in the package folder. */
 
@@ -81,53 +77,17 @@ static const char waitfor_sh[] =
 /* sleeper.sh NAME: writes its pid to NAME.pid and sleeps 30 s. */
 static const char sleeper_sh[] = "echo $$ > \"$1.pid\"\nexec sleep 30\n";
 
+/* A fresh folder with the scripts; the package will be T.dtsx. */
 static void
-put(const struct prun *p, const char *name, const char *text)
+setup(struct run *p)
 {
-    char *path = xasprintf("%s/%s", p->dir, name);
-    struct werr e;
-
-    if (wfile_write(path, text, strlen(text), 0644, 0, &e) < 0)
-        fail_msg("%s", e.msg);
-    free(path);
-}
-
-static bool
-exists(const struct prun *p, const char *name)
-{
-    char *path = xasprintf("%s/%s", p->dir, name);
-    bool yes = access(path, F_OK) == 0;
-
-    free(path);
-    return yes;
-}
-
-static void
-setup(struct prun *p)
-{
-    memset(p, 0, sizeof(*p));
-    snprintf(p->dir, sizeof(p->dir), "/tmp/weir-par-XXXXXX");
-    if (!mkdtemp(p->dir))
-        fail_msg("mkdtemp: %s", strerror(errno));
-    put(p, "pair.sh", pair_sh);
-    put(p, "mutex.sh", mutex_sh);
-    put(p, "slots.sh", slots_sh);
-    put(p, "waitfor.sh", waitfor_sh);
-    put(p, "sleeper.sh", sleeper_sh);
+    run_setup(p);
+    put_file(p, "pair.sh", pair_sh);
+    put_file(p, "mutex.sh", mutex_sh);
+    put_file(p, "slots.sh", slots_sh);
+    put_file(p, "waitfor.sh", waitfor_sh);
+    put_file(p, "sleeper.sh", sleeper_sh);
     p->package = xasprintf("%s/T.dtsx", p->dir);
-}
-
-static void
-release(struct prun *p)
-{
-    struct werr e;
-
-    json_decref(p->events);
-    if (getenv("WEIR_KEEP"))
-        fprintf(stderr, "kept %s\n", p->dir);
-    else
-        wfile_rmtree(p->dir, &e);
-    free(p->package);
 }
 
 /* An Execute Process task NAME running `sh ARGS` in the package folder,
@@ -195,7 +155,7 @@ pc(struct wbuf *b, const char *from, const char *to, int value, bool and)
 }
 
 static void
-write_package_defs(const struct prun *p, const char *attrs, const char *defs,
+write_package_defs(const struct run *p, const char *attrs, const char *defs,
                    const char *exes, const char *pcs)
 {
     char *xml = xasprintf(
@@ -209,119 +169,21 @@ write_package_defs(const struct prun *p, const char *attrs, const char *defs,
         "</DTS:Executable>\n",
         attrs, defs ? defs : "", exes, pcs ? pcs : "");
 
-    put(p, "T.dtsx", xml);
+    put_file(p, "T.dtsx", xml);
     free(xml);
 }
 
 static void
-write_package(const struct prun *p, const char *attrs, const char *exes,
+write_package(const struct run *p, const char *attrs, const char *exes,
               const char *pcs)
 {
     write_package_defs(p, attrs, NULL, exes, pcs);
 }
 
-static void
-parse_events(struct prun *p, const char *text)
-{
-    const char *s = text;
-
-    p->events = json_array();
-    while (*s) {
-        const char *nl = strchr(s, '\n');
-        json_error_t je;
-        json_t *o;
-        if (!nl)
-            fail_msg("event line without a newline: %s", s);
-        if (!(o = json_loadb(s, (size_t)(nl - s), 0, &je)))
-            fail_msg("not JSON: %.*s", (int)(nl - s), s);
-        json_array_append_new(p->events, o);
-        s = nl + 1;
-    }
-}
-
-static void
-read_events(struct prun *p, const char *path)
-{
-    struct wbuf b;
-    struct werr e;
-
-    wbuf_init(&b, WBUF_NOLIMIT);
-    assert_int_equal(wfile_read(path, &b, &e), 0);
-    parse_events(p, b.buf);
-    wbuf_release(&b);
-}
-
-/* Runs `weir exec [extra...] T.dtsx` in process, events to a file. */
-static int
-run_here(struct prun *p, const char *const *extra)
-{
-    char *path = xasprintf("%s/events.jsonl", p->dir), fdtext[16];
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    char *argv[32] = {"exec", "--events-fd", fdtext};
-    int argc = 3;
-
-    assert_true(fd >= 0);
-    snprintf(fdtext, sizeof(fdtext), "%d", fd);
-    for (; extra && *extra; extra++)
-        argv[argc++] = (char *)*extra;
-    argv[argc++] = p->package;
-    p->rc = rt_exec_run(argc, argv);
-    close(fd);
-    read_events(p, path);
-    free(path);
-    return p->rc;
-}
-
-static const char *
-str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-
-    return s ? s : "";
-}
-
-/* The position of the first EVENT from PATH, or -1. */
-static int
-event_at(const struct prun *p, const char *event, const char *path)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(p->events, i, o) {
-        if (!strcmp(str(o, "event"), event) && !strcmp(str(o, "path"), path))
-            return (int)i;
-    }
-    return -1;
-}
-
-static int
-result_of(const struct prun *p, const char *path)
-{
-    int at = event_at(p, "OnPostExecute", path);
-
-    if (at < 0)
-        return -1;
-    return (int)json_integer_value(
-        json_object_get(json_array_get(p->events, (size_t)at), "result"));
-}
-
-static bool
-has_message(const struct prun *p, const char *event, const char *text)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(p->events, i, o) {
-        if (!strcmp(str(o, "event"), event) && strstr(str(o, "message"), text))
-            return true;
-    }
-    return false;
-}
-
 /* Every event of a task lies between its OnPreExecute and OnPostExecute,
  * each of which it has once. */
 static void
-assert_enclosed(const struct prun *p, const char *path)
+assert_enclosed(const struct run *p, const char *path)
 {
     int pre = event_at(p, "OnPreExecute", path);
     int post = event_at(p, "OnPostExecute", path);
@@ -330,11 +192,11 @@ assert_enclosed(const struct prun *p, const char *path)
 
     assert_true(pre >= 0 && post > pre);
     json_array_foreach(p->events, i, o) {
-        if (strcmp(str(o, "path"), path))
+        if (strcmp(member(o, "path"), path))
             continue;
         assert_true((int)i >= pre && (int)i <= post);
-        if (!strcmp(str(o, "event"), "OnPreExecute") ||
-            !strcmp(str(o, "event"), "OnPostExecute"))
+        if (!strcmp(member(o, "event"), "OnPreExecute") ||
+            !strcmp(member(o, "event"), "OnPostExecute"))
             n++;
     }
     assert_int_equal(n, 2);
@@ -346,14 +208,14 @@ static void
 independent_branches_run_at_once(void **state)
 {
     struct wbuf x;
-    struct prun p;
+    struct run p;
 
     setup(&p);
     wbuf_init(&x, WBUF_NOLIMIT);
     task(&x, "A", "", "pair.sh A B");
     task(&x, "B", "", "pair.sh B A");
     write_package(&p, "", x.buf, NULL);
-    assert_int_equal(run_here(&p, NULL), 0);
+    assert_int_equal(exec_file(&p, p.package, NULL), 0);
     /* Each waited for the other's marker: both ran at the same time. */
     assert_int_equal(result_of(&p, "\\Package\\A"), 0);
     assert_int_equal(result_of(&p, "\\Package\\B"), 0);
@@ -367,14 +229,14 @@ independent_branches_run_at_once(void **state)
     assert_true(event_at(&p, "OnPostExecute", "\\Package") >
                 event_at(&p, "OnPostExecute", "\\Package\\A"));
     wbuf_release(&x);
-    release(&p);
+    run_free(&p);
 }
 
 static void
 one_at_a_time_never_overlaps(void **state)
 {
     struct wbuf x;
-    struct prun p;
+    struct run p;
 
     setup(&p);
     wbuf_init(&x, WBUF_NOLIMIT);
@@ -382,7 +244,7 @@ one_at_a_time_never_overlaps(void **state)
     task(&x, "B", "", "mutex.sh");
     task(&x, "C", "", "mutex.sh");
     write_package(&p, "DTS:MaxConcurrentExecutables=\"1\"", x.buf, NULL);
-    assert_int_equal(run_here(&p, NULL), 0);
+    assert_int_equal(exec_file(&p, p.package, NULL), 0);
     assert_false(exists(&p, "overlap"));
     /* One at a time: each ends before the next begins. */
     assert_true(event_at(&p, "OnPostExecute", "\\Package\\A") <
@@ -390,7 +252,7 @@ one_at_a_time_never_overlaps(void **state)
     assert_true(event_at(&p, "OnPostExecute", "\\Package\\B") <
                 event_at(&p, "OnPreExecute", "\\Package\\C"));
     wbuf_release(&x);
-    release(&p);
+    run_free(&p);
 }
 
 /* Four branches, two slots: two run together (they see each other's
@@ -399,7 +261,7 @@ static void
 two_slots_for_four_branches(void **state)
 {
     struct wbuf x;
-    struct prun p;
+    struct run p;
 
     setup(&p);
     wbuf_init(&x, WBUF_NOLIMIT);
@@ -410,13 +272,13 @@ two_slots_for_four_branches(void **state)
     task_in(&x, "S", "D", "", "slots.sh");
     seq_end(&x, NULL);
     write_package(&p, "DTS:MaxConcurrentExecutables=\"2\"", x.buf, NULL);
-    assert_int_equal(run_here(&p, NULL), 0);
+    assert_int_equal(exec_file(&p, p.package, NULL), 0);
     assert_false(exists(&p, "overflow"));
     assert_true(exists(&p, "paired"));
     assert_int_equal(result_of(&p, "\\Package\\S\\C"), 0);
     assert_int_equal(result_of(&p, "\\Package\\S\\D"), 0);
     wbuf_release(&x);
-    release(&p);
+    run_free(&p);
 }
 
 /* A and B run together, B fails; AND, OR and Failure constraints still
@@ -425,7 +287,7 @@ static void
 constraints_hold_under_concurrency(void **state)
 {
     struct wbuf x, c;
-    struct prun p;
+    struct run p;
 
     setup(&p);
     wbuf_init(&x, WBUF_NOLIMIT);
@@ -445,7 +307,7 @@ constraints_hold_under_concurrency(void **state)
     pc(&c, "Both", "AfterBoth", 2, true);
     pc(&c, "OnFail", "Last", 0, true);
     write_package(&p, "DTS:MaxErrorCount=\"9\"", x.buf, c.buf);
-    assert_int_equal(run_here(&p, NULL), 0);
+    assert_int_equal(exec_file(&p, p.package, NULL), 0);
     assert_int_equal(result_of(&p, "\\Package\\A"), 0);
     assert_int_equal(result_of(&p, "\\Package\\B"), 1);
     assert_int_equal(result_of(&p, "\\Package\\Both"), -1);
@@ -460,7 +322,7 @@ constraints_hold_under_concurrency(void **state)
                 event_at(&p, "OnPreExecute", "\\Package\\Either"));
     wbuf_release(&x);
     wbuf_release(&c);
-    release(&p);
+    run_free(&p);
 }
 
 /* A fails with FailPackageOnFailure while B runs: B is not stopped and
@@ -469,7 +331,7 @@ static void
 fail_package_lets_running_branches_end(void **state)
 {
     struct wbuf x, c;
-    struct prun p;
+    struct run p;
 
     setup(&p);
     wbuf_init(&x, WBUF_NOLIMIT);
@@ -480,16 +342,16 @@ fail_package_lets_running_branches_end(void **state)
     task(&x, "C", "", "-c &quot;exit 0&quot;");
     pc(&c, "B", "C", 0, true);
     write_package(&p, "DTS:MaxErrorCount=\"9\"", x.buf, c.buf);
-    assert_int_equal(run_here(&p, NULL), 1);
+    assert_int_equal(exec_file(&p, p.package, NULL), 1);
     assert_int_equal(result_of(&p, "\\Package\\A"), 1);
     assert_int_equal(result_of(&p, "\\Package\\B"), 0);
     assert_true(exists(&p, "B.done"));
     assert_int_equal(result_of(&p, "\\Package\\C"), -1);
     assert_int_equal(result_of(&p, "\\Package"), 1);
-    assert_true(has_message(&p, "OnWarning", "FailPackageOnFailure"));
+    assert_true(message_has(&p, "OnWarning", "FailPackageOnFailure"));
     wbuf_release(&x);
     wbuf_release(&c);
-    release(&p);
+    run_free(&p);
 }
 
 /* Bad fails with FailParentOnFailure while its sibling Slow runs: Slow
@@ -499,7 +361,7 @@ static void
 fail_parent_stops_only_its_container(void **state)
 {
     struct wbuf x, c;
-    struct prun p;
+    struct run p;
 
     setup(&p);
     wbuf_init(&x, WBUF_NOLIMIT);
@@ -514,7 +376,7 @@ fail_parent_stops_only_its_container(void **state)
     seq_end(&x, c.buf);
     task(&x, "Other", "", "waitfor.sh Slow.done 0");
     write_package(&p, "DTS:MaxErrorCount=\"9\"", x.buf, NULL);
-    assert_int_equal(run_here(&p, NULL), 0);
+    assert_int_equal(exec_file(&p, p.package, NULL), 0);
     assert_int_equal(result_of(&p, "\\Package\\S\\Bad"), 1);
     assert_int_equal(result_of(&p, "\\Package\\S\\Slow"), 0);
     assert_true(exists(&p, "Slow.done"));
@@ -524,7 +386,7 @@ fail_parent_stops_only_its_container(void **state)
     assert_enclosed(&p, "\\Package\\S");
     wbuf_release(&x);
     wbuf_release(&c);
-    release(&p);
+    run_free(&p);
 }
 
 /* Children of two Sequences run at the same time as well. */
@@ -532,7 +394,7 @@ static void
 nested_containers_run_at_once(void **state)
 {
     struct wbuf x;
-    struct prun p;
+    struct run p;
 
     setup(&p);
     wbuf_init(&x, WBUF_NOLIMIT);
@@ -543,7 +405,7 @@ nested_containers_run_at_once(void **state)
     task_in(&x, "S2", "B", "", "pair.sh B A");
     seq_end(&x, NULL);
     write_package(&p, "", x.buf, NULL);
-    assert_int_equal(run_here(&p, NULL), 0);
+    assert_int_equal(exec_file(&p, p.package, NULL), 0);
     assert_int_equal(result_of(&p, "\\Package\\S1\\A"), 0);
     assert_int_equal(result_of(&p, "\\Package\\S2\\B"), 0);
     /* A container's events enclose those of its children. */
@@ -552,7 +414,7 @@ nested_containers_run_at_once(void **state)
     assert_true(event_at(&p, "OnPostExecute", "\\Package\\S1\\A") <
                 event_at(&p, "OnPostExecute", "\\Package\\S1"));
     wbuf_release(&x);
-    release(&p);
+    run_free(&p);
 }
 
 /* MaximumErrorCount counts the errors of every branch. */
@@ -560,26 +422,26 @@ static void
 errors_of_all_branches_count(void **state)
 {
     struct wbuf x;
-    struct prun p;
+    struct run p;
 
     setup(&p);
     wbuf_init(&x, WBUF_NOLIMIT);
     task(&x, "A", "", "waitfor.sh B.on 1");
     task(&x, "B", "", "-c &quot;touch B.on; exit 1&quot;");
     write_package(&p, "DTS:MaxErrorCount=\"2\"", x.buf, NULL);
-    assert_int_equal(run_here(&p, NULL), 1);
-    assert_true(has_message(&p, "OnWarning", "number of errors raised (2)"));
-    release(&p);
+    assert_int_equal(exec_file(&p, p.package, NULL), 1);
+    assert_true(message_has(&p, "OnWarning", "number of errors raised (2)"));
+    run_free(&p);
     setup(&p);
     write_package(&p, "DTS:MaxErrorCount=\"3\"", x.buf, NULL);
-    assert_int_equal(run_here(&p, NULL), 0);
+    assert_int_equal(exec_file(&p, p.package, NULL), 0);
     wbuf_release(&x);
-    release(&p);
+    run_free(&p);
 }
 
 /* Reads a pid from NAME.pid once the task has written it (10 s). */
 static pid_t
-pid_file(const struct prun *p, const char *name)
+pid_file(const struct run *p, const char *name)
 {
     char *path = xasprintf("%s/%s.pid", p->dir, name);
     int64_t until = wtime_mono_ns() + 10 * INT64_C(1000000000);
@@ -604,7 +466,7 @@ sigterm_stops_every_branch(void **state)
 {
     const char *weir = getenv("WEIR");
     struct wbuf x;
-    struct prun p;
+    struct run p;
     pid_t pid, a, b;
     int status;
 
@@ -640,14 +502,14 @@ sigterm_stops_every_branch(void **state)
     assert_int_equal(errno, ESRCH);
     assert_int_equal(kill(b, 0), -1);
     assert_int_equal(errno, ESRCH);
-    read_events(&p, events);
+    read_events(&p, "events.jsonl");
     assert_int_equal(result_of(&p, "\\Package\\A"), 3);
     assert_int_equal(result_of(&p, "\\Package\\B"), 3);
     assert_int_equal(result_of(&p, "\\Package"), 3);
-    assert_true(has_message(&p, "OnWarning", "canceled: SIGTERM"));
+    assert_true(message_has(&p, "OnWarning", "canceled: SIGTERM"));
     free(events);
     wbuf_release(&x);
-    release(&p);
+    run_free(&p);
 }
 
 /* A task whose working directory an earlier task creates: with
@@ -657,7 +519,7 @@ static void
 delay_validation_checks_at_run_time(void **state)
 {
     static const char *const attrs[] = {"DTS:DelayValidation=\"True\"", ""};
-    struct prun p;
+    struct run p;
 
     for (int k = 0; k < 2; k++) {
         struct wbuf x, c;
@@ -675,21 +537,21 @@ delay_validation_checks_at_run_time(void **state)
                   attrs[k]);
         pc(&c, "Make", "Use", 0, true);
         write_package(&p, "", x.buf, c.buf);
-        run_here(&p, NULL);
+        exec_file(&p, p.package, NULL);
         if (k == 0) {
             assert_int_equal(p.rc, 0);
             assert_int_equal(result_of(&p, "\\Package\\Use"), 0);
-            assert_true(has_message(&p, "OnInformation", "/made"));
+            assert_true(message_has(&p, "OnInformation", "/made"));
             assert_true(event_at(&p, "OnPreExecute", "\\Package\\Use") <
                         event_at(&p, "OnPreValidate", "\\Package\\Use"));
         } else {
             assert_int_equal(p.rc, 1);
-            assert_true(has_message(&p, "OnError", "working directory"));
+            assert_true(message_has(&p, "OnError", "working directory"));
             assert_int_equal(result_of(&p, "\\Package\\Make"), -1);
         }
         wbuf_release(&x);
         wbuf_release(&c);
-        release(&p);
+        run_free(&p);
     }
 }
 
@@ -699,13 +561,13 @@ static void
 parallel_fixture_overlaps_its_branches(void **state)
 {
     const char *dir = getenv("WEIR_TEST_PACKAGES");
-    struct prun p;
+    struct run p;
 
     setup(&p);
     free(p.package);
     p.package = xasprintf("%s/Parallel.dtsx",
                           dir ? dir : "tests/fixtures/packages");
-    assert_int_equal(run_here(&p, NULL), 0);
+    assert_int_equal(exec_file(&p, p.package, NULL), 0);
     int left_end = event_at(&p, "OnPostExecute", "\\Package\\Left");
     int right_end = event_at(&p, "OnPostExecute", "\\Package\\Right");
     int first_end = left_end < right_end ? left_end : right_end;
@@ -716,17 +578,10 @@ parallel_fixture_overlaps_its_branches(void **state)
     assert_true(event_at(&p, "OnPreExecute", "\\Package\\Join") >
                 (left_end > right_end ? left_end : right_end));
     assert_int_equal(result_of(&p, "\\Package\\Join"), 0);
-    release(&p);
+    run_free(&p);
 }
 
 /* ---- Execute SQL tasks in parallel ---- */
-
-static bool
-have_sqlite_driver(void)
-{
-    return access("/etc/odbcinst.ini", R_OK) == 0 &&
-           system("odbcinst -q -d -n SQLite3 >/dev/null 2>&1") == 0;
-}
 
 /* A task storing `SELECT COUNT(*) + K` over a slow recursive count into
  * User::VK. */
@@ -752,7 +607,7 @@ static void
 sql_tasks_in_parallel_keep_their_variables(void **state)
 {
     struct wbuf x, c, v;
-    struct prun p;
+    struct run p;
 
     if (!have_sqlite_driver())
         skip();
@@ -794,8 +649,8 @@ sql_tasks_in_parallel_keep_their_variables(void **state)
         "</DTS:ConnectionManagers><DTS:Variables>%s</DTS:Variables>",
         p.dir, v.buf);
     write_package_defs(&p, "", defs, x.buf, c.buf);
-    assert_int_equal(run_here(&p, NULL), 0);
-    assert_true(has_message(&p, "OnInformation",
+    assert_int_equal(exec_file(&p, p.package, NULL), 0);
+    assert_true(message_has(&p, "OnInformation",
                             "values 100001 100002 100003 100004"));
     for (int k = 1; k <= 4; k++) {
         char path[32];
@@ -807,7 +662,7 @@ sql_tasks_in_parallel_keep_their_variables(void **state)
     wbuf_release(&x);
     wbuf_release(&c);
     wbuf_release(&v);
-    release(&p);
+    run_free(&p);
 }
 
 int

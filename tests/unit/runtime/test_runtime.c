@@ -28,25 +28,21 @@
 #include "package/package.h"
 #include "runtime/runtime_int.h"
 
-#define HEAD_ATTRS(attrs)                                                     \
-    "<?xml version=\"1.0\"?>\n"                                               \
-    "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
-    "  DTS:refId=\"Package\" DTS:CreationName=\"Microsoft.Package\"\n"        \
-    "  DTS:ExecutableType=\"Microsoft.Package\" DTS:ObjectName=\"T\" " attrs  \
-    ">\n  <DTS:Property DTS:Name=\"PackageFormatVersion\">8</DTS:Property>\n"
-#define HEAD HEAD_ATTRS("")
-#define TAIL "</DTS:Executable>\n"
-#define EXES(x) "<DTS:Executables>" x "</DTS:Executables>"
+#include "pkgrun.h"
+
 #define PCS(x) "<DTS:PrecedenceConstraints>" x "</DTS:PrecedenceConstraints>"
 
-/* An Execute Process task running /bin/sh -c SCRIPT. */
-#define SH(parent, name, attrs, script)                                       \
+/* The package (named T) with attributes ATTRS on its element. */
+#define PKG_ATTRS(attrs) HEAD_ATTRS("T", attrs)
+#define PKG HEAD("T")
+/* An Execute Process task under refId PARENT running /bin/sh -c SCRIPT. */
+#define SH_IN(parent, name, attrs, script)                                       \
     "<DTS:Executable DTS:refId=\"" parent "\\" name "\" DTS:ObjectName=\""    \
     name "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\" " attrs ">"      \
     "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/sh\" Arguments=\"" \
     "-c &quot;" script "&quot;\" /></DTS:ObjectData></DTS:Executable>\n"
-#define OK(name) SH("Package", name, "", "exit 0")
-#define BAD(name) SH("Package", name, "", "exit 1")
+#define OK(name) SH_IN("Package", name, "", "exit 0")
+#define BAD(name) SH_IN("Package", name, "", "exit 1")
 #define SEQ(name, attrs, body)                                                \
     "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\"" name  \
     "\" DTS:ExecutableType=\"STOCK:SEQUENCE\" " attrs ">" body                \
@@ -60,146 +56,17 @@
 #define ON_FAILURE "DTS:Value=\"1\" DTS:LogicalAnd=\"True\""
 #define ON_COMPLETION "DTS:Value=\"2\" DTS:LogicalAnd=\"True\""
 
-struct run {
-    char dir[64];
-    char *package;
-    json_t *events; /* array of event objects */
-    int rc;
-};
-
-static void
-write_package(struct run *r, const char *xml)
-{
-    struct werr e;
-
-    r->package = xasprintf("%s/T.dtsx", r->dir);
-    if (wfile_write(r->package, xml, strlen(xml), 0644, 0, &e) < 0)
-        fail_msg("%s", e.msg);
-}
-
-static void
-setup_dir(struct run *r)
-{
-    memset(r, 0, sizeof(*r));
-    snprintf(r->dir, sizeof(r->dir), "/tmp/weir-rt-XXXXXX");
-    if (!mkdtemp(r->dir))
-        fail_msg("mkdtemp: %s", strerror(errno));
-}
-
-static void
-parse_events(struct run *r, const char *text)
-{
-    const char *p = text;
-
-    r->events = json_array();
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        json_error_t je;
-        if (!nl)
-            fail_msg("event line without a newline: %s", p);
-        json_t *o = json_loadb(p, (size_t)(nl - p), 0, &je);
-        if (!o || !json_is_object(o))
-            fail_msg("not a JSON object: %.*s", (int)(nl - p), p);
-        assert_true(json_is_integer(json_object_get(o, "time_ms")));
-        assert_true(json_is_integer(json_object_get(o, "type")));
-        assert_true(json_is_string(json_object_get(o, "event")));
-        assert_true(json_is_string(json_object_get(o, "source")));
-        assert_true(json_is_string(json_object_get(o, "path")));
-        assert_true(json_is_string(json_object_get(o, "message")));
-        json_array_append_new(r->events, o);
-        p = nl + 1;
-    }
-}
-
-/* Runs `weir exec [extra...] T.dtsx` in process, events to a file. */
-static int
-exec_in_process(struct run *r, const char *const *extra)
-{
-    char *path = xasprintf("%s/events.jsonl", r->dir), fdtext[16];
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    char *argv[32] = {"exec", "--events-fd", fdtext};
-    int argc = 3;
-    struct wbuf b;
-    struct werr e;
-
-    assert_true(fd >= 0);
-    snprintf(fdtext, sizeof(fdtext), "%d", fd);
-    for (; extra && *extra; extra++)
-        argv[argc++] = (char *)*extra;
-    argv[argc++] = r->package;
-    r->rc = rt_exec_run(argc, argv);
-    close(fd);
-    wbuf_init(&b, WBUF_NOLIMIT);
-    assert_int_equal(wfile_read(path, &b, &e), 0);
-    parse_events(r, b.buf);
-    wbuf_release(&b);
-    free(path);
-    return r->rc;
-}
-
 static int
 run_xml(struct run *r, const char *xml, const char *const *extra)
 {
-    setup_dir(r);
-    write_package(r, xml);
-    return exec_in_process(r, extra);
-}
-
-static void
-run_free(struct run *r)
-{
-    struct werr e;
-
-    json_decref(r->events);
-    if (getenv("WEIR_KEEP"))
-        fprintf(stderr, "kept %s\n", r->dir);
-    else
-        wfile_rmtree(r->dir, &e);
-    free(r->package);
-}
-
-static json_t *
-find_event(const struct run *r, const char *event, const char *path)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o) {
-        if (!strcmp(json_string_value(json_object_get(o, "event")), event) &&
-            (!path ||
-             !strcmp(json_string_value(json_object_get(o, "path")), path)))
-            return o;
-    }
-    return NULL;
+    run_setup(r);
+    return run_pkg(r, xml, extra);
 }
 
 static bool
 ran(const struct run *r, const char *path)
 {
     return find_event(r, "OnPreExecute", path) != NULL;
-}
-
-/* The result of an executable's OnPostExecute, or -1 if it did not run. */
-static int
-result_of(const struct run *r, const char *path)
-{
-    json_t *o = find_event(r, "OnPostExecute", path);
-
-    return o ? (int)json_integer_value(json_object_get(o, "result")) : -1;
-}
-
-static bool
-message_has(const struct run *r, const char *event, const char *text)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o) {
-        if (!strcmp(json_string_value(json_object_get(o, "event")), event) &&
-            strstr(json_string_value(json_object_get(o, "message")), text))
-            return true;
-    }
-    return false;
 }
 
 /* ---- pure pieces ---- */
@@ -282,7 +149,7 @@ success_failure_and_completion(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(OK("A") BAD("B") OK("OnA") OK("FailA")
+    run_xml(&r, PKG EXES(OK("A") BAD("B") OK("OnA") OK("FailA")
                           OK("DoneA") OK("OnB") OK("FailB") OK("DoneB"))
                 PCS(PC("A", "OnA", AND) PC("A", "FailA", ON_FAILURE)
                     PC("A", "DoneA", ON_COMPLETION) PC("B", "OnB", AND)
@@ -309,7 +176,7 @@ and_versus_or(void **state)
 
     /* Into Both (AND): A failed, so it never runs.  Into Either (absent
      * LogicalAnd = OR): B succeeded, so it runs. */
-    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"0\"")
+    run_xml(&r, PKG_ATTRS("DTS:MaxErrorCount=\"0\"")
                 EXES(BAD("A") OK("B") OK("Both") OK("Either"))
                 PCS(PC("A", "Both", AND) PC("B", "Both", AND)
                     PC("A", "Either", "") PC("B", "Either", "")) TAIL,
@@ -332,7 +199,7 @@ constraint_expressions(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"0\"")
+    run_xml(&r, PKG_ATTRS("DTS:MaxErrorCount=\"0\"")
                 "<DTS:Variables><DTS:Variable DTS:Namespace=\"User\" "
                 "DTS:ObjectName=\"N\"><DTS:VariableValue DTS:DataType=\"3\">"
                 "5</DTS:VariableValue></DTS:Variable></DTS:Variables>"
@@ -359,26 +226,26 @@ constraint_expressions(void **state)
 
     /* A bad expression or a non-Boolean one fails validation, naming the
      * constraint and the position. */
-    run_xml(&r, HEAD EXES(OK("A") OK("B"))
+    run_xml(&r, PKG EXES(OK("A") OK("B"))
                 PCS(EXPR_PC("A", "B", "1", "0", "@N + ")) TAIL, NULL);
     assert_int_not_equal(r.rc, 0);
     assert_false(ran(&r, "\\Package\\A"));
     assert_true(message_has(&r, "OnError", "precedence constraint 'A-B'"));
     assert_true(message_has(&r, "OnError", "at 1:"));
     run_free(&r);
-    run_xml(&r, HEAD EXES(OK("A") OK("B"))
+    run_xml(&r, PKG EXES(OK("A") OK("B"))
                 PCS(EXPR_PC("A", "B", "1", "0", "1 + 1")) TAIL, NULL);
     assert_int_not_equal(r.rc, 0);
     assert_true(message_has(&r, "OnError", "not Boolean"));
     run_free(&r);
     /* Project parameters and System variables are known to the runtime. */
-    run_xml(&r, HEAD EXES(OK("A") OK("B"))
+    run_xml(&r, PKG EXES(OK("A") OK("B"))
                 PCS(EXPR_PC("A", "B", "1", "0",
                             "@[System::PackageName] == &quot;T&quot;")) TAIL,
             NULL);
     assert_true(ran(&r, "\\Package\\B"));
     run_free(&r);
-    run_xml(&r, HEAD EXES(OK("A") OK("B"))
+    run_xml(&r, PKG EXES(OK("A") OK("B"))
                 PCS(EXPR_PC("A", "B", "1", "0", "@[System::Nope] == 1")) TAIL,
             NULL);
     assert_int_not_equal(r.rc, 0);
@@ -386,12 +253,8 @@ constraint_expressions(void **state)
     run_free(&r);
 }
 
-/* An Expression Task assigning EXPR (XML-escaped). */
-#define EXPR_TASK(name, expr)                                                 \
-    "<DTS:Executable DTS:refId=\"Package\\" name "\" DTS:ObjectName=\""       \
-    name "\" DTS:ExecutableType=\"Microsoft.ExpressionTask\">"                \
-    "<DTS:ObjectData><ExpressionTask Expression=\"" expr "\"/>"               \
-    "</DTS:ObjectData></DTS:Executable>\n"
+/* An Expression Task under the package assigning EXPR (XML-escaped). */
+#define ASSIGN(name, expr) EXPR_TASK("Package", name, expr)
 #define INT_VAR(name, attrs, value)                                           \
     "<DTS:Variable DTS:Namespace=\"User\" DTS:ObjectName=\"" name "\" "       \
     attrs "><DTS:VariableValue DTS:DataType=\"3\">" value                    \
@@ -402,10 +265,10 @@ expression_tasks_assign(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("Total", "", "1")
+    run_xml(&r, PKG "<DTS:Variables>" INT_VAR("Total", "", "1")
                 "</DTS:Variables>"
-                EXES(EXPR_TASK("Add", "@[User::Total] = @[User::Total] + 40")
-                     EXPR_TASK("Again", "@[User::Total] := @Total + 1")
+                EXES(ASSIGN("Add", "@[User::Total] = @[User::Total] + 40")
+                     ASSIGN("Again", "@[User::Total] := @Total + 1")
                      OK("Check"))
                 PCS(PC("Add", "Again", AND)
                     EXPR_PC("Again", "Check", "1", "0", "@Total == 42")) TAIL,
@@ -415,10 +278,10 @@ expression_tasks_assign(void **state)
     run_free(&r);
 
     /* A read-only target and a non-assignment fail validation, named. */
-    run_xml(&r, HEAD "<DTS:Variables>"
+    run_xml(&r, PKG "<DTS:Variables>"
                 INT_VAR("Ro", "DTS:ReadOnly=\"True\"", "1") "</DTS:Variables>"
-                EXES(EXPR_TASK("Set", "@[User::Ro] = 2")
-                     EXPR_TASK("NoAssign", "1 + 1")) TAIL, NULL);
+                EXES(ASSIGN("Set", "@[User::Ro] = 2")
+                     ASSIGN("NoAssign", "1 + 1")) TAIL, NULL);
     assert_int_not_equal(r.rc, 0);
     assert_false(ran(&r, "\\Package\\Set"));
     assert_true(message_has(&r, "OnError", "Ro"));
@@ -427,8 +290,8 @@ expression_tasks_assign(void **state)
     run_free(&r);
 
     /* An error while evaluating fails the task (code 30). */
-    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("Z", "", "0")
-                "</DTS:Variables>" EXES(EXPR_TASK("Div", "@Z = 1 / @Z")) TAIL,
+    run_xml(&r, PKG "<DTS:Variables>" INT_VAR("Z", "", "0")
+                "</DTS:Variables>" EXES(ASSIGN("Div", "@Z = 1 / @Z")) TAIL,
             NULL);
     assert_int_equal(r.rc, 1);
     assert_int_equal(result_of(&r, "\\Package\\Div"), 1);
@@ -452,10 +315,10 @@ for_loop_counts_to_n(void **state)
     struct wbuf b;
     struct werr e;
 
-    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "99")
+    run_xml(&r, PKG "<DTS:Variables>" INT_VAR("I", "", "99")
                 INT_VAR("N", "", "5") "</DTS:Variables>"
                 EXES(FORLOOP("@I = 0", "@I &lt; @[User::N]", "@I = @I + 1",
-                             SH("Package\\Loop", "Tick", "",
+                             SH_IN("Package\\Loop", "Tick", "",
                                 "echo x &gt;&gt; ticks"))
                      OK("Done"))
                 PCS(EXPR_PC("Loop", "Done", "3", "0", "@I == @N")) TAIL,
@@ -473,16 +336,16 @@ for_loop_counts_to_n(void **state)
 
     /* A false condition from the start runs nothing; a failing child
      * stops the loop and fails it, as a Sequence. */
-    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "0")
+    run_xml(&r, PKG "<DTS:Variables>" INT_VAR("I", "", "0")
                 "</DTS:Variables>"
                 EXES(FORLOOP("", "@I &gt; 0", "", BAD("Never"))) TAIL, NULL);
     assert_int_equal(r.rc, 0);
     assert_false(ran(&r, "\\Package\\Loop\\Never"));
     run_free(&r);
-    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "0")
+    run_xml(&r, PKG "<DTS:Variables>" INT_VAR("I", "", "0")
                 "</DTS:Variables>"
                 EXES(FORLOOP("@I = 0", "@I &lt; 3", "@I = @I + 1",
-                             SH("Package\\Loop", "Bad", "",
+                             SH_IN("Package\\Loop", "Bad", "",
                                 "echo y &gt;&gt; fails; exit 1"))) TAIL,
             NULL);
     assert_int_equal(r.rc, 1);
@@ -498,7 +361,7 @@ for_loop_counts_to_n(void **state)
 
     /* The condition must be Boolean, and assignments name variables that
      * exist. */
-    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "0")
+    run_xml(&r, PKG "<DTS:Variables>" INT_VAR("I", "", "0")
                 "</DTS:Variables>"
                 EXES(FORLOOP("@Nope = 1", "@I + 1", "", OK("T"))) TAIL, NULL);
     assert_int_not_equal(r.rc, 0);
@@ -529,7 +392,7 @@ property_expressions(void **state)
     /* Arguments come from an expression over a variable, evaluated
      * before each execution (the loop changes the variable); Disable
      * skips a task; an unknown property is only a warning. */
-    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "0")
+    run_xml(&r, PKG "<DTS:Variables>" INT_VAR("I", "", "0")
                 "</DTS:Variables>"
                 EXES(FORLOOP("@I = 1", "@I &lt;= 3", "@I = @I + 1",
                              "<DTS:Executable DTS:refId=\"Package\\Loop\\Echo\""
@@ -562,7 +425,7 @@ property_expressions(void **state)
     run_free(&r);
 
     /* A bad expression is a validation error naming the property. */
-    run_xml(&r, HEAD EXES(SH_PROPS("T", PROP("Arguments", "@[User::Nope]"),
+    run_xml(&r, PKG EXES(SH_PROPS("T", PROP("Arguments", "@[User::Nope]"),
                                    "exit 0")) TAIL, NULL);
     assert_int_not_equal(r.rc, 0);
     assert_false(ran(&r, "\\Package\\T"));
@@ -572,7 +435,7 @@ property_expressions(void **state)
     run_free(&r);
 
     /* An error while evaluating fails the task before it starts. */
-    run_xml(&r, HEAD "<DTS:Variables>" INT_VAR("Z", "", "0")
+    run_xml(&r, PKG "<DTS:Variables>" INT_VAR("Z", "", "0")
                 "</DTS:Variables>"
                 EXES(SH_PROPS("T", PROP("WorkingDirectory",
                                         "(DT_WSTR, 5) (1 / @Z)"),
@@ -588,7 +451,7 @@ disabled_counts_as_success(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SH("Package", "Off", "DTS:Disabled=\"True\"",
+    run_xml(&r, PKG EXES(SH_IN("Package", "Off", "DTS:Disabled=\"True\"",
                              "touch off") OK("Next") OK("OnFail"))
                 PCS(PC("Off", "Next", AND) PC("Off", "OnFail", ON_FAILURE))
                 TAIL,
@@ -608,7 +471,7 @@ dead_branches_never_run(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"5\"")
+    run_xml(&r, PKG_ATTRS("DTS:MaxErrorCount=\"5\"")
                 EXES(BAD("A") OK("B") OK("C") OK("D") OK("Free"))
                 PCS(PC("A", "B", AND) PC("B", "C", AND)
                     PC("B", "D", ON_COMPLETION)) TAIL,
@@ -633,7 +496,7 @@ order_is_topological_and_deterministic(void **state)
 
     /* Document order is Last, Mid, First; the constraints force
      * First -> Mid -> Last. */
-    run_xml(&r, HEAD EXES(OK("Last") OK("Mid") OK("First"))
+    run_xml(&r, PKG EXES(OK("Last") OK("Mid") OK("First"))
                 PCS(PC("Mid", "Last", AND) PC("First", "Mid", AND)) TAIL,
             NULL);
     json_array_foreach(r.events, i, o) {
@@ -657,14 +520,14 @@ sequences_and_fail_parent(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"9\"") EXES(
-                SEQ("S1", "", EXES(SH("Package\\S1", "X", "", "echo one > f1")
-                                   SH("Package\\S1", "Y", "", "cat f1"))
+    run_xml(&r, PKG_ATTRS("DTS:MaxErrorCount=\"9\"") EXES(
+                SEQ("S1", "", EXES(SH_IN("Package\\S1", "X", "", "echo one > f1")
+                                   SH_IN("Package\\S1", "Y", "", "cat f1"))
                     PCS(PC_IN("Package\\S1", "X", "Y", AND)))
                 SEQ("S2", "DTS:MaxErrorCount=\"9\"",
-                    EXES(SH("Package\\S2", "Bad",
+                    EXES(SH_IN("Package\\S2", "Bad",
                             "DTS:FailParentOnFailure=\"True\"", "exit 3")
-                         SH("Package\\S2", "After", "", "exit 0"))
+                         SH_IN("Package\\S2", "After", "", "exit 0"))
                     /* Unconnected, After would run beside Bad. */
                     PCS(PC_IN("Package\\S2", "Bad", "After", ON_COMPLETION)))
                 OK("WhenS2Fails"))
@@ -687,8 +550,8 @@ fail_package_on_failure_stops_everything(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD_ATTRS("DTS:MaxErrorCount=\"9\"")
-                EXES(SH("Package", "A", "DTS:FailPackageOnFailure=\"True\"",
+    run_xml(&r, PKG_ATTRS("DTS:MaxErrorCount=\"9\"")
+                EXES(SH_IN("Package", "A", "DTS:FailPackageOnFailure=\"True\"",
                         "exit 1") OK("Cleanup"))
                 PCS(PC("A", "Cleanup", ON_COMPLETION)) TAIL,
             NULL);
@@ -703,7 +566,7 @@ force_execution_result(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(SH("Package", "A", "DTS:ForceExecutionResult=\"1\"",
+    run_xml(&r, PKG EXES(SH_IN("Package", "A", "DTS:ForceExecutionResult=\"1\"",
                              "exit 0") OK("OnFail") OK("OnSuccess"))
                 PCS(PC("A", "OnFail", ON_FAILURE) PC("A", "OnSuccess", AND))
                 TAIL,
@@ -722,10 +585,10 @@ event_handlers_run_for_their_event(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(OK("A"))
+    run_xml(&r, PKG EXES(OK("A"))
                 "<DTS:EventHandlers><DTS:EventHandler DTS:refId=\"Package."
                 "EventHandlers[OnError]\" DTS:EventName=\"OnError\">"
-                "<DTS:Executables>" SH("Package.EventHandlers[OnError]", "Log",
+                "<DTS:Executables>" SH_IN("Package.EventHandlers[OnError]", "Log",
                                        "", "touch handled")
                 "</DTS:Executables></DTS:EventHandler>"
                 "<DTS:EventHandler DTS:refId=\"Package."
@@ -749,7 +612,7 @@ events_are_ordered_json_lines(void **state)
     json_t *first, *last, *o;
     size_t i;
 
-    run_xml(&r, HEAD EXES(BAD("A")) TAIL, NULL);
+    run_xml(&r, PKG EXES(BAD("A")) TAIL, NULL);
     n = json_array_size(r.events);
     assert_true(n >= 7);
     first = json_array_get(r.events, 0);
@@ -810,7 +673,7 @@ output_becomes_bounded_events(void **state)
     size_t i, info = 0;
     json_t *o;
 
-    run_xml(&r, HEAD EXES(SH("Package", "Chatty", "",
+    run_xml(&r, PKG EXES(SH_IN("Package", "Chatty", "",
                              "echo to-stderr &gt;&amp;2; sleep 0.2; "
                              "head -c 5000 /dev/zero | tr '\\0' x; echo; "
                              "i=0; while [ $i -lt 1100 ]; do echo line $i; "
@@ -843,10 +706,10 @@ working_directory_is_relative_to_the_package(void **state)
     struct run r;
     char *sub, *expect, real[PATH_MAX];
 
-    setup_dir(&r);
+    run_setup(&r);
     sub = xasprintf("%s/sub", r.dir);
     assert_int_equal(mkdir(sub, 0755), 0);
-    write_package(&r, HEAD EXES(
+    write_pkg(&r, PKG EXES(
         "<DTS:Executable DTS:refId=\"Package\\In sub\" DTS:ObjectName=\"In "
         "sub\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"
         "<DTS:ObjectData><ExecuteProcessData Executable=\"pwd\" "
@@ -855,7 +718,7 @@ working_directory_is_relative_to_the_package(void **state)
         "Default\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\">"
         "<DTS:ObjectData><ExecuteProcessData Executable=\"/bin/pwd\" />"
         "</DTS:ObjectData></DTS:Executable>") TAIL);
-    assert_int_equal(exec_in_process(&r, NULL), 0);
+    assert_int_equal(exec_file(&r, r.package, NULL), 0);
     assert_non_null(realpath(sub, real));
     assert_true(message_has(&r, "OnInformation", real));
     expect = xasprintf("%s", real);
@@ -874,7 +737,7 @@ success_value_and_exit_code_check(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(
+    run_xml(&r, PKG EXES(
         "<DTS:Executable DTS:refId=\"Package\\Three\" DTS:ObjectName=\"Three"
         "\" DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"
         "<ExecuteProcessData Executable=\"/bin/sh\" Arguments=\"-c &quot;exit"
@@ -897,7 +760,7 @@ timeout_stops_the_process(void **state)
     struct run r;
     int64_t t0 = wtime_mono_ns();
 
-    run_xml(&r, HEAD EXES(
+    run_xml(&r, PKG EXES(
         "<DTS:Executable DTS:refId=\"Package\\Slow\" DTS:ObjectName=\"Slow\" "
         "DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"
         "<ExecuteProcessData Executable=\"sleep\" Arguments=\"20\" "
@@ -917,7 +780,7 @@ bad_programs_fail_clearly(void **state)
 {
     struct run r;
 
-    run_xml(&r, HEAD EXES(
+    run_xml(&r, PKG EXES(
         "<DTS:Executable DTS:refId=\"Package\\Win\" DTS:ObjectName=\"Win\" "
         "DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"
         "<ExecuteProcessData Executable=\"cmd.exe\" Arguments=\"/c dir\"/>"
@@ -935,7 +798,7 @@ bad_programs_fail_clearly(void **state)
     run_free(&r);
 
     /* With DelayValidation the failure comes when the task runs. */
-    run_xml(&r, HEAD EXES(
+    run_xml(&r, PKG EXES(
         "<DTS:Executable DTS:refId=\"Package\\Typo\" DTS:ObjectName=\"Typo\" "
         "DTS:DelayValidation=\"True\" "
         "DTS:ExecutableType=\"Microsoft.ExecuteProcess\"><DTS:ObjectData>"
@@ -955,7 +818,7 @@ bad_programs_fail_clearly(void **state)
 
 /* ---- parameters ---- */
 
-#define PARAMS                                                                \
+#define TWO_PARAMS                                                                \
     "<DTS:PackageParameters>"                                                 \
     "<DTS:PackageParameter DTS:ObjectName=\"Rows\" DTS:DataType=\"3\">"       \
     "<DTS:Property DTS:Name=\"ParameterValue\">5</DTS:Property>"              \
@@ -977,7 +840,7 @@ parameters_are_checked(void **state)
                              "$Package::Rows=99999999999", NULL};
     const char *good[] = {"--param", "$Package::Key=secret", "--param",
                           "rows=7", NULL};
-    const char *pkg = HEAD PARAMS EXES(OK("A")) TAIL;
+    const char *pkg = PKG TWO_PARAMS EXES(OK("A")) TAIL;
 
     run_xml(&r, pkg, unknown);
     assert_int_equal(r.rc, 6);
@@ -1010,20 +873,18 @@ parameters_from_a_file(void **state)
     char *file;
     const char *args[] = {"--params-file", NULL, NULL};
 
-    setup_dir(&r);
-    write_package(&r, HEAD PARAMS EXES(OK("A")) TAIL);
+    run_setup(&r);
+    write_pkg(&r, PKG TWO_PARAMS EXES(OK("A")) TAIL);
     file = xasprintf("%s/params.json", r.dir);
     args[1] = file;
     assert_int_equal(wfile_write(file, "{\"Key\": \"k\", \"Rows\": 12}", 24,
                                  0600, 0, &e), 0);
-    assert_int_equal(exec_in_process(&r, args), 0);
-    json_decref(r.events);
+    assert_int_equal(exec_file(&r, r.package, args), 0);
     assert_int_equal(wfile_write(file, "{\"Key\": [1]}", 12, 0600, 0, &e), 0);
-    assert_int_equal(exec_in_process(&r, args), 6);
+    assert_int_equal(exec_file(&r, r.package, args), 6);
     assert_true(message_has(&r, "OnError", "must be a string"));
-    json_decref(r.events);
     assert_int_equal(wfile_write(file, "{\"Key\": ", 8, 0600, 0, &e), 0);
-    assert_int_equal(exec_in_process(&r, args), 6);
+    assert_int_equal(exec_file(&r, r.package, args), 6);
     assert_true(message_has(&r, "OnError", "params.json"));
     free(file);
     run_free(&r);
@@ -1179,11 +1040,11 @@ sigterm_stops_an_endless_for_loop(void **state)
 
     if (!weir_binary())
         skip();
-    setup_dir(&r);
-    write_package(&r, HEAD "<DTS:Variables>" INT_VAR("I", "", "0")
+    run_setup(&r);
+    write_pkg(&r, PKG "<DTS:Variables>" INT_VAR("I", "", "0")
                       "</DTS:Variables>"
                       EXES(FORLOOP("@I = 0", "true", "@I = @I + 1",
-                                   EXPR_TASK("Loop\\Add", "@I = @I % 1000")))
+                                   ASSIGN("Loop\\Add", "@I = @I % 1000")))
                       TAIL);
     events = xasprintf("%s/events.jsonl", r.dir);
     pid = fork();
@@ -1230,7 +1091,7 @@ weir_exec_runs_the_for_loop_fixture(void **state)
 
     if (!dir)
         skip();
-    setup_dir(&r);
+    run_setup(&r);
     r.package = xasprintf("%s/bartekr-60-for-loop/ssisUnitLearning/"
                           "60_Loops.dtsx", dir);
     if (access(r.package, R_OK) != 0) {
@@ -1238,7 +1099,7 @@ weir_exec_runs_the_for_loop_fixture(void **state)
         run_free(&r);
         skip();
     }
-    assert_int_equal(exec_in_process(&r, NULL), 0);
+    assert_int_equal(exec_file(&r, r.package, NULL), 0);
     json_array_foreach(r.events, i, o) {
         if (!strcmp(json_string_value(json_object_get(o, "event")),
                     "OnPostExecute") &&
