@@ -19,14 +19,16 @@
  * disposition: fail, ignore (the row goes on with NULLs) or redirect.
  *
  * Partial and no cache (CacheType 1, 2) query the database for each row
- * instead (lookup_query.c).  The cache connection manager (ConnectionType
- * 1) is not supported.
+ * instead (lookup_query.c).  With the cache connection manager
+ * (ConnectionType 1) the reference is a cache a Cache Transform filled
+ * (lookup_cache.c).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/xalloc.h"
+#include "dataflow/cache.h"
 #include "dataflow/lookup_int.h"
 #include "base/banned.h"
 
@@ -323,6 +325,7 @@ lk_pre_execute(struct df_exec *x, struct df_component *c, struct werr *err)
     struct lk_state *s = xcalloc(1, sizeof(*s));
     const char *sql = df_prop(c->props, c->nprops, "SqlCommand");
     int64_t cache = df_prop_int(c->props, c->nprops, "CacheType", 0);
+    int64_t conn = df_prop_int(c->props, c->nprops, "ConnectionType", 0);
     int rc = -1;
 
     c->state = s;
@@ -335,18 +338,20 @@ lk_pre_execute(struct df_exec *x, struct df_component *c, struct werr *err)
         werr_set(err, WERR_INVALID, "the match or no match output is missing");
         goto out;
     }
-    if (df_prop_int(c->props, c->nprops, "ConnectionType", 0) != 0) {
-        werr_set(err, WERR_INVALID, "the cache connection manager is not "
-                                    "supported");
+    if (conn != 0 && conn != 1) {
+        werr_set(err, WERR_INVALID, "ConnectionType %lld is neither 0 (OLE "
+                 "DB) nor 1 (cache)", (long long)conn);
         goto out;
     }
-    if (!sql || !*sql) {
+    if (conn == 0 && (!sql || !*sql)) {
         werr_set(err, WERR_INVALID, "SqlCommand is empty");
         goto out;
     }
     if (c->ninputs != 1 || collect_columns(c, s, err) < 0)
         goto out;
-    if (cache == 1 || cache == 2)
+    if (conn == 1)
+        rc = lk_cache_open(x, c, s, err);
+    else if (cache == 1 || cache == 2)
         rc = lk_query_open(x, c, s, (int)cache, err);
     else
         rc = open_full(x, c, s, sql, err);
@@ -451,6 +456,12 @@ lk_process(struct df_exec *x, struct df_component *c, struct df_input *in,
                 df_buffer_unref(b);
                 return werr_prefix(err, "component '%s'", c->name);
             }
+        } else if (s->cache) {
+            const struct df_buffer *rb;
+            size_t rr;
+            if ((hit = df_cache_find(s->cache, b, r, s->cache_keys, &rb,
+                                     &rr)))
+                lk_copy_row(s, b, r, rb, rr);
         } else {
             uint64_t e = probe(s, b, r);
             if ((hit = e != 0))
@@ -478,6 +489,7 @@ lk_cleanup(struct df_exec *x, struct df_component *c)
     for (size_t i = 0; i < s->nbufs; i++)
         df_buffer_unref(s->bufs[i]);
     lk_query_free(s->query);
+    lk_cache_close(s);
     free(s->bufs);
     free(s->table);
     free(s->keys);
@@ -503,8 +515,38 @@ lk_post_execute(struct df_exec *x, struct df_component *c, bool failed,
     return 0;
 }
 
+/* Validation checks a Lookup from a cache connection manager against the
+ * cache's columns; database Lookups are checked when they connect. */
+static int
+lk_validate(struct df_exec *x, struct df_component *c, struct wbuf *problems)
+{
+    struct lk_state s = {0};
+    struct werr err = {0};
+    int rc = 0;
+
+    if (df_prop_int(c->props, c->nprops, "ConnectionType", 0) != 1)
+        return 0;
+    find_outputs(c, &s);
+    if (c->ninputs != 1)
+        werr_set(&err, WERR_INVALID, "it needs one input");
+    else if (collect_columns(c, &s, &err) == 0 &&
+             lk_cache_check(x, c, &s, &err) == 0)
+        goto out;
+    if (err.code != WERR_UNAVAILABLE) { /* a host without caches */
+        wbuf_addf(problems, NULL, "component '%s': %s\n", c->name, err.msg);
+        rc = 1;
+    }
+out:
+    lk_cache_close(&s);
+    free(s.keys);
+    free(s.copies);
+    free(s.ref_layout.types);
+    return rc;
+}
+
 const struct df_component_ops df_lookup_ops = {
     .class_id = "Microsoft.Lookup",
+    .validate = lk_validate,
     .pre_execute = lk_pre_execute,
     .process = lk_process,
     .post_execute = lk_post_execute,

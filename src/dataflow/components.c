@@ -29,6 +29,7 @@ extern const struct df_component_ops df_merge_ops;
 extern const struct df_component_ops df_rowsample_ops;
 extern const struct df_component_ops df_pivot_ops;
 extern const struct df_component_ops df_unpivot_ops;
+extern const struct df_component_ops df_cache_ops;
 
 extern const struct df_component_ops df_oledb_source_ops;
 extern const struct df_component_ops df_adonet_source_ops;
@@ -70,6 +71,7 @@ static const struct df_component_ops *const all_ops[] = {
     &df_rowsample_ops,
     &df_pivot_ops,
     &df_unpivot_ops,
+    &df_cache_ops,
 };
 
 const struct df_component_ops *

@@ -52,7 +52,18 @@ struct df_event {
 struct df_conn {
     const struct pkg_connection *cm;
     const char *string; /* owned by the host, valid during the run */
+    /* CACHE managers: where the run keeps the cache's rows from one data
+     * flow to the next (a Cache Transform fills it, Lookups read it), NULL
+     * when the host keeps none.  The engine creates the cache on first
+     * use; the host frees it with df_cache_free() when the run ends.
+     * `string` is then the cache file's path ("" if none). */
+    struct df_cache **cache;
 };
+
+/* A Cache connection manager's rows (cache.c); df_cache_free(NULL) is a
+ * no-op.  Called by the host once no data flow of the run uses it. */
+struct df_cache;
+void df_cache_free(struct df_cache *c);
 
 /* Rows for an Object variable (the Recordset destination): `ncols` named
  * and typed columns and `nrows` rows of values, row-major

@@ -38,6 +38,11 @@ struct lk_state {
     size_t cap;      /* a power of two */
     /* Partial and no cache: one query per row (NULL in full cache). */
     struct lk_query *query;
+    /* A Cache connection manager (ConnectionType 1, lookup_cache.c): the
+     * cache being read (NULL otherwise), and the input slots of its index
+     * columns in key order. */
+    struct df_cache *cache;
+    int *cache_keys;
     struct df_output *match, *nomatch;
     bool to_nomatch;
     enum df_disposition disp;
@@ -82,5 +87,20 @@ void lk_query_report(struct df_exec *x, struct df_component *c,
 
 /* Closes the connection and frees the cache; NULL is a no-op. */
 void lk_query_free(struct lk_query *q);
+
+/*
+ * Lookup from a Cache connection manager (lookup_cache.c).  lk_cache_check
+ * binds the join columns to the cache's index columns (each joined once)
+ * and the copied columns to its columns (ref_slot becomes the cache
+ * column), checking their types; -1 with `err` naming the column.
+ * lk_cache_open does the same then starts reading the cache (loading its
+ * file if the manager has one and no Cache Transform filled it);
+ * lk_cache_close ends that and frees what the binding allocated.
+ */
+int lk_cache_check(struct df_exec *x, struct df_component *c,
+                   struct lk_state *s, struct werr *err);
+int lk_cache_open(struct df_exec *x, struct df_component *c,
+                  struct lk_state *s, struct werr *err);
+void lk_cache_close(struct lk_state *s);
 
 #endif

@@ -623,6 +623,10 @@ read_connection(struct loader *l, const xmlNode *n, struct pkg_connection *cm)
         return -1;
     for (const xmlNode *c = data ? data->children : NULL; c; c = c->next) {
         const char *s;
+        /* Other managers (CACHE) keep their definition in an element of
+         * their own: the first one is theirs. */
+        if (c->type == XML_ELEMENT_NODE && !cm->object_data)
+            cm->object_data = c;
         if (!pkg_xml_is(c, PKG_NS_DTS, "ConnectionManager"))
             continue;
         cm->object_data = c;

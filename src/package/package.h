@@ -104,8 +104,9 @@ struct pkg_connection {
     int file_usage;
     int line;
     /* The inner DTS:ConnectionManager of DTS:ObjectData (a Flat File
-     * manager's format and columns), or NULL; it belongs to the package's
-     * document and lives as long as the package. */
+     * manager's format and columns), else its first element (a Cache
+     * manager's columns), or NULL; it belongs to the package's document
+     * and lives as long as the package. */
     const struct _xmlNode *object_data;
     /* DTS:PropertyExpression children (ConnectionString, ServerName...),
      * kept for the expression module. */

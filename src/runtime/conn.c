@@ -24,6 +24,7 @@
 #include "base/xalloc.h"
 #include "base/banned.h"
 #include "package/xml.h"
+#include "dataflow/dataflow.h"
 #include "runtime/conn.h"
 
 #define NS_DTS "www.microsoft.com/SqlServer/Dts"
@@ -546,6 +547,7 @@ rt_conns_release(struct rt_conns *cs)
             free(c->exprs[k].expression);
         }
         free(c->exprs);
+        df_cache_free(c->cache);
     }
     free(cs->v);
     memset(cs, 0, sizeof(*cs));
@@ -619,11 +621,12 @@ rt_conns_override(struct rt_conns *cs, const char *name, const char *odbc,
                         name);
     if (!strcasecmp(hit->creation_name, "FILE") ||
         !strcasecmp(hit->creation_name, "SMTP") ||
-        !strcasecmp(hit->creation_name, "FLATFILE")) {
+        !strcasecmp(hit->creation_name, "FLATFILE") ||
+        !strcasecmp(hit->creation_name, "CACHE")) {
         /* A FILE manager's string is a path (an Execute SQL task's .sql
          * file, a File System task's file), a FLATFILE manager's the
-         * data flow's file, an SMTP manager's names its server: the
-         * override replaces it. */
+         * data flow's file, a CACHE manager's its cache file, an SMTP
+         * manager's names its server: the override replaces it. */
         free(hit->written);
         hit->written = xstrdup(odbc);
         hit->overridden = true;

@@ -25,6 +25,8 @@
 #include "package/package.h"
 #include "runtime/vars.h"
 
+struct df_cache; /* dataflow/dataflow.h */
+
 struct rt_conn {
     char *name, *dtsid, *creation_name;
     char *written; /* the connection string as stored (FILE: a path) */
@@ -47,6 +49,9 @@ struct rt_conn {
      * Password). */
     struct rt_conn_expr *exprs;
     size_t nexprs;
+    /* CACHE managers: the rows a Cache Transform put in, kept for the
+     * whole run (the data flow makes it; freed with the set). */
+    struct df_cache *cache;
 };
 
 struct rt_conn_expr {

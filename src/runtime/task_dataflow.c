@@ -278,7 +278,12 @@ b_connection(void *ctx, const char *ref, struct df_conn *out,
     if (!out->cm)
         return werr_set(err, WERR_LIMIT, "too many project connection "
                         "managers in one data flow");
-    if (is_file(c->creation_name)) {
+    if (!strcasecmp(c->creation_name, "CACHE")) {
+        /* The rows live with the run's managers, from one data flow to
+         * the next; the string is the cache file, if any. */
+        out->cache = &c->cache;
+        out->string = *c->written ? file_path(b, c->written) : "";
+    } else if (is_file(c->creation_name)) {
         out->string = file_path(b, c->written);
     } else if (!(out->string = c->odbc)) {
         return werr_set(err, WERR_INVALID,
