@@ -9,6 +9,11 @@
  * variables when the query starts.  Each output column takes the result
  * column with the name of its external metadata column (or its own),
  * compared without case, converted by the driver to the column's type.
+ *
+ * Values that do not fit their column take its dispositions: a string
+ * longer than the column its truncation disposition, an integer out of
+ * the column's range (the cursor fetches such columns wider and lists
+ * the values, db_range.c) its error disposition.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +36,8 @@ struct src_state {
     const char *odbc;
     struct src_check *checks;
     size_t nchecks;
+    const struct df_column **by_result; /* output column of each result
+                                         * column, or NULL */
     int32_t *errs, *cols; /* per row of a buffer */
     size_t scratch_rows;
 };
@@ -183,17 +190,56 @@ check_column(struct src_state *s, const struct src_check *k,
     return marked;
 }
 
-/* Applies the truncation dispositions to the rows of *b: a value longer
- * than its column fails the component, goes to the error output, or is
- * cut (IgnoreFailure), as the Flat File source does. */
+/* Marks the rows with a value out of its column's range (the cursor
+ * made it NULL, which IgnoreFailure keeps); fails the component for a
+ * column whose error disposition is not RedirectRow.  Returns how many
+ * rows were marked, -1 with `err`. */
+static long
+mark_bad(struct df_exec *x, struct df_component *c, struct src_state *s,
+         struct df_cursor *cur, struct werr *err)
+{
+    const struct df_cursor_bad *bad;
+    size_t n = df_cursor_bad(cur, &bad);
+    long marked = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct df_column *col = s->by_result[bad[i].col];
+        if (col->error_disp == DF_DISP_IGNORE)
+            continue;
+        if (col->error_disp != DF_DISP_REDIRECT) {
+            const char *t = expr_dt_name(col->type.dt);
+            df_error(x, c, 0,
+                     "column '%s': the value %s does not fit %s, "
+                     "and its disposition is FailComponent",
+                     col->name, bad[i].text, t);
+            return werr_set(err, WERR_INVALID,
+                            "component '%s': column "
+                            "'%s': the value %s does not fit %s",
+                            c->name, col->name, bad[i].text, t);
+        }
+        if (!s->errs[bad[i].row]) {
+            s->errs[bad[i].row] = DF_E_CONVERSION;
+            s->cols[bad[i].row] = col->id;
+            marked++;
+        }
+    }
+    return marked;
+}
+
+/* Applies the columns' dispositions to the rows of *b: a value out of
+ * its integer column's range (error disposition), a value longer than
+ * its column (truncation disposition) fail the component, go to the
+ * error output, or are NULL and cut (IgnoreFailure), as in the Flat
+ * File source. */
 static int
 check_rows(struct df_exec *x, struct df_component *c, struct src_state *s,
-           struct df_buffer **b, struct werr *err)
+           struct df_cursor *cur, struct df_buffer **b, struct werr *err)
 {
     enum df_disposition disp = DF_DISP_REDIRECT;
-    size_t marked = 0;
+    const struct df_cursor_bad *bad;
+    long marked = 0;
 
-    if (!s->nchecks)
+    if (!s->nchecks && !df_cursor_bad(cur, &bad))
         return 0;
     if ((*b)->nrows > s->scratch_rows) {
         s->scratch_rows = (*b)->nrows;
@@ -202,11 +248,13 @@ check_rows(struct df_exec *x, struct df_component *c, struct src_state *s,
     }
     memset(s->errs, 0, (*b)->nrows * sizeof(*s->errs));
     memset(s->cols, 0, (*b)->nrows * sizeof(*s->cols));
+    if ((marked = mark_bad(x, c, s, cur, err)) < 0)
+        return -1;
     for (size_t i = 0; i < s->nchecks; i++) {
         size_t n = check_column(s, &s->checks[i], *b);
         if (n && s->checks[i].col->trunc_disp != DF_DISP_REDIRECT)
             disp = DF_DISP_FAIL;
-        marked += n;
+        marked += (long)n;
     }
     if (!marked)
         return 0;
@@ -219,6 +267,9 @@ bind_outputs(struct df_component *c, struct src_state *s,
              struct df_output *out, struct df_cursor *cur, const char *sql,
              struct werr *err)
 {
+    free(s->by_result);
+    s->by_result = xcalloc(df_cursor_ncols(cur) + 1, sizeof(*s->by_result));
+    df_cursor_collect(cur, true);
     for (size_t i = 0; i < out->ncolumns; i++) {
         struct df_column *col = &out->columns[i];
         const char *name =
@@ -231,8 +282,10 @@ bind_outputs(struct df_component *c, struct src_state *s,
                             "component '%s': column '%s' is not in the "
                             "result of '%s'",
                             c->name, name, sql);
-        if (col->slot >= 0)
+        if (col->slot >= 0) {
             df_cursor_bind(cur, k, col->slot, &col->type);
+            s->by_result[k] = col;
+        }
         plan_check(s, col, df_cursor_col(cur, k));
     }
     return 0;
@@ -272,7 +325,7 @@ src_produce(struct df_exec *x, struct df_component *c, struct werr *err)
             rc = n < 0 ? -1 : 0;
             break;
         }
-        if (check_rows(x, c, s, &b, err) < 0) {
+        if (check_rows(x, c, s, cur, &b, err) < 0) {
             df_buffer_unref(b);
             break;
         }
@@ -340,6 +393,7 @@ src_cleanup(struct df_exec *x, struct df_component *c)
     df_odbc_close(s->db);
     free(s->sql);
     free(s->checks);
+    free(s->by_result);
     free(s->errs);
     free(s->cols);
     warena_release(&s->arena);

@@ -104,6 +104,25 @@ const struct df_odbc_col *df_cursor_col(const struct df_cursor *cur,
 void df_cursor_bind(struct df_cursor *cur, size_t i, int slot,
                     const struct expr_type *type);
 
+/* A value of a result column that its bound type cannot hold: an
+ * integer out of the range of a narrower integer type, a number that is
+ * none (NaN, Infinity).  `row` is the row of the buffer fetched into,
+ * `col` the result column; `text` the value as the database gave it. */
+struct df_cursor_bad {
+    size_t row, col;
+    char text[48];
+};
+
+/* Before the first fetch: with `on`, a value that does not fit its type
+ * becomes NULL and is listed (df_cursor_bad) instead of failing the
+ * fetch, so the caller can apply the column's error disposition. */
+void df_cursor_collect(struct df_cursor *cur, bool on);
+
+/* The values the last df_cursor_fetch listed (collect mode), borrowed
+ * until the next fetch; returns how many. */
+size_t df_cursor_bad(const struct df_cursor *cur,
+                     const struct df_cursor_bad **bad);
+
 /* Appends up to df_buffer_room(b) rows to `b` (bound columns only; the
  * other slots of new rows are NULL).  Returns the rows added, 0 at the
  * end of the result set, -1 with `err`. */
@@ -125,6 +144,30 @@ void df_odbc_stmt_free(struct df_odbc_stmt *s);
 /* Transactions: autocommit off (manual) or on; commit or roll back. */
 int df_odbc_autocommit(struct df_odbc *c, bool on, struct werr *err);
 int df_odbc_end(struct df_odbc *c, bool commit, struct werr *err);
+
+/* ---- integers from wider database columns (db_range.c) ---- */
+
+/* How a result column must be fetched so that no value wraps into a
+ * narrower integer (or DT_BOOL) output column. */
+enum df_wide {
+    DF_WIDE_NONE, /* every value fits: the driver converts directly */
+    DF_WIDE_INT,  /* fetch as SQL_C_SBIGINT, then df_wide_store_int */
+    DF_WIDE_TEXT, /* fetch as text, then df_wide_store_text */
+};
+
+/* The fetch for a result column of data flow type `db` (df_odbc_type of
+ * the driver's description) into an output column of type `out`;
+ * SQLite's integer columns count as 64 bits whatever their declared
+ * type. */
+enum df_wide df_wide_plan(enum expr_dt db, enum df_db_kind kind,
+                          enum expr_dt out);
+
+/* Store a value into row `row` of an integer or DT_BOOL vector: -1 when
+ * it is out of the type's range (or, for text, not a number).  A
+ * fraction is dropped toward zero, as ODBC converts; DT_BOOL takes any
+ * number, non-zero being true. */
+int df_wide_store_int(struct df_vec *v, size_t row, int64_t x);
+int df_wide_store_text(struct df_vec *v, size_t row, const char *p, size_t len);
 
 /* ---- loaders: bulk inserts (db_load.c and its backends) ---- */
 

@@ -43,6 +43,7 @@
 struct df_odbc {
     SQLHENV env;
     SQLHDBC dbc;
+    enum df_db_kind kind;
 };
 
 int
@@ -71,6 +72,7 @@ df_odbc_connect(const char *odbc, struct werr *err)
     if (df_db_kind_of(odbc) == DF_DB_SQLITE && df_db_sqlite_wait(odbc, err))
         return NULL;
     c = xcalloc(1, sizeof(*c));
+    c->kind = df_db_kind_of(odbc);
     if (!SQL_SUCCEEDED(
             SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &c->env)) ||
         !SQL_SUCCEEDED(SQLSetEnvAttr(c->env, SQL_ATTR_ODBC_VERSION,
@@ -205,8 +207,18 @@ interruptible(SQLRETURN (*call)(SQLHSTMT), SQLHSTMT st)
 
 /* ---- binding by data flow type ---- */
 
-/* How values of a type travel through ODBC. */
-enum via { VIA_NATIVE, VIA_TIMESTAMP, VIA_TEXT, VIA_STRING, VIA_BINARY };
+/* How values of a type travel through ODBC; VIA_WIDE_INT and
+ * VIA_WIDE_TEXT fetch integers wider than their column and check them
+ * (db_range.c). */
+enum via {
+    VIA_NATIVE,
+    VIA_TIMESTAMP,
+    VIA_TEXT,
+    VIA_STRING,
+    VIA_BINARY,
+    VIA_WIDE_INT,
+    VIA_WIDE_TEXT,
+};
 
 static enum via
 via_of(enum expr_dt dt, SQLSMALLINT *ctype)
@@ -254,10 +266,13 @@ struct bound_col {
 
 struct df_cursor {
     SQLHSTMT st;
+    enum df_db_kind kind;
     struct df_odbc_col *cols;
     struct bound_col *bound;
     size_t ncols;
-    bool started, ended, long_mode;
+    bool started, ended, long_mode, collect;
+    struct df_cursor_bad *bad; /* collect mode: the last fetch's */
+    size_t nbad, bad_cap;
     SQLULEN have, pos; /* rows in the fetched block, rows copied */
     size_t array;
     struct wbuf scratch;
@@ -281,6 +296,19 @@ df_cursor_bind(struct df_cursor *cur, size_t i, int slot,
 {
     cur->bound[i].slot = slot;
     cur->bound[i].type = *type;
+}
+
+void
+df_cursor_collect(struct df_cursor *cur, bool on)
+{
+    cur->collect = on;
+}
+
+size_t
+df_cursor_bad(const struct df_cursor *cur, const struct df_cursor_bad **bad)
+{
+    *bad = cur->bad;
+    return cur->nbad;
 }
 
 /* Binds one input parameter from a value; `text` keeps its text. */
@@ -375,6 +403,7 @@ df_cursor_open(struct df_odbc *c, const char *sql,
     int rc = -1;
 
     wbuf_init(&cur->scratch, MAX_VALUE_BYTES);
+    cur->kind = c->kind;
     for (size_t i = 0; i < nparams; i++)
         wbuf_init(&texts[i], WBUF_NOLIMIT);
     if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &cur->st))) {
@@ -421,6 +450,7 @@ df_cursor_free(struct df_cursor *cur)
     }
     free(cur->bound);
     free(cur->cols);
+    free(cur->bad);
     wbuf_release(&cur->scratch);
     free(cur);
 }
@@ -436,7 +466,23 @@ plan_cells(struct df_cursor *cur)
         if (bc->slot < 0)
             continue;
         bc->via = via_of(bc->type.dt, &bc->ctype);
+        switch (df_wide_plan(c->type.dt, cur->kind, bc->type.dt)) {
+        case DF_WIDE_INT:
+            bc->via = VIA_WIDE_INT, bc->ctype = SQL_C_SBIGINT;
+            break;
+        case DF_WIDE_TEXT:
+            bc->via = VIA_WIDE_TEXT, bc->ctype = SQL_C_CHAR;
+            break;
+        case DF_WIDE_NONE:
+            break;
+        }
         switch (bc->via) {
+        case VIA_WIDE_INT:
+            bc->width = sizeof(int64_t);
+            break;
+        case VIA_WIDE_TEXT:
+            bc->width = 80;
+            break;
         case VIA_NATIVE: bc->width = df_type_width(bc->type.dt); break;
         case VIA_TIMESTAMP: bc->width = sizeof(SQL_TIMESTAMP_STRUCT); break;
         case VIA_TEXT: bc->width = 80; break;
@@ -491,6 +537,61 @@ ts_ticks(const SQL_TIMESTAMP_STRUCT *ts)
     return df_civil_to_ticks(&c);
 }
 
+/* A value of column `i` that its type cannot hold (text `p`, `len`
+ * bytes): NULL and listed in collect mode, else an error. */
+static int
+bad_value(struct df_cursor *cur, size_t i, struct df_buffer *b, size_t row,
+          const char *p, size_t len, struct werr *err)
+{
+    struct bound_col *bc = &cur->bound[i];
+    struct df_cursor_bad *k;
+    char tname[32];
+
+    if (!cur->collect) {
+        expr_type_format(&bc->type, tname, sizeof(tname));
+        return werr_set(
+            err, WERR_INVALID, "column '%s': the value %.*s does not fit %s",
+            cur->cols[i].name, (int)(len < 40 ? len : 40), p, tname);
+    }
+    b->cols[bc->slot].nulls[row] = 1;
+    if (cur->nbad == cur->bad_cap) {
+        cur->bad_cap = cur->bad_cap ? 2 * cur->bad_cap : 16;
+        cur->bad = xrealloc(cur->bad, cur->bad_cap * sizeof(*cur->bad));
+    }
+    k = &cur->bad[cur->nbad++];
+    k->row = row, k->col = i;
+    if (len >= sizeof(k->text))
+        len = sizeof(k->text) - 1;
+    memcpy(k->text, p, len);
+    k->text[len] = '\0';
+    return 0;
+}
+
+/* Stores a value fetched wider than its column (VIA_WIDE_*). */
+static int
+store_wide(struct df_cursor *cur, size_t i, struct df_buffer *b, size_t row,
+           const char *p, SQLLEN len, struct werr *err)
+{
+    struct bound_col *bc = &cur->bound[i];
+    struct df_vec *v = &b->cols[bc->slot];
+    char text[24];
+    int64_t x;
+
+    if (bc->via == VIA_WIDE_TEXT) {
+        /* No number is that long: a cut text is not parsed. */
+        if (len > (SQLLEN)bc->width - 1)
+            len = (SQLLEN)bc->width - 1;
+        else if (df_wide_store_text(v, row, p, (size_t)len) == 0)
+            return 0;
+        return bad_value(cur, i, b, row, p, (size_t)len, err);
+    }
+    memcpy(&x, p, sizeof(x));
+    if (df_wide_store_int(v, row, x) == 0)
+        return 0;
+    snprintf(text, sizeof(text), "%lld", (long long)x);
+    return bad_value(cur, i, b, row, text, strlen(text), err);
+}
+
 /* Stores one cell (`p`, `len` bytes, or SQL_NULL_DATA) at row `row`. */
 static int
 store(struct df_cursor *cur, size_t i, struct df_buffer *b, size_t row,
@@ -508,6 +609,9 @@ store(struct df_cursor *cur, size_t i, struct df_buffer *b, size_t row,
     case VIA_NATIVE:
         memcpy((char *)v->data + row * w, p, w);
         return 0;
+    case VIA_WIDE_INT:
+    case VIA_WIDE_TEXT:
+        return store_wide(cur, i, b, row, p, len, err);
     case VIA_TIMESTAMP: {
         int64_t t = ts_ticks((const SQL_TIMESTAMP_STRUCT *)p);
         if (bc->type.dt == EXPR_DT_DBDATE)
@@ -537,14 +641,14 @@ get_cell(struct df_cursor *cur, size_t i, struct df_buffer *b, size_t row,
     SQLLEN ind = 0;
     SQLRETURN r;
 
-    if (bc->via == VIA_NATIVE || bc->via == VIA_TIMESTAMP ||
-        bc->via == VIA_TEXT) {
+    if (bc->via != VIA_STRING && bc->via != VIA_BINARY) {
         r = SQLGetData(cur->st, (SQLUSMALLINT)(i + 1), bc->ctype, cell,
                        sizeof(cell), &ind);
         if (!SQL_SUCCEEDED(r))
             return df_odbc_diag(SQL_HANDLE_STMT, cur->st, err,
                                 "cannot read column '%s'", cur->cols[i].name);
-        if (bc->via == VIA_TEXT && ind >= (SQLLEN)sizeof(cell))
+        if ((bc->via == VIA_TEXT || bc->via == VIA_WIDE_TEXT) &&
+            ind >= (SQLLEN)sizeof(cell))
             ind = sizeof(cell) - 1;
         return store(cur, i, b, row, cell, ind, err);
     }
@@ -635,6 +739,7 @@ df_cursor_fetch(struct df_cursor *cur, struct df_buffer *b, struct werr *err)
 {
     size_t start = b->nrows;
 
+    cur->nbad = 0;
     if (!cur->started) {
         cur->started = true;
         if (cur->ncols == 0)

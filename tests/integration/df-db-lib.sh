@@ -56,7 +56,14 @@ CREATE TABLE keep_src (id integer, name varchar(20), qty integer);
 INSERT INTO keep_src VALUES (10, 'a', 1);
 INSERT INTO keep_src VALUES (20, NULL, 2);
 INSERT INTO keep_src VALUES (30, 'c', NULL);
-INSERT INTO keep_src VALUES (40, NULL, NULL);" \
+INSERT INTO keep_src VALUES (40, NULL, NULL);
+CREATE TABLE wide_src (id integer, big bigint, amt numeric(12,2));
+INSERT INTO wide_src VALUES (1, 5, 12.9);
+INSERT INTO wide_src VALUES (2, 3000000000, 7);
+INSERT INTO wide_src VALUES (3, NULL, 70000);
+INSERT INTO wide_src VALUES (4, -7, -1);
+CREATE TABLE wide_dst (id integer, big integer, amt integer);
+CREATE TABLE wide_err (id integer, big integer, code integer);" \
         >/dev/null
 }
 
@@ -164,6 +171,38 @@ source_truncation() {
     db_sql "DELETE FROM short_names" >/dev/null
 }
 
+# source_range: a bigint out of the range of its i4 output column
+# (redirected) and numerics out of a ui2 column's (ignored: NULL) take
+# the column's error disposition instead of wrapping in the driver;
+# the fraction of 12.9 is dropped.
+source_range() {
+    run_pkg "$PKG/db-source-range.dtsx" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: out of range redirected: the package succeeds"
+    [ "$RC" = 0 ] || diag "$(tail -3 "$T/out")"
+    is "$(db_sql "SELECT id, coalesce(big, -99), coalesce(amt, -99)
+FROM wide_dst ORDER BY id" | tr '\n' ' ')" \
+        "1|5|12 3|-99|-99 4|-7|-99 " \
+        "$KIND: values in range go on, ignored ones are NULL"
+    is "$(db_sql "SELECT id, coalesce(big, -99), code FROM wide_err")" \
+        "2|-99|-1071607676" \
+        "$KIND: 3000000000 goes to the error output with its ErrorCode"
+
+    db_sql "DELETE FROM wide_dst; DELETE FROM wide_err" >/dev/null
+    f=$(sub db-source-range.dtsx 's/errorRowDisposition="RedirectRow"/errorRowDisposition="IgnoreFailure"/')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: out of range ignored: the package succeeds"
+    is "$(db_sql "SELECT id, coalesce(big, -99) FROM wide_dst ORDER BY id" | tr '\n' ' ')" \
+        "1|5 2|-99 3|-99 4|-7 " "$KIND: ... the value is NULL"
+
+    db_sql "DELETE FROM wide_dst" >/dev/null
+    f=$(sub db-source-range.dtsx 's/errorRowDisposition="RedirectRow"/errorRowDisposition="FailComponent"/')
+    run_pkg "$f" --connection "Db=$ODBC"
+    is "$RC" 1 "$KIND: out of range fails the component by default"
+    check "$KIND: ... naming the column, the value and the type" \
+        has "$T/out" "column 'big': the value 3000000000 does not fit DT_I4"
+    db_sql "DELETE FROM wide_dst; DELETE FROM wide_err" >/dev/null
+}
+
 # fast_load_keep: FastLoadKeepNulls and FastLoadKeepIdentity false and
 # true into a table with defaults and a column the database numbers.
 fast_load_keep() {
@@ -252,6 +291,7 @@ round() {
 
     lookup_modes
     source_truncation
+    source_range
     fast_load_keep
     validate_external
 

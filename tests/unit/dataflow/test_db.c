@@ -269,6 +269,108 @@ test_fetch_params_and_errors(void **state)
     assert_non_null(strstr(err.msg, "cannot connect"));
 }
 
+/* Rows of `sql` fetched in collect mode into columns of `types`: each
+ * row's cells joined by '|', rows by ' ', and the listed bad values as
+ * "row:col=text" after " / ". */
+static char *
+fetch_all(struct fx *f, const char *sql, const struct expr_type *types,
+          size_t n)
+{
+    struct werr err = {0};
+    struct df_odbc *c = df_odbc_connect(f->odbc, &err);
+    struct df_layout *l = layout_new(types, n, 100);
+    struct df_buffer *b = df_buffer_new(l);
+    const struct df_cursor_bad *bad;
+    struct df_cursor *cur;
+    struct wbuf out;
+
+    assert_non_null(c);
+    cur = df_cursor_open(c, sql, NULL, 0, 0, &err);
+    assert_non_null(cur);
+    df_cursor_collect(cur, true);
+    for (size_t i = 0; i < n; i++)
+        df_cursor_bind(cur, i, (int)i, &types[i]);
+    assert_true(df_cursor_fetch(cur, b, &err) > 0);
+    wbuf_init(&out, WBUF_NOLIMIT);
+    for (size_t r = 0; r < b->nrows; r++)
+        for (size_t i = 0; i < n; i++) {
+            char *t = cell(b, (int)i, r);
+            wbuf_addf(&out, NULL, "%s%s", i ? "|" : r ? " " : "", t);
+            free(t);
+        }
+    wbuf_adds(&out, " /", NULL);
+    for (size_t i = 0, k = df_cursor_bad(cur, &bad); i < k; i++)
+        wbuf_addf(&out, NULL, " %zu:%zu=%s", bad[i].row, bad[i].col,
+                  bad[i].text);
+    df_buffer_unref(b);
+    df_cursor_free(cur);
+    df_odbc_close(c);
+    layout_free(l);
+    return wbuf_detach(&out, NULL);
+}
+
+/* Integers that do not fit a narrower output column are NULL and listed
+ * in collect mode, and fail the fetch otherwise (before, the driver
+ * wrapped 3000000000 into -1294967296). */
+static void
+test_fetch_range(void **state)
+{
+    static const struct expr_type narrow[] = {
+        {.dt = EXPR_DT_I4},  {.dt = EXPR_DT_I2},    {.dt = EXPR_DT_BOOL},
+        {.dt = EXPR_DT_UI1}, {.dt = EXPR_DT_NTEXT}, {.dt = EXPR_DT_UI8},
+    };
+    struct fx *f = *state;
+    struct werr err = {0};
+    struct df_odbc *c;
+    struct df_cursor *cur;
+    struct df_layout *l;
+    struct df_buffer *b;
+    char *got;
+
+    sq(f->db, "CREATE TABLE wide (id INTEGER, big BIGINT, num NUMERIC(12,2),"
+              " flag INTEGER, small SMALLINT, note TEXT);"
+              "INSERT INTO wide VALUES (1, 3000000000, 12.75, 2, 255, 'a');"
+              "INSERT INTO wide VALUES (2, -5, 70000, 0, 256, 'b');"
+              "INSERT INTO wide VALUES (3, NULL, -1e3, NULL, -1, NULL);"
+              "INSERT INTO wide VALUES (4, -2147483648, 'abc', -1, 0, 'd');");
+    /* Blocks of rows (no unbounded column), checked a column at a
+     * time. */
+    got = fetch_all(f, "SELECT big, num, flag, small FROM wide ORDER BY id",
+                    narrow, 4);
+    assert_string_equal(got, "NULL|12|True|255 -5|NULL|False|NULL "
+                             "NULL|-1000|NULL|NULL "
+                             "-2147483648|NULL|True|0 / "
+                             "0:0=3000000000 1:1=70000 3:1=abc 1:3=256 "
+                             "2:3=-1");
+    free(got);
+    /* A row at a time (TEXT is unbounded); unsigned 64 bits. */
+    got = fetch_all(f,
+                    "SELECT id, big, num, flag, note, big FROM wide "
+                    "ORDER BY id",
+                    narrow, 6);
+    assert_string_equal(got, "1|NULL|True|2|a|3000000000 "
+                             "2|-5|True|0|b|NULL 3|NULL|True|NULL|NULL|NULL "
+                             "4|NULL|NULL|NULL|d|NULL / "
+                             "0:1=3000000000 1:5=-5 3:1=-2147483648 "
+                             "3:2=abc 3:3=-1 3:5=-2147483648");
+    free(got);
+    /* Without collect mode the value fails the fetch, named. */
+    c = df_odbc_connect(f->odbc, &err);
+    l = layout_new(narrow, 1, 10);
+    b = df_buffer_new(l);
+    cur =
+        df_cursor_open(c, "SELECT big FROM wide ORDER BY id", NULL, 0, 0, &err);
+    assert_non_null(cur);
+    df_cursor_bind(cur, 0, 0, &narrow[0]);
+    assert_int_equal(df_cursor_fetch(cur, b, &err), -1);
+    assert_string_equal(
+        err.msg, "column 'big': the value 3000000000 does not fit DT_I4");
+    df_buffer_unref(b);
+    df_cursor_free(cur);
+    df_odbc_close(c);
+    layout_free(l);
+}
+
 static const struct expr_type load_types[] = {
     {.dt = EXPR_DT_I4},
     {.dt = EXPR_DT_STR, .length = 20, .codepage = 1252},
@@ -456,6 +558,7 @@ main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_civil),
         cmocka_unit_test_setup_teardown(test_fetch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fetch_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_params_and_errors, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_load_sqlite, setup, teardown),
