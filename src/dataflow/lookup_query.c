@@ -37,6 +37,9 @@ struct lk_entry {
 struct lk_list {
     struct lk_entry *head, *tail;
     size_t bytes, budget;
+    /* The most the list held, reported at the end: memory stays within
+     * the budget whatever the number of keys. */
+    size_t entries, peak_entries, peak_bytes;
 };
 
 struct lk_query {
@@ -308,6 +311,7 @@ cache_remove(struct lk_query *q, struct lk_entry *e)
     *pp = e->chain;
     list_unlink(l, e);
     l->bytes -= e->size;
+    l->entries--;
     q->nentries--;
     free(e);
 }
@@ -355,7 +359,12 @@ cache_put(struct lk_query *q, uint64_t h, bool match)
     q->buckets[h & (q->nbuckets - 1)] = e;
     list_push(l, e);
     l->bytes += size;
+    l->entries++;
     q->nentries++;
+    if (l->bytes > l->peak_bytes)
+        l->peak_bytes = l->bytes;
+    if (l->entries > l->peak_entries)
+        l->peak_entries = l->entries;
 }
 
 /* ---- opening ---- */
@@ -505,9 +514,12 @@ lk_query_report(struct df_exec *x, struct df_component *c,
     if (q->caching)
         df_event(x, c, DF_EV_INFORMATION,
                  "%llu reference queries, %llu rows answered from the "
-                 "cache",
+                 "cache; it held at most %zu matches in %zu of %zu bytes "
+                 "and %zu misses in %zu of %zu bytes",
                  (unsigned long long)q->queries,
-                 (unsigned long long)q->answered);
+                 (unsigned long long)q->answered, q->hits.peak_entries,
+                 q->hits.peak_bytes, q->hits.budget, q->misses.peak_entries,
+                 q->misses.peak_bytes, q->misses.budget);
     else
         df_event(x, c, DF_EV_INFORMATION, "%llu reference queries",
                  (unsigned long long)q->queries);
