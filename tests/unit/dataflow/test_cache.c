@@ -288,6 +288,54 @@ damaged_file(void **state)
     xf_release(&t);
 }
 
+/* The Cache Transform's input column is DT_I8, the cache's DT_I4. */
+static void
+fill_type_mismatch(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    assert_int_not_equal(
+        xf_run(&t, "cache/cache-fill-mismatch.dtsx", all_cms, true), 0);
+    XF_OUTPUT_HAS(&t, "component 'Cache ref': input column 'id' is DT_I8, "
+                      "cache column 'id' is DT_I4");
+    xf_release(&t);
+}
+
+/* The Cache manager takes no BLOB columns, as in SSIS. */
+static void
+blob_refused(void **state)
+{
+    static const char *const ref_cm[] = {"Ref", NULL};
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    assert_int_not_equal(
+        xf_run(&t, "cache/cache-bad-def.dtsx", ref_cm, true), 0);
+    XF_OUTPUT_HAS(&t, "cache connection manager 'Cache': column 'notes': "
+                      "DT_NTEXT cannot be cached");
+    xf_release(&t);
+}
+
+/* A Cache Transform and a Lookup of the same cache in one data flow:
+ * whichever starts second fails, and nothing is left half filled. */
+static void
+same_flow_refused(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "ref.csv", REF);
+    xf_write(&t, "in.csv", IN);
+    assert_int_not_equal(
+        xf_run(&t, "cache/cache-same-flow.dtsx", all_cms, false), 0);
+    XF_OUTPUT_HAS(&t, "the cache 'Cache' is being ");
+    xf_release(&t);
+}
+
 int
 main(void)
 {
@@ -304,6 +352,9 @@ main(void)
         cmocka_unit_test(file_round_trip),
         cmocka_unit_test(foreign_file),
         cmocka_unit_test(damaged_file),
+        cmocka_unit_test(fill_type_mismatch),
+        cmocka_unit_test(blob_refused),
+        cmocka_unit_test(same_flow_refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
