@@ -309,6 +309,7 @@ clear(struct df_cache *k)
     k->table = NULL;
     k->nbufs = k->cap_bufs = k->cap = k->nrows = 0;
     k->state = DF_CACHE_EMPTY;
+    k->from_file = false;
 }
 
 void
@@ -572,6 +573,11 @@ df_cache_fill_begin(struct df_cache *k, const char *who, struct werr *err)
     else if (k->readers)
         rc = werr_set(err, WERR_INVALID, "the cache '%s' is being read by "
                       "a Lookup", k->name);
+    else if (k->state == DF_CACHE_FILLED)
+        rc = werr_set(err, WERR_INVALID, "the cache '%s' was already %s in "
+                      "this run (a cache is written once per run, as in "
+                      "SSIS)", k->name, k->from_file ? "loaded from its file"
+                                                      : "filled");
     if (rc == 0) {
         clear(k);
         k->state = DF_CACHE_FILLING;
@@ -629,10 +635,12 @@ df_cache_read_begin(struct df_cache *k, const char *path, struct werr *err)
     else if (k->state == DF_CACHE_EMPTY &&
              (rc = df_cache_load(k, path, err)) < 0)
         clear(k);
-    else
+    else if (k->state == DF_CACHE_EMPTY)
+        k->from_file = true;
+    if (rc == 0) {
         k->state = DF_CACHE_FILLED;
-    if (rc == 0)
         k->readers++;
+    }
     pthread_mutex_unlock(&cache_mu);
     return rc;
 }

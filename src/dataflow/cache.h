@@ -7,8 +7,9 @@
  * The rows live as long as the package's run: the host keeps the
  * `struct df_cache` in the slot df_conn.cache points to, and frees it
  * when the run ends (dataflow.h).  Within the run a cache is empty,
- * being filled (by one Cache Transform) or filled (read by any number of
- * Lookups); the transitions are made under one lock, so data flows that
+ * being filled (by one Cache Transform: a failed fill leaves it empty) or
+ * filled (read by any number of Lookups, never filled again); the
+ * transitions are made under one lock, so data flows that
  * run at the same time cannot fill a cache while another reads it.
  *
  * The index columns (IndexPosition 1, 2, ...) are the key: a cache holds
@@ -66,9 +67,9 @@ struct df_cache *df_cache_of(struct df_exec *x, struct df_component *c,
                              const struct df_cache_def **def,
                              const char **file, struct werr *err);
 
-/* Filling (the Cache Transform).  df_cache_fill_begin empties the cache
- * and marks it being filled by `who`; -1 if another component fills or
- * reads it.  df_cache_fill_row adds row `row` of `b`, taking cache
+/* Filling (the Cache Transform).  df_cache_fill_begin marks an empty
+ * cache being filled by `who`; -1 if another component fills or reads
+ * it, or it was filled already (a cache is written once per run).  df_cache_fill_row adds row `row` of `b`, taking cache
  * column i from slot slots[i] of `b` (-1: NULL); -1 with `err` saying
  * the cache already contains its key.  df_cache_fill_end marks it filled
  * (`ok`) or empties it. */

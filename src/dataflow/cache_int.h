@@ -22,6 +22,7 @@ struct df_cache {
     size_t cap;      /* a power of two, or 0 */
     size_t nrows;
     enum df_cache_state state;
+    bool from_file; /* filled by a Lookup loading the file */
     int readers;  /* Lookups between read_begin and read_end */
     char *writer; /* the component filling it, or NULL */
 };

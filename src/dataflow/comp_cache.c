@@ -5,13 +5,15 @@
  *
  * Each input column feeds one cache column: the one its external
  * metadata column names (as SSIS writes the mapping), else the one its
- * CacheColumnName property names, else the one of its own name.  Every
- * index column must be fed; cache columns no input column feeds are NULL.
- * Types must be the cache column's (validation says which differ).
+ * CacheColumnName property names, else the one of its own name.  As in
+ * SSIS every cache column must be fed, and types must be the cache
+ * column's (validation says which differ).
  *
- * The cache is emptied when the data flow starts and holds the rows once
- * the data flow ended well; a row whose index values the cache already
- * holds fails the component, as in SSIS.  With UseFile the rows are also
+ * As in SSIS a cache is written once per run: only an empty cache can be
+ * filled (a second Cache Transform, or the same one run again in a loop,
+ * fails).  It holds the rows once the data flow ended well; a row whose
+ * index values the cache already holds fails the component, as in SSIS,
+ * and leaves the cache empty.  With UseFile the rows are also
  * written to the manager's file when the data flow ends (ReadOnly
  * managers are never written).
  */
@@ -73,9 +75,10 @@ map_columns(const struct df_cache_def *d, const struct df_input *in,
         slots[t] = col->slot;
     }
     for (size_t i = 0; i < d->ncols; i++)
-        if (d->cols[i].index && slots[i] < 0)
-            return werr_set(err, WERR_INVALID, "no input column feeds index "
-                            "column '%s' of the cache", d->cols[i].name);
+        if (slots[i] < 0)
+            return werr_set(err, WERR_INVALID, "no input column feeds cache "
+                            "column '%s' (each cache column needs one, as "
+                            "in SSIS)", d->cols[i].name);
     return 0;
 }
 

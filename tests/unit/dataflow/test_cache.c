@@ -336,6 +336,24 @@ same_flow_refused(void **state)
     xf_release(&t);
 }
 
+/* A cache is written once per run, as in SSIS: a second Cache Transform
+ * of the same cache fails. */
+static void
+filled_twice(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "ref.csv", REF);
+    assert_int_not_equal(
+        xf_run(&t, "cache/cache-twice.dtsx", all_cms, false), 0);
+    XF_OUTPUT_HAS(&t, "Cache ref: cached 4 rows in 'Cache'");
+    XF_OUTPUT_HAS(&t, "\\Package\\Fill again");
+    XF_OUTPUT_HAS(&t, "the cache 'Cache' was already filled in this run");
+    xf_release(&t);
+}
+
 int
 main(void)
 {
@@ -355,6 +373,7 @@ main(void)
         cmocka_unit_test(fill_type_mismatch),
         cmocka_unit_test(blob_refused),
         cmocka_unit_test(same_flow_refused),
+        cmocka_unit_test(filled_twice),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
