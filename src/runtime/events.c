@@ -135,11 +135,33 @@ clean_string(const char *s)
     return j;
 }
 
+/* Writes `o` as one line with one write(2); takes the reference. */
+static void
+write_line(struct rt_events *ev, json_t *o)
+{
+    char *line = json_dumps(o, JSON_COMPACT);
+    size_t len;
+
+    json_decref(o);
+    if (!line)
+        W_BUG("cannot encode an event");
+    len = strlen(line);
+    line[len] = '\n'; /* replaces the NUL: one write for the whole line */
+    if (!ev->broken && write_all(ev->fd, line, len + 1) < 0) {
+        ev->broken = true;
+        if (ev->errs)
+            fprintf(ev->errs,
+                    "weir exec: cannot write events to descriptor "
+                    "%d: %s; later events are lost\n",
+                    ev->fd, strerror(errno));
+    }
+    free(line);
+}
+
 static void
 emit_json(struct rt_events *ev, const struct rt_event *e, const char *msg)
 {
     json_t *o = json_object();
-    char *line;
 
     if (ev->package)
         json_object_set_new(o, "package", clean_string(ev->package));
@@ -155,21 +177,24 @@ emit_json(struct rt_events *ev, const struct rt_event *e, const char *msg)
     }
     if (e->kind == RT_EV_ERROR)
         json_object_set_new(o, "code", json_integer(e->code));
-    line = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!line)
-        W_BUG("cannot encode an event");
-    size_t len = strlen(line);
-    line[len] = '\n'; /* replaces the NUL: one write for the whole line */
-    if (!ev->broken && write_all(ev->fd, line, len + 1) < 0) {
-        ev->broken = true;
-        if (ev->errs)
-            fprintf(ev->errs,
-                    "weir exec: cannot write events to descriptor "
-                    "%d: %s; later events are lost\n",
-                    ev->fd, strerror(errno));
-    }
-    free(line);
+    write_line(ev, o);
+}
+
+void
+rt_events_raise_up(struct rt_events *ev, const char *path,
+                   const struct rt_hevent *h)
+{
+    json_t *o;
+
+    if (ev->fd < 0)
+        return;
+    o = json_object();
+    json_object_set_new(o, "raise", json_string(h->event));
+    json_object_set_new(o, "path", clean_string(path));
+    json_object_set_new(o, "code", json_integer(h->code));
+    json_object_set_new(o, "message", clean_string(h->message));
+    json_object_set_new(o, "percent", json_integer(h->percent));
+    write_line(ev, o);
 }
 
 static void

@@ -59,6 +59,7 @@ struct exec_conf {
     char *package;
     int64_t execution_id;
     char **sets;
+    bool parent_handlers;
 };
 
 static const struct wopt exec_options[] = {
@@ -104,6 +105,13 @@ static const struct wopt exec_options[] = {
      0, INT64_MAX,
      "the catalog's execution id, which System::ServerExecutionID gives "
      "(0: not run by a server)",
+     0},
+    {"parent-handlers", WOPT_BOOL, offsetof(struct exec_conf, parent_handlers),
+     "false", 0, 0,
+     "run as an Execute Package task's out-of-process child: the events "
+     "this package's handlers let go on (System::Propagate) are sent on "
+     "--events-fd for the parent package's handlers, and errors are not "
+     "repeated on stderr (the parent does it)",
      0},
     WOPT_END,
 };
@@ -222,6 +230,9 @@ setup_events(const struct exec_conf *conf, struct rt_events *ev,
     int fd = (int)conf->events_fd;
 
     *ev = (struct rt_events){.fd = -1, .text = stdout, .errs = stderr};
+    if (fd < 0 && conf->parent_handlers)
+        return werr_set(err, WERR_INVALID,
+                        "--parent-handlers needs --events-fd");
     if (fd < 0)
         return 0;
     if (fcntl(fd, F_GETFD) < 0)
@@ -233,6 +244,9 @@ setup_events(const struct exec_conf *conf, struct rt_events *ev,
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     ev->fd = fd;
     ev->text = NULL;
+    ev->handlers_up = conf->parent_handlers;
+    if (conf->parent_handlers)
+        ev->errs = NULL;
     return 0;
 }
 

@@ -18,9 +18,10 @@
  * as the child's: into the stream under the task's path, and to the
  * handlers from the task up, with System::SourceName naming the child's
  * executable (found by path in the child as loaded here); its errors
- * count in the task and above.  The child's own handlers ran in the
- * child, but whether they set System::Propagate to False is not in its
- * events, so every event reaches the parent's handlers.
+ * count in the task and above.  The child's own handlers run in the
+ * child; with --parent-handlers it sends each event they let go on
+ * (System::Propagate) as a {"raise": EVENT} line, which runs the
+ * handlers here from the task up, as an in-process child's would.
  *
  * The wait is one poll(2) over the events pipe, a pidfd of the child and
  * the run's cancel descriptor, without the run lock.  On cancel the child
@@ -228,8 +229,9 @@ start(struct relay *r, struct werr *err)
                       "--params-file",
                       "/dev/fd/4",
                       "--execution-id",
-                      id};
-    int argc = 8, p[2] = {-1, -1}, params = -1, depth = depth_here(r->run);
+                      id,
+                      "--parent-handlers"};
+    int argc = 9, p[2] = {-1, -1}, params = -1, depth = depth_here(r->run);
     int rc = -1, high;
 
     snprintf(
@@ -356,22 +358,30 @@ count_error(struct relay *r)
     r->errors++;
 }
 
-/* Raises one event line of the child's again here (the lock held). */
+/* An event the child's handlers let go on: to the handlers here, from
+ * the task up, with System::SourceName naming the child's executable. */
 static void
-relay_line(struct relay *r, const char *text, size_t len)
+raise_here(struct relay *r, json_t *o)
 {
-    json_error_t je;
-    json_t *o = json_loadb(text, len, 0, &je);
-    struct rt_events evs = *r->cp->events;
-    struct rt_event ev = {0};
+    rt_handlers_raise(
+        r->run, r->e,
+        &(struct rt_hevent){
+            .event = member(o, "raise"),
+            .code = (int)json_integer_value(json_object_get(o, "code")),
+            .message = member(o, "message"),
+            .percent = (int)json_integer_value(json_object_get(o, "percent")),
+            .source = source_of(r->cp->pkg, member(o, "path"))});
+}
 
-    if (!o || !json_is_object(o) || !kind_of(member(o, "event"), &ev.kind)) {
-        rt_emit(r->run, r->e, RT_EV_WARNING,
-                "the child process wrote a line that is not an event: %.*s",
-                (int)(len > 200 ? 200 : len), text);
-        json_decref(o);
-        return;
-    }
+/* Writes one event of the child's into the stream here, under the task's
+ * path (the lock held); errors are repeated on our stderr here, with
+ * that path, not in the child. */
+static void
+emit_here(struct relay *r, json_t *o, enum rt_event_kind kind)
+{
+    struct rt_events evs = *r->cp->events;
+    struct rt_event ev = {.kind = kind};
+
     ev.source = member(o, "source");
     ev.path = member(o, "path");
     ev.message = member(o, "message");
@@ -385,12 +395,25 @@ relay_line(struct relay *r, const char *text, size_t len)
     r->run->events->broken |= evs.broken;
     if (ev.kind == RT_EV_ERROR)
         count_error(r);
-    rt_handlers_raise(
-        r->run, r->e,
-        &(struct rt_hevent){.event = rt_event_name(ev.kind),
-                            .code = ev.code,
-                            .message = ev.message,
-                            .source = source_of(r->cp->pkg, ev.path)});
+}
+
+/* Handles one line of the child's (the lock held): an event for the
+ * stream, or one for the handlers here. */
+static void
+relay_line(struct relay *r, const char *text, size_t len)
+{
+    json_error_t je;
+    json_t *o = json_loadb(text, len, 0, &je);
+    enum rt_event_kind kind;
+
+    if (o && json_is_object(o) && *member(o, "raise"))
+        raise_here(r, o);
+    else if (o && json_is_object(o) && kind_of(member(o, "event"), &kind))
+        emit_here(r, o, kind);
+    else
+        rt_emit(r->run, r->e, RT_EV_WARNING,
+                "the child process wrote a line that is not an event: %.*s",
+                (int)(len > 200 ? 200 : len), text);
     json_decref(o);
 }
 

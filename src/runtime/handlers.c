@@ -246,6 +246,8 @@ rt_handlers_raise(struct rt_run *run, const struct pkg_executable *src,
                 go_on = false;
     if (go_on && run->parent)
         to_parent(run, src, ev);
+    else if (go_on && run->events && run->events->handlers_up)
+        rt_events_raise_up(run->events, src->path, ev);
 }
 
 void

@@ -113,6 +113,10 @@ struct rt_events {
      * `package` (the child's file name) is the JSON member "package".
      * Both NULL in the top package. */
     const char *path_prefix, *package;
+    /* An ExecuteOutOfProcess child (--parent-handlers): each event its
+     * handlers let go on is written as a {"raise": EVENT} line for the
+     * parent process to raise there (rt_events_raise_up). */
+    bool handlers_up;
 };
 
 /* The SSISDB type (30 for OnPreExecute...) and the name of a kind. */
@@ -422,7 +426,9 @@ enum rt_result rt_run_package(struct rt_run *run);
  * in SSIS.  rt_handlers_count_error counts an error raised in a child's
  * run (already counted there) in the Execute Package task and the
  * containers above it, package by package: errors count whatever
- * System::Propagate says.  rt_handlers_validate
+ * System::Propagate says.  In the top run of an out-of-process child
+ * (rt_events.handlers_up), such an event goes to the parent process
+ * instead, as a line on the events descriptor.  rt_handlers_validate
  * warns about handlers that never run (OnPreValidate...).
  */
 struct rt_var;
@@ -441,6 +447,11 @@ struct rt_hevent {
     const struct pkg_executable *source;
     int percent; /* OnProgress: System::ProgressComplete */
 };
+/* Writes {"raise": EVENT, "path": PATH, "code", "message", "percent"}
+ * as one line: an event from the executable at PATH that this process's
+ * handlers let go on to the parent process's (execpkg_proc.c). */
+void rt_events_raise_up(struct rt_events *ev, const char *path,
+                        const struct rt_hevent *h);
 void rt_handlers_raise(struct rt_run *run, const struct pkg_executable *src,
                        const struct rt_hevent *ev);
 void rt_handlers_count_error(struct rt_run *run);

@@ -476,18 +476,24 @@ child_close(struct rt_run *run, struct child *ch)
 }
 
 /* The child's own configurations (package deployment model), parent
- * package variables included, before the bound parameters are used. */
+ * package variables included, before the bound parameters are used.  A
+ * child run out of process applies them again in its process and warns
+ * there, so here they are applied without a word. */
 static int
-configure(struct child *ch, struct werr *err)
+configure(struct child *ch, bool quiet, struct werr *err)
 {
+    struct rt_events events = ch->events;
     struct wbuf errors;
     int n;
 
+    if (quiet)
+        ch->events = (struct rt_events){.fd = -1};
     wbuf_init(&errors, WBUF_NOLIMIT);
     if ((n = rt_configs_apply(&ch->run, &ch->ps, &errors)) > 0)
         werr_set(err, WERR_INVALID, "%.*s",
                  (int)strcspn(errors.buf, "\n"), errors.buf);
     wbuf_release(&errors);
+    ch->events = events;
     return n > 0 ? -1 : 0;
 }
 
@@ -523,7 +529,7 @@ child_open(struct rt_run *run, const struct pkg_executable *e,
     if (run->vars)
         ch->vars.sys.server_execution_id = run->vars->sys.server_execution_id;
     ch->run.vars = &ch->vars;
-    if (configure(ch, err) < 0)
+    if (configure(ch, s->out_of_process, err) < 0)
         goto fail;
     return 0;
 fail:

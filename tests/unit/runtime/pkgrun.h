@@ -377,19 +377,26 @@ count_events(const struct run *r, const char *event, const char *path)
     return n;
 }
 
+/* How many EVENTs have a message containing `text`. */
+static inline int
+count_messages(const struct run *r, const char *event, const char *text)
+{
+    size_t i;
+    json_t *o;
+    int n = 0;
+
+    json_array_foreach(r->events, i, o) {
+        n += !strcmp(member(o, "event"), event) &&
+             strstr(member(o, "message"), text) != NULL;
+    }
+    return n;
+}
+
 /* Whether an EVENT's message contains `text`. */
 static inline bool
 message_has(const struct run *r, const char *event, const char *text)
 {
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o) {
-        if (!strcmp(member(o, "event"), event) &&
-            strstr(member(o, "message"), text))
-            return true;
-    }
-    return false;
+    return count_messages(r, event, text) > 0;
 }
 
 /* Whether an OnError from `path` (any when NULL) contains `text`. */

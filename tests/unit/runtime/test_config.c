@@ -29,20 +29,6 @@
 #include "pkgrun.h"
 
 
-static bool
-warning_has(const struct run *r, const char *text)
-{
-    size_t i;
-    json_t *o;
-
-    json_array_foreach(r->events, i, o) {
-        if (!strcmp(member(o, "event"), "OnWarning") &&
-            strstr(member(o, "message"), text))
-            return true;
-    }
-    return false;
-}
-
 #define HEAD_CFG(name, configs)                                               \
     "<?xml version=\"1.0\"?>\n"                                               \
     "<DTS:Executable xmlns:DTS=\"www.microsoft.com/SqlServer/Dts\"\n"         \
@@ -94,9 +80,9 @@ xml_file_sets_variables_and_warns_about_bad_paths(void **state)
     assert_int_equal(exec_args(&r, "P.dtsx", NULL), 0);
     assert_file(&r, "out.txt", "hello 42\n");
     /* SSIS warns about what it cannot apply, names it, and goes on. */
-    assert_true(warning_has(&r, "'\\Package.Variables[User::Nope]"
+    assert_true(message_has(&r, "OnWarning", "'\\Package.Variables[User::Nope]"
                                 ".Properties[Value]' is not applied"));
-    assert_true(warning_has(&r, "'\\Package.Properties[MaxErrorCount]' is "
+    assert_true(message_has(&r, "OnWarning", "'\\Package.Properties[MaxErrorCount]' is "
                                 "not applied"));
     run_free(&r);
 }
@@ -149,8 +135,8 @@ environment_variables_direct_and_indirect(void **state)
     setenv("WEIR_TEST_CFG_N", "not a number", 1);
     assert_int_equal(exec_args(&r, "P.dtsx", NULL), 0);
     assert_file(&r, "out.txt", "design 1\n");
-    assert_true(warning_has(&r, "'WEIR_TEST_CFG_FILE' is not set"));
-    assert_true(warning_has(&r, "User::N"));
+    assert_true(message_has(&r, "OnWarning", "'WEIR_TEST_CFG_FILE' is not set"));
+    assert_true(message_has(&r, "OnWarning", "User::N"));
     unsetenv("WEIR_TEST_CFG_N");
     free(cfg);
     run_free(&r);
@@ -176,14 +162,14 @@ disabled_missing_and_unsupported(void **state)
                           CONFIG("Reg", "3", "HKCU\\Software\\X",
                                  VAR_PATH("N"))) BODY);
     assert_int_equal(exec_args(&r, "P.dtsx", NULL), 0);
-    assert_true(warning_has(&r, "gone.dtsConfig"));
-    assert_true(warning_has(&r, "registry configurations cannot be read"));
+    assert_true(message_has(&r, "OnWarning", "gone.dtsConfig"));
+    assert_true(message_has(&r, "OnWarning", "registry configurations cannot be read"));
     /* A malformed file names itself and its line. */
     put_file(&r, "bad.dtsConfig", "<DTSConfiguration><Configuration>");
     put_file(&r, "P.dtsx",
         HEAD_CFG("P", CONFIG("Bad", "1", "bad.dtsConfig", "")) BODY);
     assert_int_equal(exec_args(&r, "P.dtsx", NULL), 0);
-    assert_true(warning_has(&r, "'bad.dtsConfig' line 1"));
+    assert_true(message_has(&r, "OnWarning", "'bad.dtsConfig' line 1"));
     /* SQL Server tables are refused: the run does not start. */
     put_file(&r, "P.dtsx",
         HEAD_CFG("P", CONFIG("Sql", "7",
@@ -327,7 +313,7 @@ parent_package_variable_configuration(void **state)
     /* Run alone, the child has no parent: a warning, the design value. */
     assert_int_equal(exec_args(&r, "Child.dtsx", NULL), 0);
     assert_file(&r, "out.txt", "design 1\n");
-    assert_true(warning_has(&r, "no parent package"));
+    assert_true(message_has(&r, "OnWarning", "no parent package"));
     run_free(&r);
 }
 

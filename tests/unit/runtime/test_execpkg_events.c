@@ -3,7 +3,10 @@
  * (from the task up), unless the child's handlers stop them with
  * System::Propagate, and the child's errors count toward the parent's
  * MaximumErrorCount.  Packages run in process through rt_exec_run; the
- * handlers' tasks append lines to the file "trace" that the tests read. */
+ * handlers' tasks append lines to the file "trace" that the tests read.
+ * Every test runs twice: with the child in process, and with it in a
+ * process of its own (ExecuteOutOfProcess, the weir binary in
+ * WEIR_EXEC_BINARY), where the same must hold. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,6 +59,33 @@
                  TRACING(PKG_REF, "OnTaskFailed", "failed", SOURCE))           \
     TAIL
 
+/* Writes a parent package; `state` says whether its Execute Package
+ * tasks run their children out of process. */
+static void
+put_parent(struct run *r, const char *name, const char *xml, void **state)
+{
+    static const char task[] = "<ExecutePackageTask>";
+    struct wbuf b;
+    const char *p = xml, *hit;
+    char *text;
+    const char *weir = getenv("WEIR_EXEC_BINARY");
+
+    /* Without it the child would be this test binary. */
+    if (*(bool *)*state && (!weir || !*weir))
+        skip();
+    wbuf_init(&b, WBUF_NOLIMIT);
+    while (*(bool *)*state && (hit = strstr(p, task))) {
+        wbuf_add(&b, p, (size_t)(hit - p) + strlen(task), NULL);
+        wbuf_adds(&b, "<ExecuteOutOfProcess>True</ExecuteOutOfProcess>",
+                  NULL);
+        p = hit + strlen(task);
+    }
+    wbuf_adds(&b, p, NULL);
+    text = wbuf_detach(&b, NULL);
+    put_file(r, name, text);
+    free(text);
+}
+
 /* The child's error runs the task's handler, then the package's, with
  * System::SourceName naming the child's task; its OnTaskFailed reaches
  * the parent's handler before the Execute Package task's own. */
@@ -66,7 +96,7 @@ child_errors_reach_the_parent_handlers(void **state)
 
     run_setup(&r);
     put_file(&r, "Bad.dtsx", BAD_CHILD);
-    put_file(&r, "Parent.dtsx", PARENT);
+    put_parent(&r, "Parent.dtsx", PARENT, state);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_file(&r, "trace",
                 "task Boom 11\n"
@@ -90,7 +120,7 @@ propagate_false_in_the_child_stops_it(void **state)
 
     run_setup(&r);
     put_file(&r, "Bad.dtsx", STOPPING_CHILD);
-    put_file(&r, "Parent.dtsx", PARENT);
+    put_parent(&r, "Parent.dtsx", PARENT, state);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_file(&r, "trace",
                 "child Boom\n"
@@ -114,12 +144,12 @@ child_errors_count_in_the_parent(void **state)
     put_file(&r, "Two.dtsx",
         HEAD_ATTRS("Two", "DTS:MaxErrorCount=\"5\"")
             EXES(SH("One", "exit 3") SH("Two", "exit 4")) TAIL);
-    put_file(&r, "P3.dtsx",
+    put_parent(&r, "P3.dtsx",
         HEAD_ATTRS("P3", "DTS:MaxErrorCount=\"3\"")
-            EXES(EXECPKG("Run", "", REF("Two.dtsx"))) TAIL);
-    put_file(&r, "P2.dtsx",
+            EXES(EXECPKG("Run", "", REF("Two.dtsx"))) TAIL, state);
+    put_parent(&r, "P2.dtsx",
         HEAD_ATTRS("P2", "DTS:MaxErrorCount=\"2\"")
-            EXES(EXECPKG("Run", "", REF("Two.dtsx"))) TAIL);
+            EXES(EXECPKG("Run", "", REF("Two.dtsx"))) TAIL, state);
     assert_int_equal(exec_args(&r, "P3.dtsx", NULL), 0);
     /* The child itself succeeds (2 < 5), but its errors fail the Execute
      * Package task (MaximumErrorCount 1), which counts them too. */
@@ -141,10 +171,10 @@ parallel_children_take_turns(void **state)
 
     run_setup(&r);
     put_file(&r, "Bad.dtsx", HEAD("Bad") EXES(SH("Boom", "sleep 0.2; exit 3")) TAIL);
-    put_file(&r, "Parent.dtsx",
+    put_parent(&r, "Parent.dtsx",
         HEAD_ATTRS("Parent", "DTS:MaxErrorCount=\"0\"") EXES(
             EXECPKG("A", "", REF("Bad.dtsx")) EXECPKG("B", "", REF("Bad.dtsx")))
-            HANDLERS(TRACING(PKG_REF, "OnError", "pkg", SOURCE)) TAIL);
+            HANDLERS(TRACING(PKG_REF, "OnError", "pkg", SOURCE)) TAIL, state);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 0);
     assert_file(&r, "trace", "pkg Boom\npkg Boom\n");
     assert_int_equal(result_of(&r, "\\Package\\A"), 1);
@@ -163,8 +193,8 @@ a_silent_failure_is_explained(void **state)
     put_file(&r, "Quiet.dtsx",
         HEAD_ATTRS("Quiet", "DTS:ForceExecutionResult=\"1\"")
             EXES(SH("Fine", "true")) TAIL);
-    put_file(&r, "Parent.dtsx",
-        HEAD("Parent") EXES(EXECPKG("Run", "", REF("Quiet.dtsx"))) TAIL);
+    put_parent(&r, "Parent.dtsx",
+        HEAD("Parent") EXES(EXECPKG("Run", "", REF("Quiet.dtsx"))) TAIL, state);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 1);
     assert_true(error_has(&r, "\\Package\\Run",
                           "'Quiet.dtsx' failed without raising an error"));
@@ -175,12 +205,16 @@ a_silent_failure_is_explained(void **state)
 int
 main(void)
 {
+    static bool in_process = false, out_of_process = true;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(child_errors_reach_the_parent_handlers),
-        cmocka_unit_test(propagate_false_in_the_child_stops_it),
-        cmocka_unit_test(child_errors_count_in_the_parent),
-        cmocka_unit_test(parallel_children_take_turns),
-        cmocka_unit_test(a_silent_failure_is_explained),
+#define BOTH(f)                                                                \
+    cmocka_unit_test_prestate(f, &in_process),                                 \
+        cmocka_unit_test_prestate(f, &out_of_process)
+        BOTH(child_errors_reach_the_parent_handlers),
+        BOTH(propagate_false_in_the_child_stops_it),
+        BOTH(child_errors_count_in_the_parent),
+        BOTH(parallel_children_take_turns),
+        BOTH(a_silent_failure_is_explained),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,19 +191,87 @@ cancel_reaches_the_child(void **state)
     assert_int_equal(errno, ESRCH);
     assert_int_equal(kill(sh, 0), -1);
     assert_int_equal(errno, ESRCH);
-    {
-        struct wbuf b;
-        struct werr e;
-        wbuf_init(&b, WBUF_NOLIMIT);
-        assert_int_equal(wfile_read(events, &b, &e), 0);
-        parse_events(&r, b.buf);
-        wbuf_release(&b);
-    }
+    read_events(&r, "events.jsonl");
     assert_int_equal(result_of(&r, "\\Package\\Run\\Package\\Sleep"), 3);
     assert_int_equal(result_of(&r, "\\Package\\Run"), 3);
     assert_int_equal(result_of(&r, "\\Package"), 3);
     free(parent);
     free(events);
+    run_free(&r);
+}
+
+/* The child's configurations apply in its process (an environment
+ * variable there sets User::N); one that cannot apply warns once. */
+static void
+configurations_apply_in_the_child(void **state)
+{
+    struct run r;
+
+    run_setup(&r);
+    setenv("WEIR_TEST_OOP_N", "7", 1);
+    unsetenv("WEIR_TEST_OOP_UNSET");
+    put_file(&r, "Child.dtsx",
+        HEAD_ATTRS("Child", "DTS:EnableConfig=\"True\"")
+        "<DTS:Configurations>"
+        "<DTS:Configuration DTS:ObjectName=\"N\" DTS:ConfigurationType=\"2\" "
+        "DTS:ConfigurationString=\"WEIR_TEST_OOP_N\" "
+        "DTS:ConfigurationVariable=\"\\Package.Variables[User::N]."
+        "Properties[Value]\"/>"
+        "<DTS:Configuration DTS:ObjectName=\"Gone\" "
+        "DTS:ConfigurationType=\"2\" "
+        "DTS:ConfigurationString=\"WEIR_TEST_OOP_UNSET\" "
+        "DTS:ConfigurationVariable=\"\\Package.Variables[User::N]."
+        "Properties[Value]\"/></DTS:Configurations>"
+        VARS(VAR("N", "3", "1"))
+        EXES(SH_EXPR("Write", "\"-c \\\"echo \" + (DT_WSTR, 12) @[User::N] "
+                              "+ \" &gt; n.txt\\\"\"")) TAIL);
+    put_file(&r, "Parent.dtsx",
+        HEAD("Parent") EXES(EXECPKG("Run", "", REF("Child.dtsx") OOP)) TAIL);
+    assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 0);
+    assert_file(&r, "n.txt", "7\n");
+    assert_int_equal(count_messages(&r, "OnWarning",
+                                    "'WEIR_TEST_OOP_UNSET' is not set"),
+                     1);
+    unsetenv("WEIR_TEST_OOP_N");
+    run_free(&r);
+}
+
+/* The weir binary, with an out-of-process child that fails: the error
+ * shows once on stderr, under its full path, and the exit code is 1. */
+static void
+errors_show_once_on_stderr(void **state)
+{
+    const char *weir = getenv("WEIR");
+    char *parent, *err;
+    struct run r;
+    pid_t pid;
+    int status;
+
+    run_setup(&r);
+    put_file(&r, "Bad.dtsx", HEAD("Bad") EXES(SH("Boom", "exit 3")) TAIL);
+    put_file(&r, "Parent.dtsx",
+        HEAD("Parent") EXES(EXECPKG("Run bad", "", REF("Bad.dtsx") OOP)) TAIL);
+    parent = xasprintf("%s/Parent.dtsx", r.dir);
+    err = xasprintf("%s/stderr.txt", r.dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(null, 1);
+        dup2(fd, 2);
+        execl(weir, weir, "exec", parent, (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_file(&r, "stderr.txt",
+                "weir exec: error: \\Package\\Run bad\\Package\\Boom: "
+                "process '/bin/sh' exited with code 3, not the success "
+                "value 0\n");
+    free(parent);
+    free(err);
     run_free(&r);
 }
 
@@ -215,6 +283,8 @@ main(void)
         cmocka_unit_test(a_failing_child_fails_the_task),
         cmocka_unit_test(a_child_of_a_missing_binary_fails_clearly),
         cmocka_unit_test(cancel_reaches_the_child),
+        cmocka_unit_test(errors_show_once_on_stderr),
+        cmocka_unit_test(configurations_apply_in_the_child),
     };
 
     if (setup_binary(NULL) < 0) {
