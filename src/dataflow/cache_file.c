@@ -36,6 +36,17 @@ struct cfile {
     uint64_t left; /* bytes not read yet */
 };
 
+/* A path still written for Windows cannot be opened here. */
+static int
+check_path(const char *path, struct werr *err)
+{
+    if (!pkg_path_is_windows(path))
+        return 0;
+    return werr_set(err, WERR_INVALID, "the cache file '%s' is a Windows "
+                    "path: give its Linux path with --connection NAME=PATH",
+                    path);
+}
+
 static int
 io_error(const struct cfile *cf, const char *what, struct werr *err)
 {
@@ -105,6 +116,8 @@ df_cache_write(const struct df_cache *k, const char *path, struct werr *err)
     uint64_t rows = k->nrows;
     int rc = -1;
 
+    if (check_path(path, err) < 0)
+        goto out;
     errno = 0;
     if (!(cf.f = fopen(tmp, "wb"))) {
         io_error(&cf, "creating", err);
@@ -265,6 +278,8 @@ df_cache_load(struct df_cache *k, const char *path, struct werr *err)
     uint64_t rows;
     int rc = -1;
 
+    if (check_path(path, err) < 0)
+        goto out;
     errno = 0;
     if (!(cf.f = fopen(path, "rb")) || fstat(fileno(cf.f), &st) < 0) {
         io_error(&cf, "opening", err);

@@ -123,8 +123,17 @@ cache_pre_execute(struct df_exec *x, struct df_component *c,
     if (!(s->cache = df_cache_of(x, c, &s->def, &s->file, err)))
         goto out;
     s->slots = xcalloc(s->def->ncols, sizeof(*s->slots));
-    if (map_columns(s->def, &c->inputs[0], s->slots, err) < 0 ||
-        df_cache_fill_begin(s->cache, c->name, err) < 0)
+    if (map_columns(s->def, &c->inputs[0], s->slots, err) < 0)
+        goto out;
+    /* A file that cannot be written fails now, not after the rows. */
+    if (s->def->use_file && !s->def->read_only && *s->file &&
+        pkg_path_is_windows(s->file)) {
+        werr_set(err, WERR_INVALID, "the cache file '%s' is a Windows "
+                 "path: give its Linux path with --connection NAME=PATH",
+                 s->file);
+        goto out;
+    }
+    if (df_cache_fill_begin(s->cache, c->name, err) < 0)
         goto out;
     s->filling = true;
     rc = 0;

@@ -603,6 +603,25 @@ read_parameters(struct loader *l, const xmlNode *list)
     return 0;
 }
 
+/* A Cache manager's file (its connection string) may be written on the
+ * outer element or, as ConnectionString or FileName, on its definition
+ * element; the first found is kept. */
+static void
+read_cache_file(struct loader *l, const xmlNode *n, struct pkg_connection *cm)
+{
+    const xmlNode *d = cm->object_data;
+    const char *s = NULL;
+
+    if (*cm->connection_string)
+        return;
+    if (!(s = dts(l, n, "ConnectionString")) && d &&
+        !(s = pkg_xml_attr(l->a, d, NULL, "ConnectionString")) &&
+        !(s = pkg_xml_attr(l->a, d, PKG_NS_DTS, "ConnectionString")))
+        s = pkg_xml_attr(l->a, d, NULL, "FileName");
+    if (s)
+        cm->connection_string = s;
+}
+
 static int
 read_connection(struct loader *l, const xmlNode *n, struct pkg_connection *cm)
 {
@@ -637,6 +656,8 @@ read_connection(struct loader *l, const xmlNode *n, struct pkg_connection *cm)
             cm->file_usage =
                 s[0] >= '0' && s[0] <= '3' && !s[1] ? s[0] - '0' : 0;
     }
+    if (!strcasecmp(cm->creation_name, "CACHE"))
+        read_cache_file(l, n, cm);
     return 0;
 }
 

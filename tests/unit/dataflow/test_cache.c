@@ -354,6 +354,24 @@ filled_twice(void **state)
     xf_release(&t);
 }
 
+/* The cache's file is the author's Windows path, not overridden: the
+ * Cache Transform fails before it reads a row. */
+static void
+windows_path(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "ref.csv", REF);
+    assert_int_not_equal(
+        xf_run(&t, "cache/cache-winpath.dtsx", all_cms, false), 0);
+    XF_OUTPUT_HAS(&t, "the cache file 'C:\\caches\\products.caw' is a "
+                      "Windows path: give its Linux path with --connection "
+                      "NAME=PATH");
+    xf_release(&t);
+}
+
 int
 main(void)
 {
@@ -374,6 +392,7 @@ main(void)
         cmocka_unit_test(blob_refused),
         cmocka_unit_test(same_flow_refused),
         cmocka_unit_test(filled_twice),
+        cmocka_unit_test(windows_path),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
