@@ -263,6 +263,8 @@ runs_a_package_of_an_ispac(void **state)
     static const char *const child[] = {"--package", "Child.dtsx", "--param",
                                         "N=7", NULL};
     static const char *const none[] = {"--package", "Nope.dtsx", NULL};
+    static const char *const remote[] = {"--package", "Remote.dtsx", "--param",
+                                         "$Project::Tag=cli", NULL};
     const char *files[] = {
         "[Content_Types].xml", "<Types/>",
         "@Project.manifest", "<SSIS:Project/>",
@@ -273,6 +275,14 @@ runs_a_package_of_an_ispac(void **state)
         HEAD("Parent") VARS(VAR("Count", "3", "5"))
             EXES(EXECPKG("Run child", "",
                          REF("Child.dtsx") BIND("N", "User::Count"))) TAIL,
+        /* The same child out of process: weir exec --package Child.dtsx
+         * on the .ispac, with the bound and the project's values. */
+        "Remote.dtsx",
+        HEAD("Remote") VARS(VAR("Count", "3", "9"))
+            EXES(EXECPKG("Run child", "",
+                         REF("Child.dtsx") "<ExecuteOutOfProcess>True"
+                         "</ExecuteOutOfProcess>" BIND("N", "User::Count")))
+            TAIL,
     };
     struct run r;
 
@@ -282,8 +292,13 @@ runs_a_package_of_an_ispac(void **state)
     assert_int_equal(exec_args(&r, "P.ispac", parent), 0);
     assert_int_equal(exec_args(&r, "P.ispac", child), 0);
     assert_file(&r, "child.txt", "5 design\n7 design\n");
+    assert_int_equal(exec_args(&r, "P.ispac", remote), 0);
+    assert_file(&r, "child.txt", "5 design\n7 design\n9 cli\n");
+    assert_non_null(find_event(&r, "OnPostExecute",
+                               "\\Package\\Run child\\Package\\Write"));
     assert_int_equal(exec_args(&r, "P.ispac", NULL), 6);
-    assert_true(error_has(&r, NULL, "'P.ispac' holds Child.dtsx, Parent.dtsx"));
+    assert_true(error_has(&r, NULL, "'P.ispac' holds Child.dtsx, Parent.dtsx, "
+                                    "Remote.dtsx"));
     assert_int_equal(exec_args(&r, "P.ispac", none), 4);
     assert_true(error_has(&r, NULL, "no package 'Nope.dtsx'"));
     run_free(&r);
