@@ -141,6 +141,20 @@ int df_odbc_exec_rows(struct df_odbc_stmt *s, const struct df_buffer *b,
                       const uint32_t *rows, size_t n, struct werr *err);
 void df_odbc_stmt_free(struct df_odbc_stmt *s);
 
+/* The database behind the connection: the kind its connection string
+ * names, else the one the driver reports (SQL_DBMS_NAME), so that a DSN
+ * reaching SQLite or PostgreSQL is known too. */
+enum df_db_kind df_odbc_dbms(struct df_odbc *c);
+
+/* Runs `sql` (a catalog query, small results) and calls `fn` with each
+ * row's first n <= DF_ODBC_ROW_MAX cells as text, NULL for NULL, cut at
+ * 511 bytes; `fn` returns -1 (with the caller's error) to stop.  -1 with
+ * `err` when the statement fails. */
+#define DF_ODBC_ROW_MAX 16
+int df_odbc_rows(struct df_odbc *c, const char *sql,
+                 int (*fn)(void *arg, char **cells, size_t n), void *arg,
+                 struct werr *err);
+
 /* Transactions: autocommit off (manual) or on; commit or roll back. */
 int df_odbc_autocommit(struct df_odbc *c, bool on, struct werr *err);
 int df_odbc_end(struct df_odbc *c, bool commit, struct werr *err);
@@ -237,6 +251,43 @@ extern const struct df_db_backend df_db_pg_backend;
  * be opened (connecting will say why).  Called before SQLite's ODBC
  * driver connects, which waits for a lock without a way to stop it. */
 int df_db_sqlite_wait(const char *odbc, struct werr *err);
+
+/* SQLite's defaults and identity, from the rows of PRAGMA table_info
+ * (db_sqlite.c), for the fast path and for a SQLite database reached
+ * through ODBC alike.  The identity is the INTEGER PRIMARY KEY, the
+ * rowid's alias, which SQLite numbers when it is left out. */
+struct df_sqlite_info {
+    const struct df_db_target *t;
+    bool *has_default, *identity; /* t->ncols each, filled */
+    int pks, rowid;               /* start at 0, -1 */
+};
+/* "PRAGMA table_info(...)" for a table as quoted for SQLite ("t" or
+ * "schema"."t") (caller frees). */
+char *df_db_sqlite_info_sql(const char *table);
+/* One row: column `name` of declared `type`, with a default or not, its
+ * position `pk` in the primary key (0: none). */
+void df_db_sqlite_info_row(struct df_sqlite_info *k, const char *name,
+                           const char *type, bool dflt, int pk);
+/* After the last row: marks the identity. */
+void df_db_sqlite_info_end(struct df_sqlite_info *k);
+
+/* PostgreSQL's defaults and identities (db_pg.c), for COPY and for a
+ * PostgreSQL database reached through ODBC alike.  The catalog query
+ * for `table` (as quoted for PostgreSQL), with the table as the
+ * parameter $1 or, without `param`, as a literal; its rows are (name,
+ * has a default, is serial or identity) (caller frees). */
+char *df_db_pg_describe_sql(const char *table, bool param);
+/* One row of that query: sets the flags of the target's column of that
+ * name and, when the target keeps identities, appends to *advance the
+ * df_db_pg_advance_sql of an identity column (the caller frees each). */
+void df_db_pg_describe_row(const struct df_db_target *t, const char *table,
+                           char **cells, bool *has_default, bool *identity,
+                           char ***advance, size_t *nadvance);
+/* Sets the sequence of serial or identity column `attname` (as the
+ * catalog names it) of `table` past the column's greatest value, unless
+ * it is already there, so that later rows numbered by the database do
+ * not take kept ids (caller frees). */
+char *df_db_pg_advance_sql(const char *table, const char *attname);
 
 /* "INSERT INTO table (c1, ...) VALUES (?, ...)" with the column names
  * quoted for `kind` (caller frees); the columns with use[i] only when

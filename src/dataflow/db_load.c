@@ -11,7 +11,11 @@
  * the order of the rows is kept.
  *
  * The ODBC backend, for every driver without a fast path, executes one
- * prepared INSERT over parameter arrays in manual-commit mode.
+ * prepared INSERT over parameter arrays in manual-commit mode.  Drivers
+ * say little about defaults and identities, so when the database behind
+ * the connection is SQLite or PostgreSQL (a DSN, say) the backend asks
+ * its catalog with the fast paths' own rules; for PostgreSQL it also
+ * advances the sequences of kept identities before each commit.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +81,10 @@ plan_columns(struct df_db_loader *l, struct werr *err)
     l->want = xcalloc(n, sizeof(bool));
     for (size_t i = 0; i < l->t.ncols; i++)
         l->base[i] = l->cur[i] = true;
-    if ((!l->t.keep_nulls || !l->t.keep_identity) &&
-        (rc = l->be->describe(l->impl, &l->t, l->table, has_default,
-                              identity, err)) < 0)
+    /* Described even when everything is kept: PostgreSQL's backends
+     * learn there which sequences the kept ids must advance. */
+    if ((rc = l->be->describe(l->impl, &l->t, l->table, has_default, identity,
+                              err)) < 0)
         goto out;
     for (size_t i = 0; i < l->t.ncols; i++) {
         l->base[i] = l->t.keep_identity || !identity[i];
@@ -240,7 +245,11 @@ struct odbc_loader {
     struct df_odbc_stmt *st;
     char *sql;
     size_t ncols;
-    enum df_db_kind kind;
+    enum df_db_kind kind; /* the database's, which a DSN does not name */
+    char *table;          /* quoted for it: the loader's is not, then */
+    bool dirty;           /* rows written since the last commit */
+    char **advance; /* PostgreSQL: df_db_pg_advance_sql per kept identity */
+    size_t nadvance;
 };
 
 static void
@@ -253,6 +262,10 @@ odbc_free(void *impl)
         df_odbc_end(o->c, false, NULL);
         df_odbc_close(o->c);
     }
+    for (size_t i = 0; i < o->nadvance; i++)
+        free(o->advance[i]);
+    free(o->advance);
+    free(o->table);
     free(o->sql);
     free(o);
 }
@@ -264,11 +277,13 @@ odbc_open(const struct df_db_target *t, enum df_db_kind kind,
     struct odbc_loader *o = xcalloc(1, sizeof(*o));
 
     o->ncols = t->ncols;
-    o->kind = kind;
-    o->sql = df_db_insert_sql(t, kind, table, NULL);
     o->c = df_odbc_connect(t->odbc, err);
     if (!o->c || df_odbc_autocommit(o->c, false, err) < 0)
         goto fail;
+    o->kind = df_odbc_dbms(o->c);
+    o->table =
+        o->kind == kind ? xstrdup(table) : df_db_table_name(o->kind, t->table);
+    o->sql = df_db_insert_sql(t, o->kind, o->table, NULL);
     o->st = df_odbc_prepare(o->c, o->sql, err);
     if (!o->st)
         goto fail;
@@ -284,6 +299,7 @@ odbc_write(void *impl, const struct df_buffer *b, const int *slots,
 {
     struct odbc_loader *o = impl;
 
+    o->dirty = true;
     if (o->ncols)
         return df_odbc_exec_rows(o->st, b, slots, o->ncols, rows, n, err);
     /* DEFAULT VALUES has no markers to make arrays of: once per row. */
@@ -293,20 +309,18 @@ odbc_write(void *impl, const struct df_buffer *b, const int *slots,
     return 0;
 }
 
-/* Identity columns from the driver's description of the table (the
- * ODBC catalog functions say nothing portable about defaults: every
- * column counts as having one, which is right, only slower). */
+/* Identities as the driver describes a result of the table. */
 static int
-odbc_describe(void *impl, const struct df_db_target *t, const char *table,
-              bool *has_default, bool *identity, struct werr *err)
+describe_driver(struct odbc_loader *o, const struct df_db_target *t,
+                const char *table, bool *has_default, bool *identity,
+                struct werr *err)
 {
-    struct odbc_loader *o = impl;
     char *sql = xasprintf("SELECT * FROM %s WHERE 1 = 0", table);
     struct df_cursor *cur = df_cursor_open(o->c, sql, NULL, 0, 0, err);
 
     free(sql);
     if (!cur)
-        return werr_prefix(err, "cannot describe '%s'", table);
+        return -1;
     for (size_t i = 0; i < t->ncols; i++) {
         has_default[i] = true;
         for (size_t k = 0; k < df_cursor_ncols(cur); k++)
@@ -317,15 +331,87 @@ odbc_describe(void *impl, const struct df_db_target *t, const char *table,
     return 0;
 }
 
+/* A catalog row of a SQLite or PostgreSQL database (df_odbc_rows). */
+struct describe_ctx {
+    struct odbc_loader *o;
+    const struct df_db_target *t;
+    const char *table;
+    bool *has_default, *identity;
+    struct df_sqlite_info sq;
+};
+
+static int
+sqlite_row(void *arg, char **cells, size_t n)
+{
+    struct describe_ctx *d = arg;
+
+    if (n >= 6)
+        df_db_sqlite_info_row(&d->sq, cells[1], cells[2], cells[4] != NULL,
+                              cells[5] ? (int)strtol(cells[5], NULL, 10) : 0);
+    return 0;
+}
+
+static int
+pg_row(void *arg, char **cells, size_t n)
+{
+    struct describe_ctx *d = arg;
+
+    if (n >= 3 && cells[0] && cells[1] && cells[2])
+        df_db_pg_describe_row(d->t, d->table, cells, d->has_default,
+                              d->identity, &d->o->advance, &d->o->nadvance);
+    return 0;
+}
+
+/* Identity columns from the driver's description of the table (the
+ * ODBC catalog functions say nothing portable about defaults: every
+ * column counts as having one, which is right, only slower).  SQLite
+ * and PostgreSQL are asked their own catalogs: SQLite's driver reports
+ * no identity, so its ids would go in. */
+static int
+odbc_describe(void *impl, const struct df_db_target *t, const char *table,
+              bool *has_default, bool *identity, struct werr *err)
+{
+    struct odbc_loader *o = impl;
+    struct describe_ctx d = {
+        .o = o,
+        .t = t,
+        .table = o->table,
+        .has_default = has_default,
+        .identity = identity,
+        .sq = {t, has_default, identity, 0, -1},
+    };
+    enum df_db_kind dbms = o->kind;
+    char *sql = NULL;
+    int rc = 0;
+
+    table = o->table;
+    if (dbms == DF_DB_SQLITE) {
+        sql = df_db_sqlite_info_sql(table);
+        rc = df_odbc_rows(o->c, sql, sqlite_row, &d, err);
+        df_db_sqlite_info_end(&d.sq);
+    } else if (dbms == DF_DB_POSTGRES) {
+        sql = df_db_pg_describe_sql(table, false);
+        rc = df_odbc_rows(o->c, sql, pg_row, &d, err);
+    } else {
+        rc = describe_driver(o, t, table, has_default, identity, err);
+    }
+    free(sql);
+    /* The catalog query opened a transaction (autocommit is off). */
+    if (rc == 0 && dbms != DF_DB_OTHER)
+        rc = df_odbc_end(o->c, false, err);
+    return rc < 0 ? werr_prefix(err, "cannot describe '%s'", table) : 0;
+}
+
 static int
 odbc_columns(void *impl, const struct df_db_target *t, const char *table,
              const bool *use, struct werr *err)
 {
     struct odbc_loader *o = impl;
 
+    (void)table; /* o->table is quoted for the database */
     df_odbc_stmt_free(o->st);
     free(o->sql);
-    o->sql = df_db_insert_sql(t, o->kind, table, use);
+    o->sql = df_db_insert_sql(t, o->kind, o->table, use);
     o->ncols = 0;
     for (size_t i = 0; i < t->ncols; i++)
         o->ncols += use[i];
@@ -333,11 +419,27 @@ odbc_columns(void *impl, const struct df_db_target *t, const char *table,
     return o->st ? 0 : -1;
 }
 
+/* Runs one statement whose result is not read. */
+static int
+odbc_run(struct odbc_loader *o, const char *sql, struct werr *err)
+{
+    struct df_cursor *cur = df_cursor_open(o->c, sql, NULL, 0, 0, err);
+
+    if (!cur)
+        return -1;
+    df_cursor_free(cur);
+    return 0;
+}
+
 static int
 odbc_commit(void *impl, struct werr *err)
 {
     struct odbc_loader *o = impl;
 
+    for (size_t i = 0; o->dirty && i < o->nadvance; i++)
+        if (odbc_run(o, o->advance[i], err) < 0)
+            return -1;
+    o->dirty = false;
     return df_odbc_end(o->c, true, err);
 }
 
@@ -346,6 +448,7 @@ odbc_rollback(void *impl)
 {
     struct odbc_loader *o = impl;
 
+    o->dirty = false;
     df_odbc_end(o->c, false, NULL);
 }
 

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sql.h>
 #include <sqlext.h>
@@ -37,6 +38,8 @@
 /* Widest cell bound in an array; wider columns are read with
  * SQLGetData. */
 #define MAX_BOUND_BYTES 8192
+/* Bytes of each cell df_odbc_rows reads (longer values are cut). */
+#define ROW_CELL_BYTES 512
 /* Longest value read with SQLGetData. */
 #define MAX_VALUE_BYTES ((size_t)256 << 20)
 
@@ -169,6 +172,26 @@ df_odbc_type(short sqltype, size_t size, short digits, bool is_unsigned)
     if (t.dt == EXPR_DT_STR || t.dt == EXPR_DT_TEXT)
         t.codepage = 1252;
     return t;
+}
+
+enum df_db_kind
+df_odbc_dbms(struct df_odbc *c)
+{
+    char name[64] = "";
+    SQLSMALLINT len = 0;
+
+    if (c->kind != DF_DB_OTHER)
+        return c->kind;
+    if (!SQL_SUCCEEDED(
+            SQLGetInfo(c->dbc, SQL_DBMS_NAME, name, sizeof(name), &len)))
+        return DF_DB_OTHER;
+    if (!strncasecmp(name, "SQLite", 6))
+        return DF_DB_SQLITE;
+    if (!strncasecmp(name, "PostgreSQL", 10))
+        return DF_DB_POSTGRES;
+    if (strstr(name, "SQL Server"))
+        return DF_DB_SQLSERVER;
+    return DF_DB_OTHER;
 }
 
 /* ---- calls that may block ---- */
@@ -769,6 +792,52 @@ df_cursor_fetch(struct df_cursor *cur, struct df_buffer *b, struct werr *err)
             return -1;
     }
     return (long)(b->nrows - start);
+}
+
+int
+df_odbc_rows(struct df_odbc *c, const char *sql,
+             int (*fn)(void *arg, char **cells, size_t n), void *arg,
+             struct werr *err)
+{
+    struct df_cursor *cur = df_cursor_open(c, sql, NULL, 0, 0, err);
+    char **cells = NULL;
+    SQLRETURN r;
+    int rc = -1;
+
+    if (!cur)
+        return -1;
+    cells = xcalloc(cur->ncols + 1, sizeof(*cells));
+    for (size_t i = 0; i < cur->ncols; i++)
+        cells[i] = xmalloc(ROW_CELL_BYTES);
+    while (SQL_SUCCEEDED(r = interruptible(SQLFetch, cur->st))) {
+        char *row[DF_ODBC_ROW_MAX];
+        size_t n = cur->ncols < DF_ODBC_ROW_MAX ? cur->ncols : DF_ODBC_ROW_MAX;
+        for (size_t i = 0; i < n; i++) {
+            SQLLEN ind = 0;
+            cells[i][0] = '\0';
+            if (!SQL_SUCCEEDED(SQLGetData(cur->st, (SQLUSMALLINT)(i + 1),
+                                          SQL_C_CHAR, cells[i], ROW_CELL_BYTES,
+                                          &ind))) {
+                df_odbc_diag(SQL_HANDLE_STMT, cur->st, err,
+                             "cannot read column %zu", i + 1);
+                goto out;
+            }
+            row[i] = ind == SQL_NULL_DATA ? NULL : cells[i];
+        }
+        if (fn(arg, row, n) < 0)
+            goto out;
+    }
+    if (r != SQL_NO_DATA) {
+        df_odbc_diag(SQL_HANDLE_STMT, cur->st, err, "cannot fetch rows");
+        goto out;
+    }
+    rc = 0;
+out:
+    for (size_t i = 0; i < cur->ncols; i++)
+        free(cells[i]);
+    free(cells);
+    df_cursor_free(cur);
+    return rc;
 }
 
 /* ---- statements over parameter arrays ---- */

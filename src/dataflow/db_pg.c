@@ -9,6 +9,13 @@
  * (df_int.h): when the run stops while the server makes us wait (a lock
  * held by another session), the engine's watcher sends PQcancel with the
  * PGcancel taken at connection, and the COPY fails and is rolled back.
+ *
+ * Ids kept in serial and identity columns (FastLoadKeepIdentity, or any
+ * mode that writes them) do not move the column's sequence, so the next
+ * INSERT without an id would take one already used; SQL Server moves its
+ * identity seed.  So before each commit the sequence is set past the
+ * column's greatest value (df_db_pg_advance_sql), over libpq here and
+ * over ODBC for a PostgreSQL database without the fast path (db_load.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +38,8 @@ struct pg_loader {
     bool in_copy; /* in a transaction of ours */
     bool copying; /* the COPY is open */
     size_t ncols;
+    char **advance; /* df_db_pg_advance_sql of each written identity */
+    size_t nadvance;
     struct wbuf line, cell;
 };
 
@@ -119,6 +128,9 @@ pg_free(void *impl)
     free(p->copy_sql);
     free(p->lock_sql);
     free(p->defaults_sql);
+    for (size_t i = 0; i < p->nadvance; i++)
+        free(p->advance[i]);
+    free(p->advance);
     wbuf_release(&p->line);
     wbuf_release(&p->cell);
     free(p);
@@ -330,6 +342,8 @@ pg_commit(void *impl, struct werr *err)
     if (!p->in_copy)
         return 0;
     rc = end_copy(p, err);
+    for (size_t i = 0; rc == 0 && i < p->nadvance; i++)
+        rc = exec_ok(p, p->advance[i], PGRES_TUPLES_OK, err);
     if (rc == 0)
         rc = exec_ok(p, "COMMIT", PGRES_COMMAND_OK, err);
     else
@@ -338,35 +352,104 @@ pg_commit(void *impl, struct werr *err)
     return rc;
 }
 
-/* Defaults and identities from the catalog: a column with a default
- * (serial's nextval too) or an identity; serial and identity columns
- * are the ones PostgreSQL numbers. */
+/* A string literal for PostgreSQL (standard_conforming_strings, on by
+ * default since 9.1) (caller frees). */
+static char *
+literal(const char *text)
+{
+    struct wbuf b;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    wbuf_addch(&b, '\'', NULL);
+    for (const char *c = text; *c; c++) {
+        if (*c == '\'')
+            wbuf_addch(&b, '\'', NULL);
+        wbuf_addch(&b, *c, NULL);
+    }
+    wbuf_addch(&b, '\'', NULL);
+    return wbuf_detach(&b, NULL);
+}
+
+char *
+df_db_pg_describe_sql(const char *table, bool param)
+{
+    char *lit = param ? xstrdup("$1") : literal(table);
+    char *sql = xasprintf(
+        "SELECT a.attname, a.atthasdef OR a.attidentity <> '', "
+        "a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) "
+        "LIKE 'nextval(%%', false) "
+        "FROM pg_attribute a LEFT JOIN pg_attrdef d "
+        "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE a.attrelid = %s::regclass AND a.attnum > 0 "
+        "AND NOT a.attisdropped",
+        lit);
+
+    free(lit);
+    return sql;
+}
+
+char *
+df_db_pg_advance_sql(const char *table, const char *attname)
+{
+    char *lt = literal(table), *lc = literal(attname);
+    /* Double quotes keep the catalog's name exact (SQLite's quoting is
+     * always PostgreSQL's quoted form). */
+    char *col = df_db_quote(DF_DB_SQLITE, attname);
+    char *sql = xasprintf(
+        "SELECT setval(q.s, q.m) FROM (SELECT "
+        "pg_get_serial_sequence(%s, %s)::regclass AS s, "
+        "(SELECT max(%s)::bigint FROM %s) AS m) q "
+        "WHERE q.s IS NOT NULL AND q.m IS NOT NULL "
+        "AND q.m >= (SELECT seqmin FROM pg_sequence WHERE seqrelid = q.s) "
+        "AND q.m > coalesce(pg_sequence_last_value(q.s), q.m - 1)",
+        lt, lc, col, table);
+
+    free(lt);
+    free(lc);
+    free(col);
+    return sql;
+}
+
+void
+df_db_pg_describe_row(const struct df_db_target *t, const char *table,
+                      char **cells, bool *has_default, bool *identity,
+                      char ***advance, size_t *nadvance)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (strcasecmp(cells[0], t->names[i]))
+            continue;
+        /* libpq gives booleans as t/f, psqlODBC as 1/0. */
+        has_default[i] = *cells[1] == 't' || *cells[1] == '1';
+        identity[i] = *cells[2] == 't' || *cells[2] == '1';
+        if (!identity[i] || !t->keep_identity)
+            continue;
+        *advance = xrealloc(*advance, (*nadvance + 1) * sizeof(**advance));
+        (*advance)[(*nadvance)++] = df_db_pg_advance_sql(table, cells[0]);
+    }
+}
+
+/* Defaults and identities from the catalog (df_db_pg_describe_sql);
+ * kept identities get their sequence advanced at each commit. */
 static int
 pg_describe(void *impl, const struct df_db_target *t, const char *table,
             bool *has_default, bool *identity, struct werr *err)
 {
-    static const char sql[] =
-        "SELECT a.attname, a.atthasdef OR a.attidentity <> '', "
-        "a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) "
-        "LIKE 'nextval(%', false) "
-        "FROM pg_attribute a LEFT JOIN pg_attrdef d "
-        "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-        "WHERE a.attrelid = $1::regclass AND a.attnum > 0 "
-        "AND NOT a.attisdropped";
     struct pg_loader *p = impl;
+    char *sql = df_db_pg_describe_sql(table, true);
     PGresult *res = PQexecParams(p->pg, sql, 1, NULL, &table, NULL, NULL, 0);
     int rc = 0;
 
+    free(sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         rc = pg_fail(p, err, "cannot describe the table", res);
         goto out;
     }
-    for (int r = 0; r < PQntuples(res); r++)
-        for (size_t i = 0; i < t->ncols; i++)
-            if (!strcasecmp(PQgetvalue(res, r, 0), t->names[i])) {
-                has_default[i] = *PQgetvalue(res, r, 1) == 't';
-                identity[i] = *PQgetvalue(res, r, 2) == 't';
-            }
+    for (int r = 0; r < PQntuples(res); r++) {
+        char *cells[3] = {PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
+                          PQgetvalue(res, r, 2)};
+        df_db_pg_describe_row(t, table, cells, has_default, identity,
+                              &p->advance, &p->nadvance);
+    }
 out:
     PQclear(res);
     return rc;

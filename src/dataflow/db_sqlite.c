@@ -233,10 +233,8 @@ sq_rollback(void *impl)
     s->in_tx = false;
 }
 
-/* PRAGMA table_info of `table` ("t" or "schema"."t", as quoted for
- * SQLite) (caller frees). */
-static char *
-table_info_sql(const char *table)
+char *
+df_db_sqlite_info_sql(const char *table)
 {
     const char *dot = strstr(table, "\".\"");
 
@@ -246,41 +244,55 @@ table_info_sql(const char *table)
                      table, dot + 2);
 }
 
-/* Defaults from PRAGMA table_info; the identity is the INTEGER PRIMARY
- * KEY (the rowid's alias), which SQLite numbers when left out. */
+void
+df_db_sqlite_info_row(struct df_sqlite_info *k, const char *name,
+                      const char *type, bool dflt, int pk)
+{
+    const struct df_db_target *t = k->t;
+
+    for (size_t i = 0; name && i < t->ncols; i++) {
+        if (strcasecmp(name, t->names[i]))
+            continue;
+        k->has_default[i] = dflt;
+        if (pk && type && !strcasecmp(type, "INTEGER"))
+            k->rowid = (int)i;
+    }
+    k->pks += pk > 0;
+}
+
+void
+df_db_sqlite_info_end(struct df_sqlite_info *k)
+{
+    if (k->pks == 1 && k->rowid >= 0)
+        k->identity[k->rowid] = true;
+}
+
+/* Defaults and the identity from PRAGMA table_info (the rules of
+ * df_db_sqlite_info_row). */
 static int
 sq_describe(void *impl, const struct df_db_target *t, const char *table,
             bool *has_default, bool *identity, struct werr *err)
 {
     struct sqlite_loader *s = impl;
-    char *sql = table_info_sql(table);
+    char *sql = df_db_sqlite_info_sql(table);
+    struct df_sqlite_info k = {t, has_default, identity, 0, -1};
     sqlite3_stmt *st = NULL;
-    int pks = 0, rowid = -1, rc;
+    int rc;
 
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
         free(sql);
         return sq_fail(s, err, "cannot describe the table");
     }
     free(sql);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        const char *type = (const char *)sqlite3_column_text(st, 2);
-        bool dflt = sqlite3_column_type(st, 4) != SQLITE_NULL;
-        int pk = sqlite3_column_int(st, 5);
-        for (size_t i = 0; name && i < t->ncols; i++) {
-            if (strcasecmp(name, t->names[i]))
-                continue;
-            has_default[i] = dflt;
-            if (pk && type && !strcasecmp(type, "INTEGER"))
-                rowid = (int)i;
-        }
-        pks += pk > 0;
-    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        df_db_sqlite_info_row(&k, (const char *)sqlite3_column_text(st, 1),
+                              (const char *)sqlite3_column_text(st, 2),
+                              sqlite3_column_type(st, 4) != SQLITE_NULL,
+                              sqlite3_column_int(st, 5));
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return sq_fail(s, err, "cannot describe the table");
-    if (pks == 1 && rowid >= 0)
-        identity[rowid] = true;
+    df_db_sqlite_info_end(&k);
     return 0;
 }
 

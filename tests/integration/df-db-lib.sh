@@ -203,9 +203,14 @@ FROM wide_dst ORDER BY id" | tr '\n' ' ')" \
     db_sql "DELETE FROM wide_dst; DELETE FROM wide_err" >/dev/null
 }
 
-# fast_load_keep: FastLoadKeepNulls and FastLoadKeepIdentity false and
-# true into a table with defaults and a column the database numbers.
+# fast_load_keep [LABEL]: FastLoadKeepNulls and FastLoadKeepIdentity
+# false and true into a table with defaults and a column the database
+# numbers; a row inserted afterwards without an id takes the next one
+# after the kept ids (PostgreSQL's sequence was advanced).  Run with
+# ODBC set to the fast path's string, then to one that takes the ODBC
+# path.
 fast_load_keep() {
+    local K="$KIND${1:+ $1}"
     if [ "$KIND" = sqlite ]; then
         ident="id INTEGER PRIMARY KEY"
     else
@@ -217,7 +222,7 @@ CREATE TABLE keep_dst ($ident, name varchar(20) DEFAULT 'unnamed',
   qty integer DEFAULT 7, note varchar(10));" >/dev/null
         f=$(sub db-keep.dtsx "$1")
         run_pkg "$f" --connection "Db=$ODBC"
-        is "$RC" 0 "$KIND: fast load ($2) succeeds"
+        is "$RC" 0 "$K: fast load ($2) succeeds"
         [ "$RC" = 0 ] || diag "$(tail -3 "$T/out")"
         KEPT=$(db_sql "SELECT id, coalesce(name, 'NULL'), coalesce(qty, -1)
 FROM keep_dst ORDER BY id" | tr '\n' ' ')
@@ -225,21 +230,27 @@ FROM keep_dst ORDER BY id" | tr '\n' ' ')
     keep_run 's/x/x/' 'keep neither'
     is "$KEPT" \
         "1|a|1 2|unnamed|2 3|c|7 4|unnamed|7 " \
-        "$KIND: NULLs take the defaults, the database numbers the rows in order"
+        "$K: NULLs take the defaults, the database numbers the rows in order"
     keep_run 's/"FastLoadKeepIdentity">false/"FastLoadKeepIdentity">true/' \
         'keep identity'
     is "$KEPT" \
         "10|a|1 20|unnamed|2 30|c|7 40|unnamed|7 " \
-        "$KIND: KeepIdentity: the input's ids are kept"
+        "$K: KeepIdentity: the input's ids are kept"
+    db_sql "INSERT INTO keep_dst (name) VALUES ('next')" >/dev/null
+    is "$(db_sql "SELECT id FROM keep_dst WHERE name = 'next'")" 41 \
+        "$K: KeepIdentity: the next id the database gives follows them"
     keep_run 's/"FastLoadKeepNulls">false/"FastLoadKeepNulls">true/' \
         'keep nulls'
     is "$KEPT" \
         "1|a|1 2|NULL|2 3|c|-1 4|NULL|-1 " \
-        "$KIND: KeepNulls: NULLs are inserted"
+        "$K: KeepNulls: NULLs are inserted"
     keep_run 's/"AccessMode">3/"AccessMode">0/' 'row by row'
     is "$KEPT" \
         "10|a|1 20|NULL|2 30|c|-1 40|NULL|-1 " \
-        "$KIND: without fast load, values go in as they come"
+        "$K: without fast load, values go in as they come"
+    db_sql "INSERT INTO keep_dst (name) VALUES ('next')" >/dev/null
+    is "$(db_sql "SELECT id FROM keep_dst WHERE name = 'next'")" 41 \
+        "$K: ... and the next id the database gives follows them"
 }
 
 # validate_external: weir exec --validate connects and names a missing
@@ -273,6 +284,9 @@ validate_external() {
 # sub FILE SED-EXPRESSION: a copy of package FILE, edited.
 sub() { sed -e "$2" "$PKG/$1" >"$T/$1"; echo "$T/$1"; }
 
+# round KIND ODBC-STRING [OTHER-STRING]: the other string reaches the
+# same database without naming its driver as weir knows it (a DSN), so
+# destinations take the ODBC path.
 round() {
     KIND=$1 ODBC=$2
     setup_tables
@@ -293,6 +307,9 @@ round() {
     source_truncation
     source_range
     fast_load_keep
+    if [ -n "${3:-}" ]; then
+        ODBC=$3 fast_load_keep "over ODBC"
+    fi
     validate_external
 
     # NoMatchBehavior 0 with the match output's disposition.

@@ -19,6 +19,10 @@ ok "PostgreSQL started on port $PG_PORT"
 # PostgreSQL the test makes dbo its first schema.
 pg_sql "CREATE SCHEMA dbo; ALTER ROLE weir SET search_path = dbo, public" \
     >/dev/null
-round pg "$PG_ODBC"
+# A DSN (ODBCINI) takes the destinations' ODBC path.
+printf '[weirpg]\nDriver=PostgreSQL Unicode\nServername=127.0.0.1\nPort=%s\nDatabase=weirtest\nUsername=weir\n' \
+    "$PG_PORT" >"$T/odbc.ini"
+export ODBCINI=$T/odbc.ini
+round pg "$PG_ODBC" "DSN=weirpg;"
 pg_stop
 done_testing
