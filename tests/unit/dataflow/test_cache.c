@@ -372,6 +372,27 @@ windows_path(void **state)
     xf_release(&t);
 }
 
+/* ReadOnly: the Cache Transform fills the cache in memory for the
+ * Lookup, and the file is not written. */
+static void
+read_only_file(void **state)
+{
+    struct xf t;
+    char *caw;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "ref.csv", REF);
+    xf_write(&t, "in.csv", IN);
+    assert_int_equal(
+        xf_run(&t, "cache/cache-readonly.dtsx", file_cms, false), 0);
+    XF_FILE_IS(&t, "out.csv", FOUND);
+    caw = xf_read(&t, "cache.csv");
+    assert_string_equal(caw, "");
+    free(caw);
+    xf_release(&t);
+}
+
 int
 main(void)
 {
@@ -393,6 +414,7 @@ main(void)
         cmocka_unit_test(same_flow_refused),
         cmocka_unit_test(filled_twice),
         cmocka_unit_test(windows_path),
+        cmocka_unit_test(read_only_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
