@@ -154,6 +154,10 @@ struct apply {
     struct rt_params *ps;
     struct wbuf *errors;
     const struct pkg_configuration *c;
+    /* Collecting parent package variables' values as "TARGET;VALUE"
+     * (rt_configs_parent_sets) instead of applying them. */
+    char **sets;
+    size_t nsets;
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -254,9 +258,31 @@ apply_parent(struct apply *ap, const char *variable)
         return;
     }
     text = rt_value_text(&v);
-    apply_value(ap, ap->c->target, text);
+    if (ap->sets) {
+        ap->sets = xrealloc(ap->sets, (ap->nsets + 2) * sizeof(char *));
+        ap->sets[ap->nsets++] = xasprintf("%s;%s", ap->c->target, text);
+        ap->sets[ap->nsets] = NULL;
+    } else {
+        apply_value(ap, ap->c->target, text);
+    }
     free(text);
     rt_value_release(&v);
+}
+
+/* Parent package variables come last, as in SSIS. */
+static void
+apply_parents(struct apply *ap, const struct pkg_configuration *c, size_t n)
+{
+    const char *s;
+
+    for (size_t i = 0; i < n; i++) {
+        ap->c = &c[i];
+        if (c[i].type == PKG_CONFIG_PARENT_VARIABLE)
+            apply_parent(ap, c[i].string);
+        else if (c[i].type == PKG_CONFIG_IPARENT_VARIABLE &&
+                 (s = env_value(ap, c[i].string)))
+            apply_parent(ap, s);
+    }
 }
 
 static void
@@ -306,7 +332,6 @@ rt_configs_apply(struct rt_run *run, struct rt_params *ps,
     const struct pkg_configuration *c;
     size_t n, before = errors->len, count = 0;
     bool enabled;
-    const char *s;
 
     c = pkg_configs_list(cs, &n, &enabled);
     for (size_t i = 0; enabled && i < n; i++) {
@@ -315,17 +340,26 @@ rt_configs_apply(struct rt_run *run, struct rt_params *ps,
             c[i].type != PKG_CONFIG_IPARENT_VARIABLE)
             apply_one(&ap);
     }
-    /* Parent package variables come last, as in SSIS. */
-    for (size_t i = 0; enabled && i < n; i++) {
-        ap.c = &c[i];
-        if (c[i].type == PKG_CONFIG_PARENT_VARIABLE)
-            apply_parent(&ap, c[i].string);
-        else if (c[i].type == PKG_CONFIG_IPARENT_VARIABLE &&
-                 (s = env_value(&ap, c[i].string)))
-            apply_parent(&ap, s);
-    }
+    if (enabled && !run->parent_elsewhere)
+        apply_parents(&ap, c, n);
     pkg_configs_free(cs);
     for (size_t i = before; i < errors->len; i++)
         count += errors->buf[i] == '\n';
     return (int)count;
+}
+
+char **
+rt_configs_parent_sets(struct rt_run *run)
+{
+    struct pkg_configs *cs = pkg_configs_read(run->pkg);
+    struct apply ap = {.run = run, .sets = xcalloc(1, sizeof(char *))};
+    const struct pkg_configuration *c;
+    size_t n;
+    bool enabled;
+
+    c = pkg_configs_list(cs, &n, &enabled);
+    if (enabled)
+        apply_parents(&ap, c, n);
+    pkg_configs_free(cs);
+    return ap.sets;
 }

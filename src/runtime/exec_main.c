@@ -59,7 +59,7 @@ struct exec_conf {
     char *package;
     int64_t execution_id;
     char **sets;
-    bool parent_handlers;
+    bool child_process;
 };
 
 static const struct wopt exec_options[] = {
@@ -106,12 +106,14 @@ static const struct wopt exec_options[] = {
      "the catalog's execution id, which System::ServerExecutionID gives "
      "(0: not run by a server)",
      0},
-    {"parent-handlers", WOPT_BOOL, offsetof(struct exec_conf, parent_handlers),
+    {"child-process", WOPT_BOOL, offsetof(struct exec_conf, child_process),
      "false", 0, 0,
      "run as an Execute Package task's out-of-process child: the events "
      "this package's handlers let go on (System::Propagate) are sent on "
-     "--events-fd for the parent package's handlers, and errors are not "
-     "repeated on stderr (the parent does it)",
+     "--events-fd for the parent package's handlers, errors are not "
+     "repeated on stderr (the parent does it), and parent package variable "
+     "configurations are skipped (the parent gives their values with "
+     "--set)",
      0},
     WOPT_END,
 };
@@ -230,9 +232,9 @@ setup_events(const struct exec_conf *conf, struct rt_events *ev,
     int fd = (int)conf->events_fd;
 
     *ev = (struct rt_events){.fd = -1, .text = stdout, .errs = stderr};
-    if (fd < 0 && conf->parent_handlers)
+    if (fd < 0 && conf->child_process)
         return werr_set(err, WERR_INVALID,
-                        "--parent-handlers needs --events-fd");
+                        "--child-process needs --events-fd");
     if (fd < 0)
         return 0;
     if (fcntl(fd, F_GETFD) < 0)
@@ -244,8 +246,8 @@ setup_events(const struct exec_conf *conf, struct rt_events *ev,
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     ev->fd = fd;
     ev->text = NULL;
-    ev->handlers_up = conf->parent_handlers;
-    if (conf->parent_handlers)
+    ev->handlers_up = conf->child_process;
+    if (conf->child_process)
         ev->errs = NULL;
     return 0;
 }
@@ -546,7 +548,10 @@ run_target(const struct exec_conf *conf, struct target *t,
     struct rt_project project = {.dir = t->projdir, .archive = t->ar,
                                  .archive_path = t->arpath,
                                  .params = t->pr};
-    struct rt_run run = {.events = ev, .params = &ps, .project = &project};
+    struct rt_run run = {.events = ev,
+                         .params = &ps,
+                         .project = &project,
+                         .parent_elsewhere = conf->child_process};
     int rc = EXIT_LOAD;
 
     if (load_conns(t, &conns, &err) < 0) {

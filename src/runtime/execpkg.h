@@ -19,6 +19,8 @@ struct rt_child_proc {
     const struct rt_conns *conns;   /* its connections (project ones
                                      * carry the overrides) */
     struct rt_events *events;       /* the child's events: under the task */
+    char *const *sets; /* --set PATH;VALUE for the child, NULL-terminated
+                        * (its parent package variable configurations) */
 };
 
 /* Runs `weir exec` on the child with its parameter values and connection

@@ -19,7 +19,7 @@
  * handlers from the task up, with System::SourceName naming the child's
  * executable (found by path in the child as loaded here); its errors
  * count in the task and above.  The child's own handlers run in the
- * child; with --parent-handlers it sends each event they let go on
+ * child; with --child-process it sends each event they let go on
  * (System::Propagate) as a {"raise": EVENT} line, which runs the
  * handlers here from the task up, as an in-process child's would.
  *
@@ -221,18 +221,27 @@ start(struct relay *r, struct werr *err)
 {
     const struct rt_child_proc *cp = r->cp;
     char *self = self_binary(), *json = NULL, *depth_var = NULL;
-    char id[32], **env = NULL;
-    char *argv[16] = {self,
-                      "exec",
-                      "--events-fd",
-                      "3",
-                      "--params-file",
-                      "/dev/fd/4",
-                      "--execution-id",
-                      id,
-                      "--parent-handlers"};
-    int argc = 9, p[2] = {-1, -1}, params = -1, depth = depth_here(r->run);
+    char id[32], **env = NULL, **argv;
+    size_t nsets = 0;
+    int argc = 0, p[2] = {-1, -1}, params = -1, depth = depth_here(r->run);
     int rc = -1, high;
+
+    while (cp->sets && cp->sets[nsets])
+        nsets++;
+    argv = xcalloc(16 + 2 * nsets, sizeof(char *));
+    argv[argc++] = self;
+    argv[argc++] = "exec";
+    argv[argc++] = "--events-fd";
+    argv[argc++] = "3";
+    argv[argc++] = "--params-file";
+    argv[argc++] = "/dev/fd/4";
+    argv[argc++] = "--execution-id";
+    argv[argc++] = id;
+    argv[argc++] = "--child-process";
+    for (size_t i = 0; i < nsets; i++) {
+        argv[argc++] = "--set";
+        argv[argc++] = cp->sets[i];
+    }
 
     snprintf(
         id, sizeof(id), "%lld",
@@ -287,6 +296,7 @@ out:
     free(depth_var);
     free(json);
     free(self);
+    free(argv);
     return rc;
 }
 

@@ -113,7 +113,7 @@ struct rt_events {
      * `package` (the child's file name) is the JSON member "package".
      * Both NULL in the top package. */
     const char *path_prefix, *package;
-    /* An ExecuteOutOfProcess child (--parent-handlers): each event its
+    /* An ExecuteOutOfProcess child (--child-process): each event its
      * handlers let go on is written as a {"raise": EVENT} line for the
      * parent process to raise there (rt_events_raise_up). */
     bool handlers_up;
@@ -250,7 +250,13 @@ void rt_project_release(struct rt_project *pj);
  * rt_configs_apply applies the package's configurations to a run whose
  * variables and connections are set up: problems that SSIS only warns
  * about are OnWarning events from the package; those that must stop the
- * run are appended to `errors` as lines, and counted in the result. */
+ * run are appended to `errors` as lines, and counted in the result.
+ * rt_configs_parent_sets gives, for a child's run set up in its parent's
+ * process, "TARGET;VALUE" for each of its parent package variable
+ * configurations (NULL-terminated, for --set; warnings as
+ * rt_configs_apply gives them), so that a child run out of process gets
+ * them; rt_configs_apply skips them in a run whose parent_elsewhere is
+ * set. */
 struct rt_run;
 struct rt_params;
 int rt_property_set(struct rt_run *run, struct rt_params *ps, const char *path,
@@ -259,6 +265,7 @@ int rt_property_set_arg(struct rt_run *run, struct rt_params *ps,
                         const char *arg, struct werr *err);
 int rt_configs_apply(struct rt_run *run, struct rt_params *ps,
                      struct wbuf *errors);
+char **rt_configs_parent_sets(struct rt_run *run);
 
 struct rt_run {
     const struct pkg *pkg;
@@ -307,6 +314,10 @@ struct rt_run {
     bool parent_locked;
     /* Events run event handlers (from the package's start to its end). */
     bool handlers_on;
+    /* The top run of an out-of-process child (weir exec --child-process):
+     * its parent is in another process, which applies the parent package
+     * variable configurations and passes their values with --set. */
+    bool parent_elsewhere;
 };
 
 /* An executable type's implementation. */

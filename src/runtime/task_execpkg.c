@@ -615,6 +615,8 @@ out_of_process(struct rt_run *run, const struct pkg_executable *e,
         .conns = &ch->conns,
         .events = &ch->events,
     };
+    enum rt_result result;
+    char **sets;
 
     if (!cp.target) {
         rt_error(run, e, RT_E_CHILD,
@@ -623,7 +625,12 @@ out_of_process(struct rt_run *run, const struct pkg_executable *e,
         *errors = 1;
         return RT_FAILURE;
     }
-    return rt_execpkg_proc(run, e, &cp, errors);
+    cp.sets = sets = rt_configs_parent_sets(&ch->run);
+    result = rt_execpkg_proc(run, e, &cp, errors);
+    for (char **x = sets; *x; x++)
+        free(*x);
+    free(sets);
+    return result;
 }
 
 static enum rt_result

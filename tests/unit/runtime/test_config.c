@@ -310,11 +310,39 @@ parent_package_variable_configuration(void **state)
         EXES(EXECPKG("Run", "", "<Connection>Child</Connection>")) TAIL);
     assert_int_equal(exec_args(&r, "Parent.dtsx", NULL), 0);
     assert_file(&r, "out.txt", "fromparent 1\n");
+    /* Out of process, the parent reads the variable and gives the value
+     * to the child's process, which does not look for a parent. */
+    put_file(&r, "Remote.dtsx",
+        HEAD("Remote") VARS(VAR("Word", "8", "fromafar"))
+        "<DTS:ConnectionManagers><DTS:ConnectionManager "
+        "DTS:refId=\"Package.ConnectionManagers[Child]\" "
+        "DTS:ObjectName=\"Child\" DTS:CreationName=\"FILE\"><DTS:ObjectData>"
+        "<DTS:ConnectionManager DTS:ConnectionString=\"Child.dtsx\"/>"
+        "</DTS:ObjectData></DTS:ConnectionManager></DTS:ConnectionManagers>"
+        EXES(EXECPKG("Run", "", "<Connection>Child</Connection>"
+                                "<ExecuteOutOfProcess>True"
+                                "</ExecuteOutOfProcess>")) TAIL);
+    assert_int_equal(exec_args(&r, "Remote.dtsx", NULL), 0);
+    assert_file(&r, "out.txt", "fromafar 1\n");
+    assert_false(message_has(&r, "OnWarning", "no parent package"));
     /* Run alone, the child has no parent: a warning, the design value. */
     assert_int_equal(exec_args(&r, "Child.dtsx", NULL), 0);
     assert_file(&r, "out.txt", "design 1\n");
     assert_true(message_has(&r, "OnWarning", "no parent package"));
     run_free(&r);
+}
+
+/* Out-of-process children run the weir binary: without it they would
+ * run this test program. */
+static int
+need_binary(void **state)
+{
+    const char *weir = getenv("WEIR_EXEC_BINARY");
+
+    if (weir && *weir)
+        return 0;
+    fprintf(stderr, "WEIR_EXEC_BINARY must name the weir binary\n");
+    return -1;
 }
 
 int
@@ -330,5 +358,5 @@ main(void)
         cmocka_unit_test(parent_package_variable_configuration),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, need_binary, NULL);
 }
