@@ -91,9 +91,62 @@ df_emit_begin(struct df_emitter *em)
     return row;
 }
 
+/* Whether a value of column `col` may exceed its length: bounded
+ * strings (characters) and binaries (bytes). */
+static bool
+is_bounded(const struct df_column *col)
+{
+    enum expr_dt dt = col->type.dt;
+
+    return col->slot >= 0 && col->type.length > 0 &&
+           (dt == EXPR_DT_STR || dt == EXPR_DT_WSTR || dt == EXPR_DT_BYTES);
+}
+
+/* Checks row `row` of em->b against the lengths of the output's
+ * columns.  A longer value is cut when the column's truncation
+ * disposition is IgnoreFailure; otherwise it fails the component:
+ * these components have no error output for their output columns, as
+ * in SSIS, where their output columns' lengths are those of the input. */
+static int
+fit_row(struct df_emitter *em, size_t row, struct werr *err)
+{
+    const struct df_output *out = em->out;
+    const struct df_component *c = out->comp;
+
+    for (size_t i = 0; i < out->ncolumns; i++) {
+        const struct df_column *col = &out->columns[i];
+        if (!is_bounded(col) || em->b->cols[col->slot].nulls[row])
+            continue;
+        struct expr_sv *sv =
+            &((struct expr_sv *)em->b->cols[col->slot].data)[row];
+        bool bytes = col->type.dt == EXPR_DT_BYTES;
+        size_t max = (size_t)col->type.length;
+        if (sv->len <= max ||
+            (!bytes && df_utf16_units(sv->p, sv->len) <= max))
+            continue;
+        if (col->trunc_disp == DF_DISP_IGNORE) {
+            sv->len = bytes ? max : df_utf16_cut(sv->p, sv->len, max);
+            continue;
+        }
+        const char *what = bytes ? "bytes" : "characters";
+        int shown = sv->len > 60 || bytes ? 0 : (int)sv->len;
+        df_error(em->x, c, 0,
+                 "column '%s': the value \"%.*s\" is longer than its %zu "
+                 "%s, and its truncation disposition is not IgnoreFailure",
+                 col->name, shown, sv->p, max, what);
+        return werr_set(err, WERR_INVALID,
+                        "component '%s': column '%s': a value is longer "
+                        "than its %zu %s",
+                        c->name, col->name, max, what);
+    }
+    return 0;
+}
+
 int
 df_emit_end(struct df_emitter *em, struct werr *err)
 {
+    if (fit_row(em, em->b->nrows, err) < 0)
+        return -1;
     em->b->nrows++;
     if (df_buffer_room(em->b) > 0)
         return 0;

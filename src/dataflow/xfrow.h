@@ -43,7 +43,10 @@ const struct df_column *df_visible_column(const struct df_input *in,
  * every cell NULL; df_emit_end counts it and sends the buffer once it is
  * full; df_emit_flush sends what is left.  df_emit_release drops an
  * unsent buffer (after a failure).  Sending returns -1 with `err` when
- * the run is failing.
+ * the run is failing.  df_emit_end also checks the row's strings and
+ * binaries against their output columns' lengths: a longer value is cut
+ * when the column's truncation disposition is IgnoreFailure, else it
+ * fails the component (-1 with `err`; the row is not counted).
  */
 struct df_emitter {
     struct df_exec *x;

@@ -253,6 +253,31 @@ class_names(void **state)
     }
 }
 
+/* A set key longer than its output column (cust: 3 characters):
+ * IgnoreFailure cuts it, the default fails the component naming the
+ * column (it used to be copied whole). */
+static void
+long_strings(void **state)
+{
+    struct xf t;
+    char *want;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "in.csv",
+             "cust,product,qty,region\n"
+             "barbara,Ham,2,north\n"
+             "ann,Soda,3,south\n");
+    assert_int_equal(xf_run(&t, "pivot/pivot-cut.dtsx", cms, false), 0);
+    want = xasprintf("%sbar,north,2,,\nann,south,,3,\n", out_header);
+    XF_FILE_IS(&t, "out.csv", want);
+    free(want);
+    assert_int_not_equal(xf_run(&t, "pivot/pivot-trunc.dtsx", cms, false), 0);
+    XF_OUTPUT_HAS(&t, "column 'cust': the value \"barbara\" is longer "
+                      "than its 3 characters");
+    xf_release(&t);
+}
+
 int
 main(void)
 {
@@ -267,6 +292,7 @@ main(void)
         cmocka_unit_test(unmatched_keys_passed_over),
         cmocka_unit_test(bad_configuration),
         cmocka_unit_test(class_names),
+        cmocka_unit_test(long_strings),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

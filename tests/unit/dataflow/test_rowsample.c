@@ -166,6 +166,28 @@ negative_value_fails_validation(void **state)
     xf_release(&t);
 }
 
+/* Values longer than the outputs' name columns (3 characters; "åsa"
+ * is three characters in four bytes and fits): IgnoreFailure cuts them,
+ * the default fails the component naming the column (they used to be
+ * copied whole).  Fewer rows than SamplingValue: all are selected. */
+static void
+long_strings(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "in.csv", "id,name\n1,abcdef\n2,xy\n3,åsa\n");
+    assert_int_equal(xf_run(&t, "rowsample/rowsample-cut.dtsx", cms, false),
+                     0);
+    XF_FILE_IS(&t, "selected.csv", "id,name\n1,abc\n2,xy\n3,åsa\n");
+    assert_int_not_equal(
+        xf_run(&t, "rowsample/rowsample-trunc.dtsx", cms, false), 0);
+    XF_OUTPUT_HAS(&t, "column 'name': the value \"abcdef\" is longer than "
+                      "its 3 characters");
+    xf_release(&t);
+}
+
 int
 main(void)
 {
@@ -175,6 +197,7 @@ main(void)
         cmocka_unit_test(synchronous_outputs),
         cmocka_unit_test(unseeded_differs),
         cmocka_unit_test(negative_value_fails_validation),
+        cmocka_unit_test(long_strings),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,6 +116,29 @@ bad_configuration(void **state)
     xf_release(&t);
 }
 
+/* A pass-through value longer than its output column (cust: 3
+ * characters): IgnoreFailure cuts it, the default fails the component
+ * naming the column (it used to be copied whole). */
+static void
+long_strings(void **state)
+{
+    struct xf t;
+
+    (void)state;
+    xf_init(&t);
+    xf_write(&t, "in.csv",
+             "cust,ham,soda,milk\n"
+             "barbara,1,,\n"
+             "ann,,2,\n");
+    assert_int_equal(xf_run(&t, "unpivot/unpivot-cut.dtsx", cms, false), 0);
+    XF_FILE_IS(&t, "out.csv", "cust,product,qty\nbar,Ham,1\nann,Soda,2\n");
+    assert_int_not_equal(xf_run(&t, "unpivot/unpivot-trunc.dtsx", cms, false),
+                         0);
+    XF_OUTPUT_HAS(&t, "column 'cust': the value \"barbara\" is longer "
+                      "than its 3 characters");
+    xf_release(&t);
+}
+
 int
 main(void)
 {
@@ -124,6 +147,7 @@ main(void)
         cmocka_unit_test(many_rows),
         cmocka_unit_test(two_destinations),
         cmocka_unit_test(bad_configuration),
+        cmocka_unit_test(long_strings),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
