@@ -75,6 +75,19 @@ struct df_rowset {
     const struct expr_value *cells;
 };
 
+/* How a run used its threads, for tests and diagnostics (df_host.stats):
+ * the EngineThreads it read, the threads that ran sources and trees (the
+ * calling thread included; the watcher thread, which checks for cancel
+ * and reports progress, is not counted), the most of them that ran work
+ * at once, and how many buffers a thread that found a queue full
+ * delivered itself. */
+struct df_run_stats {
+    int engine_threads;
+    size_t threads;
+    size_t peak_busy;
+    size_t inline_deliveries;
+};
+
 /*
  * The host.  Every callback is called with the run lock held (the engine
  * calls blocking_begin/blocking_end around its own waits), from any of
@@ -113,6 +126,9 @@ struct df_host {
     /* Validation connects to databases and checks that the tables and
      * columns the components name exist (weir exec --validate). */
     bool validate_external;
+    /* When not NULL, df_run() fills it as it returns (after the rows
+     * moved, whether the run succeeded or not). */
+    struct df_run_stats *stats;
 };
 
 /* Checks the data flow of `task` before anything runs: the pipeline's

@@ -2,17 +2,17 @@
  * The run of a pipeline: threads, bounded queues, end of input, failure,
  * cancel, and the host calls components make.
  *
- * Threads.  Every execution tree whose root output has a path gets a
- * consumer thread that pops buffers from the tree's queue and pushes them
- * down the tree: each synchronous component is called in turn in that
- * thread, in place.  Every source gets a producer thread that runs its
- * produce(); its df_send()s, like those of asynchronous outputs (Sort,
- * Union All...), push into the queue of the output's tree.  A queue holds
- * at most DF_QUEUE_BUFFERS buffers and a producer waits while it is full,
- * so the memory of a run is bounded by the buffers in flight whatever the
- * size of the input.  A component with several inputs fed by different
- * trees (Union All, Merge Join) is called under its own mutex, so no
- * component is ever called from two threads at once.
+ * Threads.  The run's sources and execution trees are work items for a
+ * pool of at most EngineThreads threads, the calling thread among them
+ * (sched.c, which says how bounded queues and a thread that sends into a
+ * full queue keep the pool from deadlocking).  Delivering a buffer to a
+ * tree calls each synchronous component of the tree in turn, in place;
+ * sources' df_send()s, like those of asynchronous outputs (Sort, Union
+ * All...), push into the queue of the output's tree, so the memory of a
+ * run is bounded by the buffers in flight whatever the size of the input.
+ * A component with several inputs fed by different trees (Union All,
+ * Merge Join) is called under its own mutex, so no component is ever
+ * called from two threads at once.
  *
  * End of input.  When a source's produce() returns, or when a tree's
  * queue is empty and ended, the thread calls end_of_input on the tree's
@@ -20,8 +20,8 @@
  * finished: its asynchronous outputs' queues end in turn.
  *
  * Failure and cancel.  The first df_error() marks the run failed and wakes
- * every queue: producers stop at their next df_send(), consumers stop
- * waiting, and every thread returns.  A watcher thread, from before
+ * every waiting thread: sources stop at their next df_send(), trees at
+ * their next buffer, and every thread returns.  A watcher thread, from before
  * pre_execute to after post_execute, asks the host's canceled() every
  * DF_TICK_MS and fails the run the same way.  A thread blocked inside a
  * database call sees none of this: while the run is stopping, the
@@ -59,7 +59,6 @@
 #include "base/banned.h"
 #include "dataflow/df_core.h"
 
-#define DF_QUEUE_BUFFERS 4
 #define DF_TICK_MS 50
 /* How often a blocked call is interrupted again while the run stops. */
 #define DF_BLOCKING_REPEAT_MS 500
@@ -67,14 +66,6 @@
 #define DF_PROGRESS_MS 1000
 /* The OnError code of a component's failure (docs/exec.md). */
 #define DF_CODE_COMPONENT 70
-
-struct df_queue {
-    pthread_mutex_t mu;
-    pthread_cond_t not_empty, not_full;
-    struct df_buffer *v[DF_QUEUE_BUFFERS];
-    size_t head, n;
-    bool ended;
-};
 
 struct df_comp_rt {
     pthread_mutex_t mu;
@@ -84,25 +75,17 @@ struct df_comp_rt {
     bool pre;    /* pre_execute succeeded */
 };
 
-struct df_thread {
-    struct df_exec *x;
-    pthread_t tid;
-    struct df_tree *tree;     /* consumer of this tree, or */
-    struct df_component *src; /* producer of this source */
-};
-
 struct df_exec {
     const struct df_host *h;
     struct df_pipeline *p;
     struct df_plan plan;
     char prefix[512];
     pthread_mutex_t host_mu;
-    pthread_mutex_t mu; /* failed, err, running */
+    pthread_mutex_t mu; /* failed, err, watch_stop */
     pthread_cond_t cv;
     int failed, canceled; /* atomic reads */
     struct werr err;
-    size_t running;
-    struct df_queue *queues; /* by tree */
+    struct df_sched *sched; /* while the rows flow */
     struct df_comp_rt *crt;  /* by component */
     /* Calls blocked in a database (df_blocking_begin), under blk_mu. */
     pthread_mutex_t blk_mu;
@@ -172,7 +155,7 @@ failing(struct df_exec *x)
 }
 
 /* Marks the run failed (the first message is kept) and wakes every
- * thread that waits on a queue. */
+ * thread that waits (for room in a queue, for work). */
 static void
 fail_run(struct df_exec *x, enum werr_code code, const char *msg)
 {
@@ -183,13 +166,8 @@ fail_run(struct df_exec *x, enum werr_code code, const char *msg)
     }
     pthread_cond_broadcast(&x->cv);
     pthread_mutex_unlock(&x->mu);
-    for (size_t i = 0; x->queues && i < x->plan.ntrees; i++) {
-        struct df_queue *q = &x->queues[i];
-        pthread_mutex_lock(&q->mu);
-        pthread_cond_broadcast(&q->not_empty);
-        pthread_cond_broadcast(&q->not_full);
-        pthread_mutex_unlock(&q->mu);
-    }
+    if (x->sched)
+        df_sched_wake(x->sched);
 }
 
 /* ---- blocked calls ---- */
@@ -376,66 +354,13 @@ df_connection(struct df_exec *x, const struct df_component *c,
     return rc;
 }
 
-/* ---- queues ---- */
-
-static struct df_queue *
-queue_of(struct df_exec *x, const struct df_output *out)
-{
-    struct df_tree *t = df_plan_tree_of(&x->plan, out);
-
-    return t ? &x->queues[t->index] : NULL;
-}
-
-static int
-queue_push(struct df_exec *x, struct df_queue *q, struct df_buffer *b)
-{
-    pthread_mutex_lock(&q->mu);
-    while (q->n == DF_QUEUE_BUFFERS && !failing(x))
-        pthread_cond_wait(&q->not_full, &q->mu);
-    if (failing(x)) {
-        pthread_mutex_unlock(&q->mu);
-        df_buffer_unref(b);
-        return -1;
-    }
-    q->v[(q->head + q->n++) % DF_QUEUE_BUFFERS] = b;
-    pthread_cond_signal(&q->not_empty);
-    pthread_mutex_unlock(&q->mu);
-    return 0;
-}
-
-/* 1 with a buffer, 0 at the end, -1 when the run fails. */
-static int
-queue_pop(struct df_exec *x, struct df_queue *q, struct df_buffer **b)
-{
-    int rc = 1;
-
-    pthread_mutex_lock(&q->mu);
-    while (!q->n && !q->ended && !failing(x))
-        pthread_cond_wait(&q->not_empty, &q->mu);
-    if (failing(x)) {
-        rc = -1;
-    } else if (!q->n) {
-        rc = 0;
-    } else {
-        *b = q->v[q->head];
-        q->head = (q->head + 1) % DF_QUEUE_BUFFERS;
-        q->n--;
-        pthread_cond_signal(&q->not_full);
-    }
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-static void
-queue_end(struct df_queue *q)
-{
-    pthread_mutex_lock(&q->mu);
-    q->ended = true;
-    pthread_cond_broadcast(&q->not_empty);
-    pthread_mutex_unlock(&q->mu);
-}
-
 /* ---- moving rows ---- */
+
+static struct df_tree *
+tree_of(struct df_exec *x, const struct df_output *out)
+{
+    return df_plan_tree_of(&x->plan, out);
+}
 
 static struct df_comp_rt *
 crt_of(struct df_exec *x, const struct df_component *c)
@@ -487,7 +412,9 @@ df_send(struct df_exec *x, struct df_output *out, struct df_buffer *b,
         return 0;
     }
     if (!out->sync_input)
-        return queue_push(x, queue_of(x, out), b) < 0 ? stopped(x, err) : 0;
+        return df_sched_push(x->sched, tree_of(x, out), b) < 0
+                   ? stopped(x, err)
+                   : 0;
     return deliver(x, out->to, b, err);
 }
 
@@ -497,7 +424,7 @@ finished(struct df_exec *x, struct df_component *c)
 {
     for (size_t i = 0; i < c->noutputs; i++)
         if (!c->outputs[i].sync_input && c->outputs[i].layout)
-            queue_end(queue_of(x, &c->outputs[i]));
+            df_sched_end(x->sched, tree_of(x, &c->outputs[i]));
 }
 
 static int
@@ -524,31 +451,38 @@ end_input(struct df_exec *x, struct df_input *in)
     return 0;
 }
 
-static void
-end_tree(struct df_exec *x, struct df_tree *t)
+/* ---- what the pool's threads run (sched.c) ---- */
+
+bool
+df_exec_failing(struct df_exec *x)
+{
+    return failing(x);
+}
+
+void
+df_exec_thread_enter(struct df_exec *x)
+{
+    cur_run = x;
+}
+
+void
+df_exec_deliver(struct df_exec *x, struct df_tree *t, struct df_buffer *b)
+{
+    struct werr err;
+
+    deliver(x, t->root->to, b, &err);
+}
+
+void
+df_exec_end_tree(struct df_exec *x, struct df_tree *t)
 {
     for (size_t i = 0; i < t->ninputs && !failing(x); i++)
         if (end_input(x, t->inputs[i]) < 0)
             return;
 }
 
-static void
-consume(struct df_exec *x, struct df_tree *t)
-{
-    struct df_queue *q = &x->queues[t->index];
-    struct df_buffer *b;
-    struct werr err;
-    int rc;
-
-    while ((rc = queue_pop(x, q, &b)) > 0)
-        if (deliver(x, t->root->to, b, &err) < 0)
-            return;
-    if (rc == 0)
-        end_tree(x, t);
-}
-
-static void
-produce(struct df_exec *x, struct df_component *c)
+void
+df_exec_produce(struct df_exec *x, struct df_component *c)
 {
     struct werr err = {0};
 
@@ -556,24 +490,6 @@ produce(struct df_exec *x, struct df_component *c)
         raise_failure(x, c, &err);
     else if (!failing(x))
         finished(x, c);
-}
-
-static void *
-thread_main(void *arg)
-{
-    struct df_thread *th = arg;
-    struct df_exec *x = th->x;
-
-    cur_run = x;
-    if (th->tree)
-        consume(x, th->tree);
-    else
-        produce(x, th->src);
-    pthread_mutex_lock(&x->mu);
-    x->running--;
-    pthread_cond_broadcast(&x->cv);
-    pthread_mutex_unlock(&x->mu);
-    return NULL;
 }
 
 /* ---- the run ---- */
@@ -595,24 +511,14 @@ exec_new(const struct pkg_executable *task, const struct df_host *h)
 static void
 exec_free(struct df_exec *x)
 {
-    if (x->queues) {
-        for (size_t i = 0; i < x->plan.ntrees; i++) {
-            struct df_queue *q = &x->queues[i];
-            while (q->n) {
-                df_buffer_unref(q->v[q->head]);
-                q->head = (q->head + 1) % DF_QUEUE_BUFFERS;
-                q->n--;
-            }
-            pthread_mutex_destroy(&q->mu);
-            pthread_cond_destroy(&q->not_empty);
-            pthread_cond_destroy(&q->not_full);
-        }
+    if (x->sched) {
+        /* The buffers left in queues go back to their pools first. */
+        df_sched_free(x->sched);
         for (size_t i = 0; i < x->plan.ntrees; i++)
             df_pool_detach(&x->plan.trees[i].layout);
     }
     for (size_t i = 0; x->crt && i < x->p->ncomponents; i++)
         pthread_mutex_destroy(&x->crt[i].mu);
-    free(x->queues);
     free(x->crt);
     free(x->reported);
     df_pipeline_free(x->p);
@@ -691,13 +597,9 @@ df_validate(const struct pkg_executable *task, const struct df_host *h,
 static void
 setup_run(struct df_exec *x)
 {
-    x->queues = xcalloc(x->plan.ntrees + 1, sizeof(*x->queues));
-    for (size_t i = 0; i < x->plan.ntrees; i++) {
-        pthread_mutex_init(&x->queues[i].mu, NULL);
-        pthread_cond_init(&x->queues[i].not_empty, NULL);
-        pthread_cond_init(&x->queues[i].not_full, NULL);
+    x->sched = df_sched_new(x, &x->plan);
+    for (size_t i = 0; i < x->plan.ntrees; i++)
         df_pool_attach(&x->plan.trees[i].layout);
-    }
     x->crt = xcalloc(x->p->ncomponents + 1, sizeof(*x->crt));
     for (size_t i = 0; i < x->p->ncomponents; i++) {
         struct df_component *c = &x->p->components[i];
@@ -847,47 +749,20 @@ watch_stop(struct df_exec *x)
     x->watching = false;
 }
 
-/* Waits for the run's threads to return. */
-static void
-wait_threads(struct df_exec *x)
-{
-    pthread_mutex_lock(&x->mu);
-    while (x->running)
-        pthread_cond_wait(&x->cv, &x->mu);
-    pthread_mutex_unlock(&x->mu);
-}
-
+/* Moves the rows: the pool of threads runs the sources and trees to
+ * their end, or until the run fails. */
 static void
 run_threads(struct df_exec *x)
 {
-    size_t n = 0, k = 0;
-    struct df_thread *th;
+    size_t n = df_sched_threads(x->sched, x->p->engine_threads);
 
-    for (size_t i = 0; i < x->plan.ntrees; i++)
-        n += x->plan.trees[i].root->to != NULL;
-    for (size_t i = 0; i < x->plan.ncomponents; i++)
-        n += x->plan.order[i]->ops->produce != NULL;
-    th = xcalloc(n + 1, sizeof(*th));
-    for (size_t i = 0; i < x->plan.ntrees; i++)
-        if (x->plan.trees[i].root->to)
-            th[k++].tree = &x->plan.trees[i];
-    for (size_t i = 0; i < x->plan.ncomponents; i++)
-        if (x->plan.order[i]->ops->produce)
-            th[k++].src = x->plan.order[i];
     /* Components without inputs that produce nothing end at once. */
     for (size_t i = 0; i < x->plan.ncomponents; i++)
         if (!x->plan.order[i]->ninputs && !x->plan.order[i]->ops->produce)
             finished(x, x->plan.order[i]);
-    x->running = n;
-    for (size_t i = 0; i < n; i++) {
-        th[i].x = x;
-        if (pthread_create(&th[i].tid, NULL, thread_main, &th[i]) != 0)
-            W_BUG("pthread_create: %s", strerror(errno));
-    }
-    wait_threads(x);
-    for (size_t i = 0; i < n; i++)
-        pthread_join(th[i].tid, NULL);
-    free(th);
+    df_sched_run(x->sched, n, x->h->stats);
+    if (x->h->stats)
+        x->h->stats->engine_threads = x->p->engine_threads;
 }
 
 static void

@@ -475,14 +475,21 @@ read_pipeline(struct parser *ps, const xmlNode *pl)
     const xmlNode *comps = child(pl, "components"), *paths = child(pl, "paths");
     struct df_pipeline *p = ps->p;
     size_t i = 0;
+    long long threads;
 
     p->default_buffer_max_rows = attr_int(ps, pl, "defaultBufferMaxRows",
                                           10000);
     p->default_buffer_size = attr_int(ps, pl, "defaultBufferSize",
                                       10 * 1024 * 1024);
-    p->engine_threads = (int)attr_int(ps, pl, "engineThreads", 10);
+    /* Above 1000 is as good as no cap: a run never starts more threads
+     * than it has sources and trees (docs/dataflow.md). */
+    threads = attr_int(ps, pl, "engineThreads", 10);
+    p->engine_threads = threads < 1 ? 0 : threads > 1000 ? 1000 : (int)threads;
     if (p->default_buffer_max_rows < 1 || p->default_buffer_size < 1)
         return fail(ps, pl, "buffer sizes must be positive");
+    if (p->engine_threads < 1)
+        return fail(ps, pl, "engineThreads must be at least 1, not %lld",
+                    threads);
     p->ncomponents = count(comps, "component");
     p->components =
         warena_alloc(&p->arena, p->ncomponents * sizeof(*p->components) + 1);
