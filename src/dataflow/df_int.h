@@ -30,10 +30,12 @@
  * Union All, Merge Join) fill new buffers of their output's layout with
  * df_buffer_new().
  *
- * Threads: the engine runs execution trees on threads with bounded queues
- * between them (memory is bounded by the buffers in flight).  It never
- * calls one component's process/end_of_input/produce from two threads at
- * once, so a component's state needs no lock.  Components must not call
+ * Threads: the engine runs execution trees on a pool of at most
+ * EngineThreads threads with bounded queues between them (memory is
+ * bounded by the buffers in flight).  It never calls one component's
+ * process/end_of_input/produce from two threads at once, so a
+ * component's state needs no lock; successive calls may come from
+ * different threads, so nothing may be kept per thread.  Components must not call
  * the host directly: use df_event()/df_error() and the df_var_* helpers,
  * which take the needed lock.
  */
