@@ -13,7 +13,23 @@
  * as well as after BUSY_TIMEOUT_MS.  A statement that runs long without
  * waiting is stopped by the engine's watcher with sqlite3_interrupt
  * (df_blocking_begin, df_int.h).
+ *
+ * Two destinations of one data flow on the same database file (a split's
+ * outputs into two tables) would deadlock on SQLite's one write lock:
+ * the first holds it until its commit, which may be the end of its
+ * input, while the second waits, and so may the flow feeding both.  So a
+ * loader that finds another loader of this process open on its file
+ * stages its rows: each transaction's rows go into a private temporary
+ * database (ATTACHed as weir_stage, which takes no lock on the file),
+ * and at the commit they move into the table in one short write
+ * transaction (BEGIN IMMEDIATE; INSERT ... SELECT per run of columns, in
+ * order; COMMIT).  What is committed when is what it would be without
+ * staging: each loader's own transactions of commit_rows rows, whole or
+ * not at all; only the database's refusal of a row comes at the commit
+ * instead of at the row.
  */
+#include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,15 +45,80 @@
 #define BUSY_TIMEOUT_MS 30000
 #define BUSY_SLEEP_MS 10
 
+/* A run of staged rows that write the same columns: its move into the
+ * table ("INSERT INTO t (...) SELECT ... WHERE run = N"), or with no
+ * column, the INSERT of a row of defaults made once per staged row. */
+struct stage_run {
+    char *move;
+    bool defaults;
+};
+
 struct sqlite_loader {
     sqlite3 *db;
     sqlite3_stmt *st;
-    char *path;
+    char *path, *key; /* the file, and its registry key */
     bool in_tx;
     int64_t busy_since; /* monotonic ns of the current wait */
-    size_t ncols;
+    size_t ncols, all;  /* columns written now, of the target */
     struct wbuf text;
+    /* Staging (shared file): decided at the first write. */
+    bool decided, staged;
+    sqlite3_stmt *stage; /* INSERT INTO weir_stage.rows */
+    char *next_move;     /* the current columns' move, with %zu run */
+    bool next_defaults, new_run;
+    struct stage_run *runs;
+    size_t nruns;
 };
+
+/* Open loaders per database file in this process. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char *key;
+    int n;
+} *registry;
+static size_t nregistry;
+
+/* Counts one more (`d` 1) or one less (-1) loader on `key`; returns how
+ * many are open now. */
+static int
+registry_add(const char *key, int d)
+{
+    int n = 0;
+    size_t i;
+
+    pthread_mutex_lock(&registry_lock);
+    for (i = 0; i < nregistry && strcmp(registry[i].key, key); i++)
+        ;
+    if (i == nregistry && d > 0) {
+        registry = xrealloc(registry, (nregistry + 1) * sizeof(*registry));
+        registry[nregistry].key = xstrdup(key);
+        registry[nregistry++].n = 0;
+    }
+    if (i < nregistry) {
+        n = registry[i].n += d;
+        if (n == 0) {
+            free(registry[i].key);
+            registry[i] = registry[--nregistry];
+            if (nregistry == 0) {
+                free(registry);
+                registry = NULL;
+            }
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return n;
+}
+
+static void
+runs_clear(struct sqlite_loader *s)
+{
+    for (size_t i = 0; i < s->nruns; i++)
+        free(s->runs[i].move);
+    free(s->runs);
+    s->runs = NULL;
+    s->nruns = 0;
+    s->new_run = true;
+}
 
 static int
 sq_fail(struct sqlite_loader *s, struct werr *err, const char *what)
@@ -52,9 +133,15 @@ sq_free(void *impl)
     struct sqlite_loader *s = impl;
 
     sqlite3_finalize(s->st);
+    sqlite3_finalize(s->stage);
     if (s->db && s->in_tx)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(s->db);
+    if (s->key)
+        registry_add(s->key, -1);
+    runs_clear(s);
+    free(s->next_move);
+    free(s->key);
     free(s->path);
     wbuf_release(&s->text);
     free(s);
@@ -98,15 +185,47 @@ exec_sql(struct sqlite_loader *s, const char *sql)
 }
 
 static int
-step(struct sqlite_loader *s)
+step(struct sqlite_loader *s, sqlite3_stmt *st)
 {
     struct df_blocking b;
     int rc;
 
     df_blocking_begin(&b, interrupt, s->db);
-    rc = sqlite3_step(s->st);
+    rc = sqlite3_step(st);
     df_blocking_end(&b);
     return rc;
+}
+
+/* The move of staged rows writing the columns with use[i] (all without
+ * `use`) into `table`, but for its run number, which goes last. */
+static void
+set_move(struct sqlite_loader *s, const struct df_db_target *t,
+         const char *table, const bool *use)
+{
+    char *insert = df_db_insert_sql(t, DF_DB_SQLITE, table, use);
+    char *values = strstr(insert, ") VALUES (");
+    struct wbuf b;
+    size_t k = 0;
+
+    free(s->next_move);
+    s->next_defaults = values == NULL;
+    s->new_run = true;
+    if (!values) {
+        s->next_move = insert;
+        return;
+    }
+    wbuf_init(&b, WBUF_NOLIMIT);
+    wbuf_add(&b, insert, (size_t)(values - insert), NULL);
+    wbuf_adds(&b, ") SELECT ", NULL);
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (use && !use[i])
+            continue;
+        wbuf_addf(&b, NULL, "%sc%zu", k ? ", " : "", k);
+        k++;
+    }
+    wbuf_adds(&b, " FROM weir_stage.rows WHERE run = ", NULL);
+    s->next_move = wbuf_detach(&b, NULL);
+    free(insert);
 }
 
 static void *
@@ -117,13 +236,18 @@ sq_open(const struct df_db_target *t, enum df_db_kind kind, const char *table,
     char *sql = NULL;
 
     wbuf_init(&s->text, WBUF_NOLIMIT);
-    s->ncols = t->ncols;
+    s->ncols = s->all = t->ncols;
+    s->new_run = true;
     s->path = df_db_key(t->odbc, "Database");
     if (!s->path || !*s->path) {
         werr_set(err, WERR_INVALID,
                  "the SQLite connection string has no Database=");
         goto fail;
     }
+    char real[PATH_MAX];
+    s->key = xstrdup(realpath(s->path, real) ? real : s->path);
+    registry_add(s->key, 1);
+    set_move(s, t, table, NULL);
     if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE, NULL) !=
         SQLITE_OK) {
         sq_fail(s, err, "cannot open the SQLite database");
@@ -144,36 +268,37 @@ fail:
 }
 
 static int
-bind_one(struct sqlite_loader *s, int i, const struct df_vec *v, size_t row)
+bind_one(struct sqlite_loader *s, sqlite3_stmt *st, int i,
+         const struct df_vec *v, size_t row)
 {
     const void *d = v->data;
 
     if (v->nulls[row])
-        return sqlite3_bind_null(s->st, i);
+        return sqlite3_bind_null(st, i);
     switch (v->type.dt) {
     case EXPR_DT_BOOL:
-    case EXPR_DT_UI1: return sqlite3_bind_int(s->st, i, ((uint8_t *)d)[row]);
-    case EXPR_DT_I1: return sqlite3_bind_int(s->st, i, ((int8_t *)d)[row]);
-    case EXPR_DT_I2: return sqlite3_bind_int(s->st, i, ((int16_t *)d)[row]);
-    case EXPR_DT_UI2: return sqlite3_bind_int(s->st, i, ((uint16_t *)d)[row]);
-    case EXPR_DT_I4: return sqlite3_bind_int(s->st, i, ((int32_t *)d)[row]);
+    case EXPR_DT_UI1: return sqlite3_bind_int(st, i, ((uint8_t *)d)[row]);
+    case EXPR_DT_I1: return sqlite3_bind_int(st, i, ((int8_t *)d)[row]);
+    case EXPR_DT_I2: return sqlite3_bind_int(st, i, ((int16_t *)d)[row]);
+    case EXPR_DT_UI2: return sqlite3_bind_int(st, i, ((uint16_t *)d)[row]);
+    case EXPR_DT_I4: return sqlite3_bind_int(st, i, ((int32_t *)d)[row]);
     case EXPR_DT_UI4:
-        return sqlite3_bind_int64(s->st, i, ((uint32_t *)d)[row]);
-    case EXPR_DT_I8: return sqlite3_bind_int64(s->st, i, ((int64_t *)d)[row]);
-    case EXPR_DT_R4: return sqlite3_bind_double(s->st, i, ((float *)d)[row]);
-    case EXPR_DT_R8: return sqlite3_bind_double(s->st, i, ((double *)d)[row]);
+        return sqlite3_bind_int64(st, i, ((uint32_t *)d)[row]);
+    case EXPR_DT_I8: return sqlite3_bind_int64(st, i, ((int64_t *)d)[row]);
+    case EXPR_DT_R4: return sqlite3_bind_double(st, i, ((float *)d)[row]);
+    case EXPR_DT_R8: return sqlite3_bind_double(st, i, ((double *)d)[row]);
     case EXPR_DT_STR:
     case EXPR_DT_WSTR:
     case EXPR_DT_TEXT:
     case EXPR_DT_NTEXT: {
         const struct expr_sv *sv = &((const struct expr_sv *)d)[row];
-        return sqlite3_bind_text(s->st, i, sv->p ? sv->p : "", (int)sv->len,
+        return sqlite3_bind_text(st, i, sv->p ? sv->p : "", (int)sv->len,
                                  SQLITE_STATIC);
     }
     case EXPR_DT_BYTES:
     case EXPR_DT_IMAGE: {
         const struct expr_sv *sv = &((const struct expr_sv *)d)[row];
-        return sqlite3_bind_blob(s->st, i, sv->p ? sv->p : "", (int)sv->len,
+        return sqlite3_bind_blob(st, i, sv->p ? sv->p : "", (int)sv->len,
                                  SQLITE_STATIC);
     }
     default:
@@ -181,9 +306,70 @@ bind_one(struct sqlite_loader *s, int i, const struct df_vec *v, size_t row)
          * because s->text is reused for the next column. */
         wbuf_reset(&s->text);
         df_db_value_text(v, row, false, &s->text);
-        return sqlite3_bind_text(s->st, i, s->text.buf, (int)s->text.len,
+        return sqlite3_bind_text(st, i, s->text.buf, (int)s->text.len,
                                  SQLITE_TRANSIENT);
     }
+}
+
+/* The first staged write: the private database and its table. */
+static int
+stage_open(struct sqlite_loader *s, struct werr *err)
+{
+    struct wbuf b;
+    int rc;
+
+    wbuf_init(&b, WBUF_NOLIMIT);
+    wbuf_adds(&b, "ATTACH DATABASE '' AS weir_stage; "
+                  "CREATE TABLE weir_stage.rows (run INTEGER", NULL);
+    for (size_t i = 0; i < s->all; i++)
+        wbuf_addf(&b, NULL, ", c%zu", i);
+    wbuf_adds(&b, ")", NULL);
+    rc = exec_sql(s, b.buf);
+    wbuf_reset(&b);
+    wbuf_adds(&b, "INSERT INTO weir_stage.rows VALUES (?", NULL);
+    for (size_t i = 0; i < s->all; i++)
+        wbuf_adds(&b, ", ?", NULL);
+    wbuf_adds(&b, ")", NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, b.buf, -1, &s->stage, NULL);
+    wbuf_release(&b);
+    return rc == SQLITE_OK ? 0 : sq_fail(s, err, "cannot stage rows");
+}
+
+/* Rows into the staging table, in a transaction of that database only. */
+static int
+stage_write(struct sqlite_loader *s, const struct df_buffer *b,
+            const int *slots, const uint32_t *rows, size_t n,
+            struct werr *err)
+{
+    if (!s->in_tx) {
+        if (exec_sql(s, "BEGIN") != SQLITE_OK)
+            return sq_fail(s, err, "cannot begin a transaction");
+        s->in_tx = true;
+    }
+    if (s->new_run) {
+        s->runs = xrealloc(s->runs, (s->nruns + 1) * sizeof(*s->runs));
+        s->runs[s->nruns].defaults = s->next_defaults;
+        s->runs[s->nruns].move =
+            s->next_defaults ? xstrdup(s->next_move)
+                             : xasprintf("%s%zu ORDER BY rowid", s->next_move,
+                                         s->nruns);
+        s->nruns++;
+        s->new_run = false;
+    }
+    for (size_t r = 0; r < n; r++) {
+        sqlite3_clear_bindings(s->stage);
+        sqlite3_bind_int64(s->stage, 1, (sqlite3_int64)(s->nruns - 1));
+        for (size_t i = 0; i < s->ncols; i++)
+            if (bind_one(s, s->stage, (int)i + 2, &b->cols[slots[i]],
+                         rows[r]) != SQLITE_OK)
+                return sq_fail(s, err, "cannot bind a value");
+        int rc = step(s, s->stage);
+        sqlite3_reset(s->stage);
+        if (rc != SQLITE_DONE)
+            return sq_fail(s, err, "cannot stage a row");
+    }
+    return 0;
 }
 
 static int
@@ -192,6 +378,14 @@ sq_write(void *impl, const struct df_buffer *b, const int *slots,
 {
     struct sqlite_loader *s = impl;
 
+    if (!s->decided) {
+        s->decided = true;
+        s->staged = registry_add(s->key, 0) > 1;
+        if (s->staged && stage_open(s, err) < 0)
+            return -1;
+    }
+    if (s->staged)
+        return stage_write(s, b, slots, rows, n, err);
     if (!s->in_tx) {
         if (exec_sql(s, "BEGIN IMMEDIATE") != SQLITE_OK)
             return sq_fail(s, err, "cannot begin a transaction");
@@ -199,15 +393,62 @@ sq_write(void *impl, const struct df_buffer *b, const int *slots,
     }
     for (size_t r = 0; r < n; r++) {
         for (size_t i = 0; i < s->ncols; i++)
-            if (bind_one(s, (int)i + 1, &b->cols[slots[i]], rows[r]) !=
-                SQLITE_OK)
+            if (bind_one(s, s->st, (int)i + 1, &b->cols[slots[i]],
+                         rows[r]) != SQLITE_OK)
                 return sq_fail(s, err, "cannot bind a value");
-        int rc = step(s);
+        int rc = step(s, s->st);
         sqlite3_reset(s->st);
         if (rc != SQLITE_DONE)
             return sq_fail(s, err, "INSERT failed");
     }
     return 0;
+}
+
+/* The rows of run `i` that write no column: one row of defaults each. */
+static int
+move_defaults(struct sqlite_loader *s, size_t i)
+{
+    char *sql = xasprintf("SELECT count(*) FROM weir_stage.rows "
+                          "WHERE run = %zu", i);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    int64_t n = 0;
+
+    free(sql);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    for (int64_t k = 0; rc == SQLITE_OK && k < n; k++)
+        rc = exec_sql(s, s->runs[i].move);
+    return rc;
+}
+
+/* Ends the staging transaction, then moves its rows into the table in
+ * one write transaction, run by run, and empties the staging table. */
+static int
+stage_commit(struct sqlite_loader *s, struct werr *err)
+{
+    int rc = exec_sql(s, "COMMIT");
+
+    s->in_tx = false;
+    if (rc == SQLITE_OK)
+        rc = exec_sql(s, "BEGIN IMMEDIATE");
+    for (size_t i = 0; rc == SQLITE_OK && i < s->nruns; i++)
+        rc = s->runs[i].defaults ? move_defaults(s, i)
+                                 : exec_sql(s, s->runs[i].move);
+    if (rc == SQLITE_OK)
+        rc = exec_sql(s, "DELETE FROM weir_stage.rows");
+    if (rc == SQLITE_OK)
+        rc = exec_sql(s, "COMMIT");
+    if (rc != SQLITE_OK) {
+        sq_fail(s, err, "INSERT failed");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_exec(s->db, "DELETE FROM weir_stage.rows", NULL, NULL, NULL);
+    }
+    runs_clear(s);
+    return rc == SQLITE_OK ? 0 : -1;
 }
 
 static int
@@ -217,6 +458,8 @@ sq_commit(void *impl, struct werr *err)
 
     if (!s->in_tx)
         return 0;
+    if (s->staged)
+        return stage_commit(s, err);
     if (exec_sql(s, "COMMIT") != SQLITE_OK)
         return sq_fail(s, err, "cannot commit");
     s->in_tx = false;
@@ -231,6 +474,8 @@ sq_rollback(void *impl)
     if (s->in_tx)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_tx = false;
+    if (s->staged)
+        runs_clear(s);
 }
 
 char *
@@ -309,6 +554,7 @@ sq_columns(void *impl, const struct df_db_target *t, const char *table,
     s->ncols = 0;
     for (size_t i = 0; i < t->ncols; i++)
         s->ncols += use[i];
+    set_move(s, t, table, use);
     rc = sqlite3_prepare_v2(s->db, sql, -1, &s->st, NULL);
     free(sql);
     return rc == SQLITE_OK ? 0 : sq_fail(s, err, "cannot prepare the INSERT");

@@ -63,7 +63,9 @@ INSERT INTO wide_src VALUES (2, 3000000000, 7);
 INSERT INTO wide_src VALUES (3, NULL, 70000);
 INSERT INTO wide_src VALUES (4, -7, -1);
 CREATE TABLE wide_dst (id integer, big integer, amt integer);
-CREATE TABLE wide_err (id integer, big integer, code integer);" \
+CREATE TABLE wide_err (id integer, big integer, code integer);
+CREATE TABLE split_low (id integer, name varchar(20), qty integer);
+CREATE TABLE split_high (id integer, name varchar(20), qty integer);" \
         >/dev/null
 }
 
@@ -253,6 +255,21 @@ FROM keep_dst ORDER BY id" | tr '\n' ' ')
         "$K: ... and the next id the database gives follows them"
 }
 
+# split_two: a Conditional Split feeds two fast-load destinations (one
+# transaction each, committed at the end) on the same database: on
+# SQLite the second used to wait for the first's write lock and fail.
+split_two() {
+    run_pkg "$PKG/db-split-two.dtsx" --connection "Db=$ODBC"
+    is "$RC" 0 "$KIND: two fast loads into one database succeed"
+    [ "$RC" = 0 ] || diag "$(tail -3 "$T/out")"
+    is "$(db_sql "SELECT id, coalesce(name, 'NULL'), coalesce(qty, -1)
+FROM split_low ORDER BY id" | tr '\n' ' ')" "10|a|1 20|NULL|2 " \
+        "$KIND: ... the split's first output in its table"
+    is "$(db_sql "SELECT id, coalesce(name, 'NULL'), coalesce(qty, -1)
+FROM split_high ORDER BY id" | tr '\n' ' ')" "30|c|-1 40|NULL|-1 " \
+        "$KIND: ... the default output in the other"
+}
+
 # validate_external: weir exec --validate connects and names a missing
 # table or column with its component; --no-validate-external and
 # ValidateExternalMetadata false do not.
@@ -310,6 +327,7 @@ round() {
     if [ -n "${3:-}" ]; then
         ODBC=$3 fast_load_keep "over ODBC"
     fi
+    split_two
     validate_external
 
     # NoMatchBehavior 0 with the match output's disposition.

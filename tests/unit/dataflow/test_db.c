@@ -471,6 +471,69 @@ test_load_keep(void **state)
     }
 }
 
+/* Two fast-load destinations on one SQLite file, each with its own
+ * transaction open (commit size 0) at once: both stage their rows and
+ * move them at their commit, so neither waits for the other's lock (the
+ * second used to wait 30 s and fail with "database is locked").  A
+ * refused row rolls back its own loader's transaction only; NULLs of
+ * columns with defaults (KeepNulls false) make runs of their own. */
+static void
+test_load_shared_file(void **state)
+{
+    static const char *names[] = {"id", "name", "amount", "day", "ok"};
+    static const int slots[] = {0, 1, 2, 3, 4};
+    struct fx *f = *state;
+    struct df_db_target ta = {.odbc = f->odbc, .table = "low",
+                              .names = names, .types = load_types,
+                              .ncols = 5},
+                        tb = ta;
+    struct df_layout *l = layout_new(load_types, 5, 4);
+    struct df_buffer *b = load_buffer(l, 4);
+    struct werr err = {0};
+    struct df_db_loader *la, *lb;
+    char *rows;
+
+    sq(f->db, "CREATE TABLE low (id INTEGER PRIMARY KEY, name VARCHAR(20) "
+              "DEFAULT 'none', amount NUMERIC(10,2), day TIMESTAMP, ok BIT);"
+              "CREATE TABLE high (id INTEGER NOT NULL, name VARCHAR(20) "
+              "NOT NULL, amount NUMERIC(10,2), day TIMESTAMP, ok BIT);");
+    tb.table = "high";
+    tb.keep_nulls = tb.keep_identity = true;
+    la = df_db_loader_open(&ta, &err);
+    lb = df_db_loader_open(&tb, &err);
+    assert_non_null(la);
+    assert_non_null(lb);
+    static const uint32_t even[] = {0, 2}, odd[] = {1, 3}, last[] = {3};
+    assert_int_equal(df_db_loader_write(la, b, slots, even, 2, &err), 0);
+    assert_int_equal(df_db_loader_write(lb, b, slots, last, 1, &err), 0);
+    assert_int_equal(df_db_loader_write(la, b, slots, odd, 2, &err), 0);
+    assert_int_equal(df_db_loader_finish(lb, &err), 0);
+    assert_int_equal(df_db_loader_finish(la, &err), 0);
+    rows = sq_rows(f->db, "SELECT id, name, ok FROM low ORDER BY id");
+    assert_string_equal(rows, "1|row0|1\n2|row2|1\n3|none|0\n4|row3|0");
+    free(rows);
+    rows = sq_rows(f->db, "SELECT id, name FROM high");
+    assert_string_equal(rows, "4|row3");
+    free(rows);
+    /* Row 1's NULL name is refused by high: only lb's transaction goes. */
+    assert_int_equal(df_db_loader_write(lb, b, slots, odd, 2, &err), 0);
+    assert_int_equal(df_db_loader_write(la, b, slots, last, 1, &err), 0);
+    assert_int_equal(df_db_loader_finish(lb, &err), -1);
+    assert_non_null(strstr(err.msg, "NOT NULL"));
+    df_db_loader_rollback(lb);
+    assert_int_equal(df_db_loader_finish(la, &err), 0);
+    rows = sq_rows(f->db, "SELECT count(*) FROM high");
+    assert_string_equal(rows, "1");
+    free(rows);
+    rows = sq_rows(f->db, "SELECT count(*), max(id) FROM low");
+    assert_string_equal(rows, "5|5");
+    free(rows);
+    df_db_loader_free(la);
+    df_db_loader_free(lb);
+    df_buffer_unref(b);
+    layout_free(l);
+}
+
 static void
 check_loaded(struct fx *f, size_t nrows)
 {
@@ -561,6 +624,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_load_sqlite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_keep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_shared_file, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_load_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
