@@ -593,6 +593,7 @@ static const struct {
     {NULL, "DTSTransform.RowSampling", "Microsoft.RowSampling"},
     {NULL, "DTSTransform.Pivot", "Microsoft.Pivot"},
     {NULL, "DTSTransform.UnPivot", "Microsoft.UnPivot"},
+    {NULL, "DTSTransform.Cache", "Microsoft.Cache"},
     /* The class ids SSIS 2012+ writes for these two. */
     {NULL, "DTSTransform.PctSampling", "Microsoft.PercentageSampling"},
     {NULL, "Microsoft.PctSampling", "Microsoft.PercentageSampling"},

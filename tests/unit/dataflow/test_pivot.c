@@ -243,6 +243,9 @@ class_names(void **state)
         {"Microsoft.PctSampling", "Microsoft.PercentageSampling"},
         {"DTSTransform.PctSampling.3", "Microsoft.PercentageSampling"},
         {"Microsoft.CopyMap", "Microsoft.CopyColumn"},
+        {"DTSTransform.Cache.2", "Microsoft.Cache"},
+        {"DTSTransform.CharacterMap.3", "Microsoft.CharacterMap"},
+        {"DTSTransform.Merge.3", "Microsoft.Merge"},
     };
 
     (void)state;
