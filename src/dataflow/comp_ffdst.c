@@ -11,6 +11,13 @@
  * Fixed-width columns are padded with spaces or cut.  Text is produced in
  * UTF-8 and converted with iconv to the manager's code page, or to
  * UTF-16LE with a byte order mark when the manager says Unicode.
+ *
+ * Speed: a buffer is written in chunks of CHUNK rows, column by column
+ * first: each column's cells (text and length) are found or formatted in
+ * one loop per column, with one test of its type, so numbers are
+ * formatted by a tight loop and strings are not copied.  The chunk's
+ * bytes are bounded from those lengths, room for all of them is made at
+ * once, and the rows are then laid out without any further checks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,15 +34,29 @@
 #include "dataflow/flatfile.h"
 
 #define OUT_FLUSH (1u << 20)
+#define CHUNK 256u
+#define NUM_TEXT 48 /* the longest integer or decimal text, and more */
+
+/* The cells of one manager column for a chunk: text and length per row
+ * (`off` into the chunk's text while it may still move). */
+struct cells {
+    const char **p;
+    uint32_t *len;
+    size_t *off;
+};
 
 struct ffdst {
     struct df_ff ff;
     char *path;
     int fd;
     iconv_t cd;
-    struct wbuf out;
+    char *out; /* text to write, UTF-8 */
+    size_t len, cap;
     char *conv;
     size_t conv_cap;
+    char *text; /* formatted values of the chunk */
+    size_t ntext, text_cap;
+    struct cells *cells; /* by manager column */
     const struct df_column **cols; /* by manager column, NULL: empty */
     int64_t rows;
 };
@@ -59,13 +80,13 @@ write_all(struct ffdst *d, const char *p, size_t n, struct werr *err)
 static int
 flush_out(struct ffdst *d, struct werr *err)
 {
-    char *in = d->out.buf, *o;
-    size_t inleft = d->out.len, oleft;
+    char *in = d->out, *o;
+    size_t inleft = d->len, oleft;
 
     if (d->cd == (iconv_t)-1) {
-        if (write_all(d, d->out.buf, d->out.len, err) < 0)
+        if (write_all(d, d->out, d->len, err) < 0)
             return -1;
-        wbuf_reset(&d->out);
+        d->len = 0;
         return 0;
     }
     if (d->conv_cap < 4 * inleft + 16) {
@@ -78,7 +99,7 @@ flush_out(struct ffdst *d, struct werr *err)
         return werr_set(err, WERR_INVALID,
                         "a value cannot be written in code page %d: %s",
                         d->ff.codepage, strerror(errno));
-    wbuf_reset(&d->out);
+    d->len = 0;
     return write_all(d, d->conv, (size_t)(o - d->conv), err);
 }
 
@@ -100,9 +121,16 @@ ffdst_free(struct ffdst *d)
         close(d->fd);
     if (d->cd != (iconv_t)-1)
         iconv_close(d->cd);
+    for (size_t k = 0; d->cells && k < d->ff.ncols; k++) {
+        free(d->cells[k].p);
+        free(d->cells[k].len);
+        free(d->cells[k].off);
+    }
+    free(d->cells);
     df_ff_release(&d->ff);
-    wbuf_release(&d->out);
+    free(d->out);
     free(d->conv);
+    free(d->text);
     free(d->cols);
     free(d->path);
     free(d);
@@ -155,7 +183,6 @@ ffdst_setup(struct df_exec *x, struct df_component *c, struct werr *err)
 
     d->fd = -1;
     d->cd = (iconv_t)-1;
-    wbuf_init(&d->out, WBUF_NOLIMIT);
     if (df_connection(x, c, "FlatFileConnection", &conn, err) < 0 ||
         df_ff_read(conn.cm, &d->ff, err) < 0 || bind_columns(c, d, err) < 0 ||
         open_encoder(d, err) < 0) {
@@ -163,6 +190,14 @@ ffdst_setup(struct df_exec *x, struct df_component *c, struct werr *err)
         return NULL;
     }
     d->path = xstrdup(conn.string ? conn.string : "");
+    d->cap = 64 * 1024;
+    d->out = xmalloc(d->cap);
+    d->cells = xcalloc(d->ff.ncols + 1, sizeof(*d->cells));
+    for (size_t k = 0; k < d->ff.ncols; k++) {
+        d->cells[k].p = xmalloc(CHUNK * sizeof(*d->cells[k].p));
+        d->cells[k].len = xmalloc(CHUNK * sizeof(*d->cells[k].len));
+        d->cells[k].off = xmalloc(CHUNK * sizeof(*d->cells[k].off));
+    }
     return d;
 }
 
@@ -187,50 +222,132 @@ qualified(const struct ffdst *d, size_t k)
     return d->ff.qualifier && d->ff.cols[k].qualified;
 }
 
-/* Appends a field: qualified, padded or cut as column k wants. */
-static void
-put_field(struct ffdst *d, size_t k, const char *p, size_t len)
+static bool
+fixed_width(const struct ffdst *d, size_t k)
+{
+    return d->ff.cols[k].fixed && d->ff.format != DF_FF_DELIMITED;
+}
+
+/* Room for `n` more bytes of output at d->out + d->len. */
+static char *
+reserve(struct ffdst *d, size_t n)
+{
+    if (d->cap - d->len < n) {
+        d->cap = d->len + n > 2 * d->cap ? d->len + n : 2 * d->cap;
+        d->out = xrealloc(d->out, d->cap);
+    }
+    return d->out + d->len;
+}
+
+/* Copies a field without a call for the short ones most fields are:
+ * two overlapping loads cover 4 to 16 bytes. */
+static inline char *
+put_bytes(char *o, const char *p, size_t n)
+{
+    uint64_t a, b;
+    uint32_t c, e;
+
+    if (n >= 8 && n <= 16) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(&c, p, 4);
+        memcpy(&e, p + n - 4, 4);
+        memcpy(o, &c, 4);
+        memcpy(o + n - 4, &e, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            o[i] = p[i];
+    } else {
+        memcpy(o, p, n);
+    }
+    return o + n;
+}
+
+/* The most bytes column k's fields take for `n` fields of `len` bytes of
+ * text in all: qualifiers may double every byte, padding adds a width. */
+static size_t
+fields_bound(const struct ffdst *d, size_t k, size_t n, size_t len)
 {
     const struct df_ff_column *fc = &d->ff.cols[k];
-    char q = d->ff.qualifier;
 
-    if (fc->fixed && d->ff.format != DF_FF_DELIMITED) {
-        size_t w = (size_t)fc->width, n = 0, i = 0;
-        for (; i < len; i++) /* cut at `w` characters */
-            if (((unsigned char)p[i] & 0xC0) != 0x80 && ++n > w)
-                break;
-        wbuf_add(&d->out, p, i, NULL);
-        for (n = n > w ? w : n; n < w; n++)
-            wbuf_addch(&d->out, ' ', NULL);
-    } else if (qualified(d, k)) {
-        wbuf_addch(&d->out, q, NULL);
-        for (const char *e = p + len, *s; p < e; p = s + 1) {
-            if (!(s = memchr(p, q, (size_t)(e - p)))) {
-                wbuf_add(&d->out, p, (size_t)(e - p), NULL);
-                break;
-            }
-            wbuf_add(&d->out, p, (size_t)(s - p) + 1, NULL);
-            wbuf_addch(&d->out, q, NULL);
-        }
-        wbuf_addch(&d->out, q, NULL);
-    } else {
-        wbuf_add(&d->out, p, len, NULL);
+    if (fixed_width(d, k))
+        return len + n * ((size_t)fc->width + fc->delim_len);
+    if (qualified(d, k))
+        return 2 * len + n * (2 + fc->delim_len);
+    return len + n * fc->delim_len;
+}
+
+/* A qualified field: the qualifier around it and doubled inside. */
+static char *
+put_qualified(char *o, char q, const char *p, size_t len)
+{
+    const char *e = p + len, *s;
+
+    *o++ = q;
+    for (; p < e && (s = memchr(p, q, (size_t)(e - p))); p = s + 1) {
+        o = put_bytes(o, p, (size_t)(s - p) + 1);
+        *o++ = q;
     }
-    if (!fc->fixed || d->ff.format == DF_FF_DELIMITED ||
-        k == d->ff.ncols - 1)
-        wbuf_add(&d->out, fc->delim, fc->delim_len, NULL);
+    o = put_bytes(o, p, (size_t)(e - p));
+    *o++ = q;
+    return o;
+}
+
+/* A fixed-width field: cut at `w` characters or padded with spaces. */
+static char *
+put_fixed(char *o, size_t w, const char *p, size_t len)
+{
+    size_t n = 0, i = 0;
+
+    for (; i < len; i++)
+        if (((unsigned char)p[i] & 0xC0) != 0x80 && ++n > w)
+            break;
+    o = put_bytes(o, p, i);
+    for (n = n > w ? w : n; n < w; n++)
+        *o++ = ' ';
+    return o;
+}
+
+/* Writes a field at `o` (fields_bound bytes free): qualified, padded or
+ * cut as column k wants, then its delimiter. */
+static char *
+put_field(const struct ffdst *d, size_t k, char *o, const char *p,
+          size_t len)
+{
+    const struct df_ff_column *fc = &d->ff.cols[k];
+
+    if (fixed_width(d, k)) {
+        o = put_fixed(o, (size_t)fc->width, p, len);
+        if (k + 1 < d->ff.ncols)
+            return o;
+    } else if (qualified(d, k)) {
+        o = put_qualified(o, d->ff.qualifier, p, len);
+    } else {
+        o = put_bytes(o, p, len);
+    }
+    if (fc->delim_len == 1)
+        *o++ = fc->delim[0];
+    else
+        o = put_bytes(o, fc->delim, fc->delim_len);
+    return o;
 }
 
 static int
 write_header(struct df_component *c, struct ffdst *d, struct werr *err)
 {
     const char *h = df_prop(c->props, c->nprops, "Header");
+    size_t n = h ? strlen(h) : 0;
 
-    if (h && *h)
-        wbuf_adds(&d->out, h, NULL);
-    if (d->ff.names_first)
-        for (size_t k = 0; k < d->ff.ncols; k++)
-            put_field(d, k, d->ff.cols[k].name, strlen(d->ff.cols[k].name));
+    memcpy(reserve(d, n), h ? h : "", n);
+    d->len += n;
+    for (size_t k = 0; d->ff.names_first && k < d->ff.ncols; k++) {
+        const char *name = d->ff.cols[k].name;
+        char *o = reserve(d, fields_bound(d, k, 1, strlen(name)));
+        d->len = (size_t)(put_field(d, k, o, name, strlen(name)) - d->out);
+    }
     return 0;
 }
 
@@ -264,9 +381,11 @@ ffdst_pre_execute(struct df_exec *x, struct df_component *c,
     return write_header(c, d, err);
 }
 
-/* A signed integer's digits, without snprintf; buf holds 21 bytes. */
+/* ---- a chunk of rows, column by column ---- */
+
+/* A signed integer's digits, without snprintf; o has 21 bytes. */
 static size_t
-fmt_int(int64_t v, char *buf)
+fmt_int(int64_t v, char *o)
 {
     uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
     char tmp[24];
@@ -279,67 +398,148 @@ fmt_int(int64_t v, char *buf)
     if (v < 0)
         tmp[--k] = '-';
     n = sizeof(tmp) - k;
-    memcpy(buf, tmp + k, n);
+    memcpy(o, tmp + k, n);
     return n;
 }
 
-/* The common integer widths straight from their vectors; false for any
- * other type. */
-static bool
-int_text(const struct df_vec *v, size_t row, char *buf, size_t *n)
+/* Room for `n` more bytes of chunk text. */
+static void
+text_room(struct ffdst *d, size_t n)
 {
-    switch (v->type.dt) {
-    case EXPR_DT_I2:
-        *n = fmt_int(((const int16_t *)v->data)[row], buf);
-        return true;
-    case EXPR_DT_I4:
-        *n = fmt_int(((const int32_t *)v->data)[row], buf);
-        return true;
-    case EXPR_DT_I8:
-        *n = fmt_int(((const int64_t *)v->data)[row], buf);
-        return true;
-    default:
-        return false;
+    if (d->text_cap - d->ntext < n) {
+        d->text_cap = d->ntext + n > 2 * d->text_cap ? d->ntext + n
+                                                      : 2 * d->text_cap;
+        d->text = xrealloc(d->text, d->text_cap);
     }
 }
 
+/* Any other type, a value at a time as a cast to DT_WSTR formats it. */
 static void
-put_value(struct ffdst *d, size_t k, const struct df_buffer *b, size_t row)
+format_values(struct ffdst *d, const struct df_buffer *b, int slot,
+              size_t r0, size_t n, struct cells *c)
 {
-    const struct df_column *col = d->cols[k];
-    const struct df_vec *vec;
-    struct expr_col ec;
+    struct expr_col ec = df_buffer_col(b, slot);
     struct expr_value v;
-    char text[256], *big = NULL;
-    size_t n;
+    char small[256];
 
-    if (!col) {
-        put_field(d, k, "", 0);
-        return;
-    }
-    vec = &b->cols[col->slot];
-    if (vec->nulls && vec->nulls[row]) {
-        put_field(d, k, "", 0);
-        return;
-    }
-    if (int_text(vec, row, text, &n)) {
-        put_field(d, k, text, n);
-        return;
-    }
-    ec = df_buffer_col(b, col->slot);
-    expr_col_value(&ec, row, &v);
-    if (v.type.dt == EXPR_DT_STR || v.type.dt == EXPR_DT_WSTR ||
-        v.type.dt == EXPR_DT_TEXT || v.type.dt == EXPR_DT_NTEXT) {
-        put_field(d, k, v.v.s.p, v.v.s.len);
-    } else {
-        n = expr_value_format(&v, text, sizeof(text));
-        if (n >= sizeof(text)) {
-            big = xmalloc(n + 1);
-            expr_value_format(&v, big, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        c->off[i] = d->ntext;
+        if (!ec.nulls[r0 + i]) {
+            expr_col_value(&ec, r0 + i, &v);
+            len = expr_value_format(&v, small, sizeof(small));
+            text_room(d, len + 1);
+            if (len < sizeof(small))
+                memcpy(d->text + d->ntext, small, len);
+            else
+                expr_value_format(&v, d->text + d->ntext, len + 1);
         }
-        put_field(d, k, big ? big : text, n);
-        free(big);
+        c->len[i] = (uint32_t)len;
+        d->ntext += len;
     }
+}
+
+/* Rows [r0, r0+n) of a non-string column as text, in one loop per type;
+ * NULL is empty.  Returns the bytes of text. */
+static size_t
+format_column(struct ffdst *d, const struct df_buffer *b, int slot,
+              size_t r0, size_t n, struct cells *c)
+{
+    const struct df_vec *v = &b->cols[slot];
+    const uint8_t *nl = v->nulls + r0;
+    size_t at0 = d->ntext, at;
+
+    text_room(d, n * NUM_TEXT);
+    at = d->ntext;
+#define LOOP(T, FMT)                                                       \
+    for (size_t i = 0; i < n; i++) {                                       \
+        T x = ((const T *)v->data)[r0 + i];                                \
+        c->off[i] = at;                                                    \
+        c->len[i] = nl[i] ? 0 : (uint32_t)(FMT);                           \
+        at += c->len[i];                                                   \
+    }
+    switch (v->type.dt) {
+    case EXPR_DT_I1: LOOP(int8_t, fmt_int(x, d->text + at)) break;
+    case EXPR_DT_I2: LOOP(int16_t, fmt_int(x, d->text + at)) break;
+    case EXPR_DT_I4: LOOP(int32_t, fmt_int(x, d->text + at)) break;
+    case EXPR_DT_I8: LOOP(int64_t, fmt_int(x, d->text + at)) break;
+    case EXPR_DT_NUMERIC:
+    case EXPR_DT_DECIMAL:
+        LOOP(expr_i128, expr_dec_format(x, v->type.scale, d->text + at))
+        break;
+    default:
+        format_values(d, b, slot, r0, n, c);
+        return d->ntext - at0;
+    }
+#undef LOOP
+    d->ntext = at;
+    return at - at0;
+}
+
+static bool
+is_text(enum expr_dt dt)
+{
+    return dt == EXPR_DT_STR || dt == EXPR_DT_WSTR || dt == EXPR_DT_TEXT ||
+           dt == EXPR_DT_NTEXT;
+}
+
+/* Rows [r0, r0+n) of a string column: its bytes, not copied. */
+static size_t
+string_cells(const struct df_vec *v, size_t r0, size_t n, struct cells *c)
+{
+    const struct expr_sv *sv = (const struct expr_sv *)v->data + r0;
+    const uint8_t *nl = v->nulls + r0;
+    size_t sum = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        c->p[i] = sv[i].p;
+        c->len[i] = nl[i] ? 0 : (uint32_t)sv[i].len;
+        c->off[i] = SIZE_MAX;
+        sum += c->len[i];
+    }
+    return sum;
+}
+
+/* The cells of every column for rows [r0, r0+n); returns the most bytes
+ * they take written. */
+static size_t
+chunk_cells(struct ffdst *d, const struct df_buffer *b, size_t r0, size_t n)
+{
+    size_t bound = 0;
+
+    d->ntext = 0;
+    for (size_t k = 0; k < d->ff.ncols; k++) {
+        const struct df_column *col = d->cols[k];
+        struct cells *c = &d->cells[k];
+        size_t sum = 0;
+        if (!col) {
+            for (size_t i = 0; i < n; i++)
+                c->p[i] = "", c->len[i] = 0, c->off[i] = SIZE_MAX;
+        } else if (is_text(b->cols[col->slot].type.dt)) {
+            sum = string_cells(&b->cols[col->slot], r0, n, c);
+        } else {
+            sum = format_column(d, b, col->slot, r0, n, c);
+        }
+        bound += fields_bound(d, k, n, sum);
+    }
+    /* The chunk's text no longer moves. */
+    for (size_t k = 0; k < d->ff.ncols; k++)
+        for (size_t i = 0; d->cols[k] && i < n; i++)
+            if (d->cells[k].off[i] != SIZE_MAX)
+                d->cells[k].p[i] = d->text + d->cells[k].off[i];
+    return bound;
+}
+
+static void
+write_chunk(struct ffdst *d, const struct df_buffer *b, size_t r0, size_t n)
+{
+    size_t ncols = d->ff.ncols;
+    char *o = reserve(d, chunk_cells(d, b, r0, n));
+
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < ncols; k++)
+            o = put_field(d, k, o, d->cells[k].p[i], d->cells[k].len[i]);
+    d->len = (size_t)(o - d->out);
 }
 
 static int
@@ -349,10 +549,9 @@ ffdst_process(struct df_exec *x, struct df_component *c, struct df_input *in,
     struct ffdst *d = c->state;
     int rc = 0;
 
-    for (size_t r = 0; r < b->nrows && rc == 0; r++) {
-        for (size_t k = 0; k < d->ff.ncols; k++)
-            put_value(d, k, b, r);
-        if (d->out.len >= OUT_FLUSH)
+    for (size_t r = 0; r < b->nrows && rc == 0; r += CHUNK) {
+        write_chunk(d, b, r, b->nrows - r < CHUNK ? b->nrows - r : CHUNK);
+        if (d->len >= OUT_FLUSH)
             rc = flush_out(d, err);
     }
     d->rows += (int64_t)b->nrows;

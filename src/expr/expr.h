@@ -317,6 +317,12 @@ int expr_value_parse(const char *text, size_t len, const struct expr_type *t,
  * the length the full text has. */
 size_t expr_value_format(const struct expr_value *v, char *buf, size_t size);
 
+/* Writes the exact decimal m/10^scale as a cast to DT_WSTR does ("-12.50",
+ * "0.05"), NUL-terminated, into buf (at least 48 bytes); returns the
+ * length.  What expr_value_format does for DT_NUMERIC and DT_DECIMAL,
+ * without a value: the data flow formats whole columns with it. */
+size_t expr_dec_format(expr_i128 m, int scale, char *buf);
+
 /* The `weir expr` command: argv[0] is "expr". */
 int expr_main(int argc, char **argv);
 

@@ -199,19 +199,34 @@ expr_dec_parse(const char *s, size_t len, expr_i128 *m, int *scale,
     return 0;
 }
 
+/* The digits of `a`, least significant first, into tmp; returns how
+ * many.  Mantissas that fit 64 bits (nearly all) divide in 64 bits:
+ * dividing an __int128 is a library call per digit. */
+static size_t
+dec_digits_rev(unsigned __int128 a, char *tmp)
+{
+    size_t n = 0;
+
+    while (a > UINT64_MAX) {
+        tmp[n++] = (char)('0' + (int)(a % 10));
+        a /= 10;
+    }
+    for (uint64_t u = (uint64_t)a;; u /= 10) {
+        tmp[n++] = (char)('0' + (int)(u % 10));
+        if (u < 10)
+            break;
+    }
+    return n;
+}
+
 size_t
 expr_dec_format(expr_i128 m, int scale, char *buf)
 {
     char tmp[48];
-    size_t n = 0, o = 0;
-    unsigned __int128 a;
+    size_t n, o = 0;
 
     /* Negating INT128_MIN is not an issue: |m| < 10^38 always. */
-    a = (unsigned __int128)abs128(m);
-    do {
-        tmp[n++] = (char)('0' + (int)(a % 10));
-        a /= 10;
-    } while (a);
+    n = dec_digits_rev((unsigned __int128)abs128(m), tmp);
     while ((int)n <= scale)
         tmp[n++] = '0';
     if (m < 0)

@@ -325,9 +325,6 @@ int expr_dec_parse(const char *s, size_t len, expr_i128 *m, int *scale,
 int expr_dec_rescale(expr_i128 m, int from, int to, expr_i128 *out);
 /* Number of decimal digits of |m| (1 for 0). */
 int expr_dec_digits(expr_i128 m);
-/* Writes m/10^scale ("-12.50") into buf (at least 48 bytes); returns the
- * length. */
-size_t expr_dec_format(expr_i128 m, int scale, char *buf);
 /* m/10^scale as a double. */
 double expr_dec_to_double(expr_i128 m, int scale);
 /* A double as a mantissa at `scale`, rounded; -1 if out of range. */

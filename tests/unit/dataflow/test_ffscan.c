@@ -221,6 +221,54 @@ formatting_extremes(void **state)
     wbuf_release(&in);
 }
 
+/* The destination writes a buffer in chunks of 256 rows, column by
+ * column: every row of several chunks, with fields of each copy length
+ * (under 4, 4 to 7, 8 to 16, longer), NULLs, an empty string and
+ * decimals past 64 bits, comes out in order. */
+static void
+destination_chunks(void **state)
+{
+    static const struct hcol cols[] = {
+        {.name = "I", .ff_type = 3, .type = "i4"},
+        {.name = "S", .ff_type = 130, .width = 100, .type = "wstr",
+         .length = 100},
+        {.name = "D", .ff_type = 131, .type = "numeric", .precision = 38,
+         .scale = 2},
+    };
+    static const char *const text[] = {"", "ab", "abcde", "abcdefghijk",
+                                       "a string of more than sixteen"};
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = cols, .ncols = 3};
+    struct wbuf in, want;
+    char *out;
+
+    (void)state;
+    wbuf_init(&in, WBUF_NOLIMIT);
+    wbuf_init(&want, WBUF_NOLIMIT);
+    wbuf_adds(&in, "I,S,D\r\n", NULL);
+    for (int i = 0; i < 1000; i++) {
+        const char *t = text[i % 5];
+        if (i % 7 == 3) { /* a NULL number and decimal */
+            wbuf_addf(&in, NULL, ",%s,\r\n", t);
+            wbuf_addf(&want, NULL, "|%s|\n", t);
+        } else if (i % 11 == 5) { /* 38 digits */
+            wbuf_addf(&in, NULL,
+                      "-%d,%s,-123456789012345678901234567890123456.%02d\r\n",
+                      i, t, i % 100);
+            wbuf_addf(&want, NULL,
+                      "-%d|%s|-123456789012345678901234567890123456.%02d\n",
+                      i, t, i % 100);
+        } else {
+            wbuf_addf(&in, NULL, "%d,%s,%d.5\r\n", i, t, i);
+            wbuf_addf(&want, NULL, "%d|%s|%d.50\n", i, t, i);
+        }
+    }
+    out = run(&s, &in);
+    assert_string_equal(out, want.buf);
+    free(out);
+    wbuf_release(&in);
+    wbuf_release(&want);
+}
+
 int
 main(void)
 {
@@ -229,6 +277,7 @@ main(void)
         cmocka_unit_test(every_position_of_the_scan),
         cmocka_unit_test(multi_byte_delimiters),
         cmocka_unit_test(formatting_extremes),
+        cmocka_unit_test(destination_chunks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
