@@ -38,6 +38,7 @@
 
 #define FF_BLOCK (1u << 20)
 #define FF_MAX_ROW (64u << 20)
+#define FF_BATCH 1024u /* rows scanned before they are converted */
 
 struct span {
     const char *p;
@@ -72,7 +73,15 @@ struct ffsrc {
     uint8_t (*stop)[256]; /* per manager column */
     struct stopset *sets; /* per manager column */
     bool has_strings;     /* a string column is mapped */
+    /* The batch: rows scanned in the window and not yet converted.  Field
+     * spans are by column (`f` + i * FF_BATCH + row), so conversion runs
+     * down a column; the rows' text is [start, stop) of each. */
     struct span *f;
+    const char **row_start, **row_stop;
+    size_t nb;
+    int64_t nb_first;        /* data row number of the batch's first row */
+    int32_t *errs, *errmap;  /* per batch row: DF_E_* and the map index */
+    uint8_t *drop;           /* per buffer row, for redirected rows */
     struct map *map;
     size_t nmap;
     int fname_slot;
@@ -258,13 +267,20 @@ close_quote(struct ffsrc *s, const char *p, const char *e, bool *doubled)
     return NULL;
 }
 
+/* The span of column i in the batch row being scanned. */
+static struct span *
+field(struct ffsrc *s, size_t i)
+{
+    return &s->f[i * FF_BATCH + s->nb];
+}
+
 /* Delimited and ragged-right fields of column i from *pp. */
 static int
 scan_delimited(struct ffsrc *s, size_t i, const char **pp, const char *e,
                bool *row)
 {
     const char *p = *pp, *stop;
-    struct span *f = &s->f[i];
+    struct span *f = field(s, i);
     size_t skip = 0;
 
     f->doubled = false;
@@ -322,9 +338,9 @@ scan_fixed(struct ffsrc *s, size_t i, const char **pp, const char *e)
             return ROW_MORE;
         q = e;
     }
-    s->f[i].p = p;
-    s->f[i].len = (size_t)(q - p);
-    s->f[i].doubled = false;
+    field(s, i)->p = p;
+    field(s, i)->len = (size_t)(q - p);
+    field(s, i)->doubled = false;
     *pp = q;
     return ROW_OK;
 }
@@ -347,15 +363,15 @@ scan_row(struct ffsrc *s, const char **start, const char **stop)
                      : scan_delimited(s, i, &p, e, &row);
         if (rc != ROW_OK)
             return rc;
-        *stop = row ? s->f[i].p + s->f[i].len : p;
+        *stop = row ? field(s, i)->p + field(s, i)->len : p;
         (void)before;
         if (!row && p == e && s->eof)
             row = true;
     }
     for (; i < n; i++) { /* a short row: the rest are empty */
-        s->f[i].p = NULL;
-        s->f[i].len = 0;
-        s->f[i].doubled = false;
+        field(s, i)->p = NULL;
+        field(s, i)->len = 0;
+        field(s, i)->doubled = false;
     }
     s->pos = (size_t)(p - s->buf);
     return ROW_OK;
@@ -390,7 +406,7 @@ skip_header(struct ffsrc *s, long n, struct werr *err)
     return 0;
 }
 
-/* ---- converting ---- */
+/* ---- converting, a column of the batch at a time ---- */
 
 static bool
 is_string(enum expr_dt dt)
@@ -399,41 +415,106 @@ is_string(enum expr_dt dt)
            dt == EXPR_DT_NTEXT;
 }
 
-/* Where the row being taken was copied into the buffer's bytes: a field
- * at p in the window is at copy + (p - start). */
+/* Where the batch was copied into the buffer's bytes: a field at p in
+ * the window is at copy + (p - start). */
 struct rowcopy {
     const char *start;
     char *copy; /* NULL: not copied */
 };
 
-/* Stores a string field, undoing doubled qualifiers. */
+/* What converting a column of the batch needs: where its rows go
+ * (buffer rows base..), its spans, and where failures are recorded. */
+struct colconv {
+    struct ffsrc *s;
+    struct df_buffer *b;
+    const struct map *m;
+    size_t mi;   /* index of m in s->map */
+    size_t base; /* buffer row of batch row 0 */
+    const struct span *f;
+    const struct rowcopy *rc;
+};
+
+/* Batch row j failed with `code`: an ignored failure makes the value
+ * NULL at once; otherwise the row's first failure is kept for
+ * apply_errors() (later columns of a failed row do not matter). */
 static void
-put_string(struct ffsrc *s, struct df_buffer *b, int slot, size_t row,
-           const struct span *f, size_t len, const struct rowcopy *rc)
+failed(const struct colconv *cc, size_t j, int32_t code)
 {
-    struct expr_sv *v = b->cols[slot].data;
-    char *d, q = s->ff.qualifier;
+    const struct df_column *col = cc->m->col;
+    enum df_disposition d =
+        code == DF_E_TRUNCATION ? col->trunc_disp : col->error_disp;
+
+    if (d == DF_DISP_IGNORE) {
+        df_buffer_set_null(cc->b, cc->m->slot, cc->base + j);
+    } else if (!cc->s->errs[j]) {
+        cc->s->errs[j] = code;
+        cc->s->errmap[j] = (int32_t)cc->mi;
+    }
+}
+
+/* A field with doubled qualifiers, undone into the buffer's bytes. */
+static struct expr_sv
+undouble(const struct colconv *cc, const struct span *f, size_t len)
+{
+    char *d = df_buffer_bytes(cc->b, len + 1), q = cc->s->ff.qualifier;
     size_t n = 0;
 
-    if (!f->doubled && rc->copy) {
-        v[row].p = rc->copy + (f->p - rc->start);
-        v[row].len = len;
-        b->cols[slot].nulls[row] = 0;
-        return;
-    }
-    if (!f->doubled) {
-        df_buffer_set_str(b, slot, row, f->p, len);
-        return;
-    }
-    d = df_buffer_bytes(b, len + 1);
     for (size_t i = 0; i < len; i++) {
         d[n++] = f->p[i];
         if (f->p[i] == q && i + 1 < len && f->p[i + 1] == q)
             i++;
     }
-    v[row].p = d;
-    v[row].len = n;
-    b->cols[slot].nulls[row] = 0;
+    return (struct expr_sv){d, n};
+}
+
+/* A string column: values point into the batch's copy.  An empty field
+ * is NULL with RetainNulls or when the row ended before it. */
+static void
+conv_strings(const struct colconv *cc)
+{
+    const struct expr_type *t = &cc->m->col->type;
+    struct df_vec *v = &cc->b->cols[cc->m->slot];
+    struct expr_sv *sv = (struct expr_sv *)v->data + cc->base;
+    uint8_t *nl = v->nulls + cc->base;
+    size_t limit = t->length > 0 ? (size_t)t->length : SIZE_MAX;
+
+    for (size_t j = 0; j < cc->s->nb; j++) {
+        const struct span *f = &cc->f[j];
+        size_t len = f->len;
+        if (!len) {
+            sv[j] = (struct expr_sv){"", 0};
+            nl[j] = cc->s->retain_nulls || !f->p;
+            continue;
+        }
+        /* A byte is at most two units: short values need no count. */
+        if (len > limit / 2 && df_utf16_units(f->p, len) > limit) {
+            if (cc->m->col->trunc_disp != DF_DISP_IGNORE) {
+                sv[j] = (struct expr_sv){"", 0};
+                failed(cc, j, DF_E_TRUNCATION);
+                continue;
+            }
+            len = df_utf16_cut(f->p, len, limit);
+        }
+        if (f->doubled)
+            sv[j] = undouble(cc, f, len);
+        else
+            sv[j] = (struct expr_sv){cc->rc->copy + (f->p - cc->rc->start),
+                                     len};
+        nl[j] = 0;
+    }
+}
+
+/* Any type, a value at a time through the cast rules. */
+static void
+conv_value(const struct colconv *cc, size_t j)
+{
+    const struct span *f = &cc->f[j];
+    struct expr_value v;
+    struct werr err;
+
+    if (expr_value_parse(f->p, f->len, &cc->m->col->type, &v, &err) < 0 ||
+        df_buffer_set_value(cc->b, cc->m->slot, cc->base + j, &v, &err) < 0)
+        failed(cc, j, DF_E_CONVERSION);
 }
 
 /* Fast path for plain decimal integers; false when the text is anything
@@ -459,54 +540,98 @@ fast_int(const char *p, size_t len, int64_t *out)
     return true;
 }
 
-static bool
-int_fits(enum expr_dt dt, int64_t v)
+/* A signed integer column: plain digits in one loop per width, the rest
+ * through conv_value; an empty field is NULL. */
+static void
+conv_ints(const struct colconv *cc)
 {
-    switch (dt) {
-    case EXPR_DT_I1: return v >= INT8_MIN && v <= INT8_MAX;
-    case EXPR_DT_I2: return v >= INT16_MIN && v <= INT16_MAX;
-    case EXPR_DT_I4: return v >= INT32_MIN && v <= INT32_MAX;
-    case EXPR_DT_I8: return true;
-    default: return false;
+    struct df_vec *v = &cc->b->cols[cc->m->slot];
+    uint8_t *nl = v->nulls + cc->base;
+    int64_t x;
+
+#define LOOP(T, MIN, MAX)                                                  \
+    for (size_t j = 0; j < cc->s->nb; j++) {                               \
+        const struct span *f = &cc->f[j];                                  \
+        if (!f->len)                                                       \
+            df_buffer_set_null(cc->b, cc->m->slot, cc->base + j);          \
+        else if (fast_int(f->p, f->len, &x) && x >= (MIN) && x <= (MAX))   \
+            ((T *)v->data)[cc->base + j] = (T)x, nl[j] = 0;                \
+        else                                                               \
+            conv_value(cc, j);                                             \
+    }
+    switch (v->type.dt) {
+    case EXPR_DT_I1: LOOP(int8_t, INT8_MIN, INT8_MAX) break;
+    case EXPR_DT_I2: LOOP(int16_t, INT16_MIN, INT16_MAX) break;
+    case EXPR_DT_I4: LOOP(int32_t, INT32_MIN, INT32_MAX) break;
+    default: LOOP(int64_t, INT64_MIN, INT64_MAX) break;
+    }
+#undef LOOP
+}
+
+/* Decimals and whole-day dates: expr_value_parse's fast paths give the
+ * column's own representation, stored without a conversion. */
+static void
+conv_parsed(const struct colconv *cc)
+{
+    const struct expr_type *t = &cc->m->col->type;
+    struct df_vec *v = &cc->b->cols[cc->m->slot];
+    bool dec = t->dt == EXPR_DT_NUMERIC || t->dt == EXPR_DT_DECIMAL;
+    struct expr_value x;
+    struct werr err;
+
+    for (size_t j = 0; j < cc->s->nb; j++) {
+        const struct span *f = &cc->f[j];
+        size_t row = cc->base + j;
+        if (!f->len) {
+            df_buffer_set_null(cc->b, cc->m->slot, row);
+        } else if (expr_value_parse(f->p, f->len, t, &x, &err) < 0) {
+            failed(cc, j, DF_E_CONVERSION);
+        } else {
+            if (dec)
+                ((expr_i128 *)v->data)[row] = x.v.dec;
+            else
+                ((int64_t *)v->data)[row] = x.v.t;
+            v->nulls[row] = 0;
+        }
     }
 }
 
-/* Converts field `f` into row `row`; returns 0 or a DF_E_* code. */
-static int32_t
-put_value(struct ffsrc *s, struct df_buffer *b, const struct map *m,
-          size_t row, const struct span *f, const struct rowcopy *rc)
+/* Converts the batch's fields of map column `mi`. */
+static void
+conv_column(struct ffsrc *s, struct df_buffer *b, size_t mi,
+            const struct rowcopy *rc)
 {
-    const struct expr_type *t = &m->col->type;
-    struct expr_value v;
-    struct werr err;
-    int64_t i;
+    const struct map *m = &s->map[mi];
+    struct colconv cc = {s, b, m, mi, b->nrows, &s->f[m->ff * FF_BATCH], rc};
 
-    if (!f->len && (s->retain_nulls || !is_string(t->dt) || !f->p)) {
-        df_buffer_set_null(b, m->slot, row);
-        return 0;
-    }
-    if (is_string(t->dt)) {
-        size_t len = f->len;
-        /* A byte is at most two units: short values need no count. */
-        if (t->length > 0 && len > (size_t)t->length / 2 &&
-            df_utf16_units(f->p, len) > (size_t)t->length) {
-            if (m->col->trunc_disp != DF_DISP_IGNORE)
-                return DF_E_TRUNCATION;
-            len = df_utf16_cut(f->p, len, (size_t)t->length);
+    switch (m->col->type.dt) {
+    case EXPR_DT_STR:
+    case EXPR_DT_WSTR:
+    case EXPR_DT_TEXT:
+    case EXPR_DT_NTEXT:
+        conv_strings(&cc);
+        break;
+    case EXPR_DT_I1:
+    case EXPR_DT_I2:
+    case EXPR_DT_I4:
+    case EXPR_DT_I8:
+        conv_ints(&cc);
+        break;
+    case EXPR_DT_NUMERIC:
+    case EXPR_DT_DECIMAL:
+    case EXPR_DT_DBDATE:
+    case EXPR_DT_DBTIMESTAMP:
+    case EXPR_DT_DBTIMESTAMP2:
+        conv_parsed(&cc);
+        break;
+    default:
+        for (size_t j = 0; j < s->nb; j++) {
+            if (!cc.f[j].len)
+                df_buffer_set_null(b, m->slot, b->nrows + j);
+            else
+                conv_value(&cc, j);
         }
-        put_string(s, b, m->slot, row, f, len, rc);
-        return 0;
     }
-    if (fast_int(f->p, f->len, &i) && int_fits(t->dt, i)) {
-        v.type = *t;
-        v.null = false;
-        v.v.i = i;
-    } else if (expr_value_parse(f->p, f->len, t, &v, &err) < 0) {
-        return DF_E_CONVERSION;
-    }
-    return df_buffer_set_value(b, m->slot, row, &v, &err) < 0
-               ? DF_E_CONVERSION
-               : 0;
 }
 
 /* ---- the component ---- */
@@ -590,7 +715,11 @@ build_stops(struct ffsrc *s)
             s->maxdelim = c->delim_len;
         fill_set(&s->sets[i], s->stop[i]);
     }
-    s->f = xcalloc(n, sizeof(*s->f));
+    s->f = xcalloc(n * FF_BATCH, sizeof(*s->f));
+    s->row_start = xcalloc(FF_BATCH, sizeof(*s->row_start));
+    s->row_stop = xcalloc(FF_BATCH, sizeof(*s->row_stop));
+    s->errs = xcalloc(FF_BATCH, sizeof(*s->errs));
+    s->errmap = xcalloc(FF_BATCH, sizeof(*s->errmap));
 }
 
 static int
@@ -628,6 +757,11 @@ ffsrc_free(struct ffsrc *s)
     free(s->stop);
     free(s->sets);
     free(s->f);
+    free(s->row_start);
+    free(s->row_stop);
+    free(s->errs);
+    free(s->errmap);
+    free(s->drop);
     free(s->map);
     free(s);
 }
@@ -718,12 +852,12 @@ flush(struct df_exec *x, struct df_output *o, struct df_buffer **b,
 
 struct rowctx {
     struct df_buffer *b, *eb;
-    const char *start, *stop;
 };
 
+/* Batch row j goes to the error output, its text as read. */
 static int
-redirect(struct df_exec *x, struct ffsrc *s, struct rowctx *r, int32_t code,
-         const struct df_column *col, struct werr *err)
+redirect(struct df_exec *x, struct ffsrc *s, struct rowctx *r, size_t j,
+         struct werr *err)
 {
     struct df_buffer *e;
     size_t row;
@@ -735,64 +869,110 @@ redirect(struct df_exec *x, struct ffsrc *s, struct rowctx *r, int32_t code,
     e = r->eb;
     row = e->nrows++;
     if (s->e_text >= 0)
-        df_buffer_set_str(e, s->e_text, row, r->start,
-                          (size_t)(r->stop - r->start));
+        df_buffer_set_str(e, s->e_text, row, s->row_start[j],
+                          (size_t)(s->row_stop[j] - s->row_start[j]));
     if (s->e_code >= 0)
-        ((int32_t *)e->cols[s->e_code].data)[row] = code;
+        ((int32_t *)e->cols[s->e_code].data)[row] = s->errs[j];
     if (s->e_col >= 0)
-        ((int32_t *)e->cols[s->e_col].data)[row] = col->id;
+        ((int32_t *)e->cols[s->e_col].data)[row] =
+            s->map[s->errmap[j]].col->id;
     return df_buffer_room(e) ? 0 : flush(x, s->eout, &r->eb, err);
 }
 
 static int
 row_failed(struct df_exec *x, struct df_component *c, struct ffsrc *s,
-           const struct map *m, int32_t code, struct werr *err)
+           size_t j, struct werr *err)
 {
-    const struct span *f = &s->f[m->ff];
+    const struct map *m = &s->map[s->errmap[j]];
+    const struct span *f = &s->f[m->ff * FF_BATCH + j];
     char type[64];
 
     expr_type_format(&m->col->type, type, sizeof(type));
     df_error(x, c, 0,
              "data row %lld of '%s', column '%s': the value \"%.*s\" %s %s",
-             (long long)s->rows, s->path, m->col->name,
+             (long long)(s->nb_first + (int64_t)j), s->path, m->col->name,
              (int)(f->len > 100 ? 100 : f->len), f->p ? f->p : "",
-             code == DF_E_TRUNCATION ? "is too long for" : "does not convert to",
+             s->errs[j] == DF_E_TRUNCATION ? "is too long for"
+                                           : "does not convert to",
              type);
     return werr_set(err, WERR_INVALID, "column '%s' failed", m->col->name);
 }
 
+/* The batch's failed rows, in order: redirected ones leave the buffer
+ * (which holds them at rows base..), a failing one stops the source. */
 static int
-take_row(struct df_exec *x, struct df_component *c, struct ffsrc *s,
-         struct rowctx *r, struct werr *err)
+apply_errors(struct df_exec *x, struct df_component *c, struct ffsrc *s,
+             struct rowctx *r, size_t base, struct werr *err)
 {
     struct df_buffer *b = r->b;
-    size_t row = b->nrows, n = (size_t)(r->stop - r->start);
-    struct rowcopy rc = {r->start, NULL};
+    size_t dropped = 0;
 
-    /* One copy of the row for all its strings. */
-    if (s->has_strings && n) {
-        rc.copy = df_buffer_bytes(b, n);
-        memcpy(rc.copy, r->start, n);
-    }
-    for (size_t i = 0; i < s->nmap; i++) {
-        const struct map *m = &s->map[i];
-        int32_t code = put_value(s, b, m, row, &s->f[m->ff], &rc);
-        enum df_disposition d;
-        if (!code)
+    for (size_t j = 0; j < s->nb; j++) {
+        const struct df_column *col;
+        if (!s->errs[j])
             continue;
-        d = code == DF_E_TRUNCATION ? m->col->trunc_disp
-                                    : m->col->error_disp;
-        if (d == DF_DISP_IGNORE)
-            df_buffer_set_null(b, m->slot, row);
-        else if (d == DF_DISP_REDIRECT)
-            return redirect(x, s, r, code, m->col, err);
-        else
-            return row_failed(x, c, s, m, code, err);
+        col = s->map[s->errmap[j]].col;
+        if ((s->errs[j] == DF_E_TRUNCATION ? col->trunc_disp
+                                           : col->error_disp) !=
+            DF_DISP_REDIRECT)
+            return row_failed(x, c, s, j, err);
+        if (redirect(x, s, r, j, err) < 0)
+            return -1;
+        if (!s->drop)
+            s->drop = xmalloc(b->layout->max_rows);
+        if (!dropped++)
+            memset(s->drop, 0, b->layout->max_rows);
+        s->drop[base + j] = 1;
     }
-    if (s->fname_slot >= 0)
-        df_buffer_set_str(b, s->fname_slot, row, s->path, strlen(s->path));
-    b->nrows++;
-    return df_buffer_room(b) ? 0 : flush(x, s->out, &r->b, err);
+    if (dropped)
+        df_buffer_drop_rows(b, s->drop);
+    return 0;
+}
+
+/* Converts the batch into rows of r->b and sends the buffer on when it
+ * is full.  The batch's text is copied once for all its strings. */
+static int
+take_batch(struct df_exec *x, struct df_component *c, struct ffsrc *s,
+           struct rowctx *r, struct werr *err)
+{
+    struct df_buffer *b = r->b;
+    size_t base = b->nrows, n = s->nb;
+    struct rowcopy rc = {s->row_start[0], NULL};
+    size_t len = (size_t)(s->row_stop[n - 1] - s->row_start[0]);
+
+    if (s->has_strings && len) {
+        rc.copy = df_buffer_bytes(b, len);
+        memcpy(rc.copy, rc.start, len);
+    }
+    memset(s->errs, 0, n * sizeof(*s->errs));
+    for (size_t i = 0; i < s->nmap; i++)
+        conv_column(s, b, i, &rc);
+    if (s->fname_slot >= 0) {
+        char *p = df_buffer_bytes(b, strlen(s->path) + 1);
+        memcpy(p, s->path, strlen(s->path) + 1);
+        for (size_t j = 0; j < n; j++) {
+            ((struct expr_sv *)b->cols[s->fname_slot].data)[base + j] =
+                (struct expr_sv){p, strlen(p)};
+            b->cols[s->fname_slot].nulls[base + j] = 0;
+        }
+    }
+    b->nrows = base + n;
+    if (apply_errors(x, c, s, r, base, err) < 0)
+        return -1;
+    s->nb = 0;
+    return df_buffer_room(r->b) ? 0 : flush(x, s->out, &r->b, err);
+}
+
+/* Converts what the batch holds (before the window moves or ends). */
+static int
+end_batch(struct df_exec *x, struct df_component *c, struct ffsrc *s,
+          struct rowctx *r, struct werr *err)
+{
+    if (!s->nb)
+        return 0;
+    if (!r->b)
+        r->b = df_buffer_new(s->out->layout);
+    return take_batch(x, c, s, r, err);
 }
 
 static int
@@ -800,14 +980,15 @@ read_rows(struct df_exec *x, struct df_component *c, struct ffsrc *s,
           struct rowctx *r, struct werr *err)
 {
     long skip = (s->ff.names_first ? 1 : 0) + s->ff.data_rows_skip;
+    size_t room;
     int rc;
 
     for (;;) {
-        rc = scan_row(s, &r->start, &r->stop);
+        rc = scan_row(s, &s->row_start[s->nb], &s->row_stop[s->nb]);
         if (rc == ROW_END)
-            return 0;
+            return end_batch(x, c, s, r, err);
         if (rc == ROW_MORE) {
-            if (fill(s, err) < 0)
+            if (end_batch(x, c, s, r, err) < 0 || fill(s, err) < 0)
                 return -1;
             continue;
         }
@@ -815,10 +996,12 @@ read_rows(struct df_exec *x, struct df_component *c, struct ffsrc *s,
             skip--;
             continue;
         }
-        if (!r->b)
-            r->b = df_buffer_new(s->out->layout);
+        if (!s->nb++)
+            s->nb_first = s->rows + 1;
         s->rows++;
-        if (take_row(x, c, s, r, err) < 0)
+        room = r->b ? df_buffer_room(r->b) : s->out->layout->max_rows;
+        if ((s->nb == FF_BATCH || s->nb == room) &&
+            end_batch(x, c, s, r, err) < 0)
             return -1;
     }
 }

@@ -269,6 +269,107 @@ destination_chunks(void **state)
     wbuf_release(&want);
 }
 
+/* Row i of batch_rows: its input line, and what the recordset holds or
+ * the error output gets (`err` set). */
+static void
+batch_row(int i, struct wbuf *in, struct wbuf *want, struct wbuf *err)
+{
+    const char *rule = "|-1071607676|";
+
+    switch (i % 10) {
+    case 0: /* a bad integer: redirected */
+        wbuf_addf(in, NULL, "x%d,a,1,2024-01-02,1\r\n", i);
+        wbuf_addf(err, NULL, "x%d,a,1,2024-01-02,1%s1\n", i, rule);
+        break;
+    case 1: /* INT64_MIN (past the 18-digit fast path), NULL day */
+        wbuf_addf(in, NULL, "-9223372036854775808,b,-0.5,,-128\r\n");
+        wbuf_addf(want, NULL, "-9223372036854775808|b|-0.50|NULL|-128\n");
+        break;
+    case 2: /* doubled qualifiers, a two-byte character */
+        wbuf_addf(in, NULL, "%d,\"q\"\"\xC3\xA9\",+7,2024-02-29,127\r\n", i);
+        wbuf_addf(want, NULL, "%d|q\"\xC3\xA9|7.00|2024-02-29|127\n", i);
+        break;
+    case 3: /* seven units in six: a truncation, redirected */
+        wbuf_addf(in, NULL, "%d,abcdefg,1,2024-01-02,1\r\n", i);
+        wbuf_addf(err, NULL, "%d,abcdefg,1,2024-01-02,1|-1071607675|2\n", i);
+        break;
+    case 4: /* rounding half away from zero */
+        wbuf_addf(in, NULL, "%d,\xF0\x9D\x84\x9E" "abcd,1.005,2024-01-02,"
+                            "-0\r\n", i);
+        wbuf_addf(want, NULL, "%d|\xF0\x9D\x84\x9E" "abcd|1.01|2024-01-02|"
+                              "0\n", i);
+        break;
+    case 5:
+        wbuf_addf(in, NULL, "%d,e,-1.005,2024-01-02,1\r\n", i);
+        wbuf_addf(want, NULL, "%d|e|-1.01|2024-01-02|1\n", i);
+        break;
+    case 6: /* an ignored bad decimal and an ignored overflow */
+        wbuf_addf(in, NULL, "%d,f,abc,2024-01-02,200\r\n", i);
+        wbuf_addf(want, NULL, "%d|f|NULL|2024-01-02|NULL\n", i);
+        break;
+    case 7: /* no such day: redirected */
+        wbuf_addf(in, NULL, "%d,g,1,2023-02-29,1\r\n", i);
+        wbuf_addf(err, NULL, "%d,g,1,2023-02-29,1%s4\n", i, rule);
+        break;
+    case 8: /* empty fields with RetainNulls, a row ending early */
+        wbuf_addf(in, NULL, "%d,,\r\n", i);
+        wbuf_addf(want, NULL, "%d|NULL|NULL|NULL|NULL\n", i);
+        break;
+    default:
+        wbuf_addf(in, NULL, "%d,\"a,b\",%d.25,1999-12-31,-1\r\n", i, i);
+        wbuf_addf(want, NULL, "%d|a,b|%d.25|1999-12-31|-1\n", i, i);
+    }
+}
+
+/* The source converts rows a batch at a time, column by column: rows of
+ * every kind (bad and extreme integers, doubled qualifiers, truncation,
+ * rounding, ignored failures, impossible dates, NULLs, short rows) on
+ * both sides of the batch and buffer boundaries, redirected in order. */
+static void
+batch_rows(void **state)
+{
+    static const struct hcol cols[] = {
+        {.name = "Id", .ff_type = 20, .type = "i8", .error = "RedirectRow"},
+        {.name = "Name", .ff_type = 130, .width = 6, .type = "wstr",
+         .length = 6, .trunc = "RedirectRow"},
+        {.name = "Amount", .ff_type = 131, .type = "numeric", .precision = 10,
+         .scale = 2, .error = "IgnoreFailure"},
+        {.name = "Day", .ff_type = 133, .type = "dbDate",
+         .error = "RedirectRow"},
+        {.name = "Small", .ff_type = 16, .type = "i1",
+         .error = "IgnoreFailure"},
+    };
+    struct hspec s = {.cm_attrs = CSV_ATTRS, .cols = cols, .ncols = 5,
+                      .retain_nulls = true, .error_output = true,
+                      .recordset = true};
+    struct wbuf in, want, werrs;
+    char *xml = h_package(&s), *errs;
+    struct hrun r;
+    struct werr err = {0};
+
+    (void)state;
+    wbuf_init(&in, WBUF_NOLIMIT);
+    wbuf_init(&want, WBUF_NOLIMIT);
+    wbuf_init(&werrs, WBUF_NOLIMIT);
+    wbuf_adds(&in, "Id,Name,Amount,Day,Small\r\n", NULL);
+    for (int i = 1; i <= 25000; i++)
+        batch_row(i, &in, &want, &werrs);
+    h_init(&r, xml);
+    h_write(&r, "in.txt", in.buf, in.len);
+    if (h_run(&r, &err) < 0)
+        fail_msg("%s\nevents:\n%s", err.msg, r.events.buf);
+    assert_string_equal(r.rowset.buf, want.buf);
+    errs = h_read(&r, "err.txt");
+    assert_non_null(errs);
+    assert_string_equal(errs, werrs.buf);
+    free(errs);
+    h_release(&r);
+    free(xml);
+    wbuf_release(&in);
+    wbuf_release(&want);
+    wbuf_release(&werrs);
+}
+
 int
 main(void)
 {
@@ -278,6 +379,7 @@ main(void)
         cmocka_unit_test(multi_byte_delimiters),
         cmocka_unit_test(formatting_extremes),
         cmocka_unit_test(destination_chunks),
+        cmocka_unit_test(batch_rows),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
