@@ -10,6 +10,13 @@
  * cross threads through the engine's queues.  A pool is freed when it is
  * detached and its last buffer came back, so a buffer a component keeps
  * too long is still returned safely.
+ *
+ * Freed blocks of string bytes are kept for reuse (a few, SPARE_BYTES in
+ * all): a source fills about a megabyte of them per buffer, and blocks
+ * shared with the buffers downstream are freed by whichever thread drops
+ * them last, so the source's own buffer rarely gets its block back.
+ * Without the spares each buffer wrote into freshly mapped memory and
+ * paid a page fault every 4 KiB.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -23,6 +30,8 @@
 #define BLOCK_MIN (64u * 1024)
 #define BLOCK_WANT_MAX (16u << 20) /* past it, a buffer uses several */
 #define POOL_KEEP 64 /* free buffers a pool keeps */
+#define SPARE_MAX 16
+#define SPARE_BYTES (32u << 20)
 
 struct df_block {
     int refs;
@@ -37,6 +46,13 @@ struct df_bytes {
     size_t made;          /* bytes asked for since the last reset */
     size_t want;          /* size of the next block: what a use needed */
 };
+
+/* Freed blocks for reuse, shared by every thread and run. */
+static struct {
+    pthread_mutex_t mu;
+    struct df_block *v[SPARE_MAX];
+    size_t n, bytes;
+} spare = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 struct df_pool {
     pthread_mutex_t mu;
@@ -126,11 +142,72 @@ alloc_buffer(const struct df_layout *l)
     return b;
 }
 
+/* A block of at least `size` bytes: a spare one not much larger, or a
+ * new one. */
+static struct df_block *
+block_get(size_t size)
+{
+    struct df_block *k = NULL;
+
+    pthread_mutex_lock(&spare.mu);
+    for (size_t i = spare.n; i-- > 0 && !k;) {
+        if (spare.v[i]->size < size || spare.v[i]->size / 2 > size)
+            continue;
+        k = spare.v[i];
+        spare.v[i] = spare.v[--spare.n];
+        spare.bytes -= k->size;
+    }
+    pthread_mutex_unlock(&spare.mu);
+    if (!k) {
+        k = xmalloc(sizeof(*k) + size);
+        k->size = size;
+    }
+    k->refs = 1;
+    k->used = 0;
+    return k;
+}
+
+/* Keeps `k` among the spares (the lock held), in place of the smallest
+ * when they are full: the blocks of a buffer's first use are small, and
+ * must not crowd out the sizes it settles on.  Returns the block to
+ * free, or NULL. */
+static struct df_block *
+spare_put(struct df_block *k)
+{
+    size_t small = 0;
+
+    for (size_t i = 1; i < spare.n; i++)
+        if (spare.v[i]->size < spare.v[small]->size)
+            small = i;
+    while (spare.n && (spare.n == SPARE_MAX ||
+                       spare.bytes + k->size > SPARE_BYTES)) {
+        struct df_block *out = spare.v[small];
+        if (out->size >= k->size)
+            return k;
+        spare.v[small] = spare.v[--spare.n];
+        spare.bytes -= out->size;
+        free(out);
+        small = 0;
+        for (size_t i = 1; i < spare.n; i++)
+            if (spare.v[i]->size < spare.v[small]->size)
+                small = i;
+    }
+    if (k->size > SPARE_BYTES)
+        return k;
+    spare.v[spare.n++] = k;
+    spare.bytes += k->size;
+    return NULL;
+}
+
 static void
 block_unref(struct df_block *k)
 {
-    if (__atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) == 0)
-        free(k);
+    if (__atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    pthread_mutex_lock(&spare.mu);
+    k = spare_put(k);
+    pthread_mutex_unlock(&spare.mu);
+    free(k);
 }
 
 /* Drops the buffer's blocks but keeps its own block when nobody else
@@ -309,10 +386,7 @@ df_buffer_bytes(struct df_buffer *b, size_t n)
 
         if (size < h->want)
             size = h->want;
-        k = xmalloc(sizeof(*k) + size);
-        k->refs = 1;
-        k->size = size;
-        k->used = 0;
+        k = block_get(size);
         hold_block(h, k);
         h->cur = k;
     }
