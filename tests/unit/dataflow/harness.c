@@ -498,3 +498,18 @@ h_run(struct hrun *r, struct werr *err)
 {
     return df_run(flow(r), &r->host, err);
 }
+
+long
+h_peak_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f))
+        if (!strncmp(line, "VmHWM:", 6))
+            kib = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kib;
+}

@@ -71,5 +71,8 @@ int h_validate(struct hrun *r, struct wbuf *problems);
 int h_run(struct hrun *r, struct werr *err);
 /* Runs the data flow task `ref` ("Package\\Seq\\Load"). */
 int h_run_task(struct hrun *r, const char *ref, struct werr *err);
+/* The peak resident set of this process so far, in KiB (VmHWM), for
+ * the memory tests. */
+long h_peak_kib(void);
 
 #endif

@@ -878,22 +878,6 @@ generate(struct hrun *r, long rows)
     free(path);
 }
 
-/* The peak resident set of this process, in KiB (VmHWM). */
-static long
-peak_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f))
-        if (!strncmp(line, "VmHWM:", 6))
-            kib = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kib;
-}
-
 static long
 run_rows(long rows)
 {
@@ -915,7 +899,7 @@ run_rows(long rows)
     generate(&r, rows);
     assert_int_equal(h_run(&r, &err), 0);
     assert_int_equal(r.rows_var, rows);
-    peak = peak_kib();
+    peak = h_peak_kib();
     h_release(&r);
     free(xml);
     return peak;
@@ -930,7 +914,7 @@ memory_does_not_grow_with_rows(void **state)
 {
     const char *env = getenv("WEIR_DF_MEMORY_ROWS");
     long small = env ? atol(env) : 1000000, large = 10 * small;
-    long before = peak_kib(), p1 = run_rows(small), p10 = run_rows(large);
+    long before = h_peak_kib(), p1 = run_rows(small), p10 = run_rows(large);
 
     printf("peak RSS: %ld KiB before, %ld KiB after %ld rows, %ld KiB after "
            "%ld rows\n", before, p1, small, p10, large);

@@ -834,22 +834,6 @@ failing_component_stops_a_capped_run(void **state)
     }
 }
 
-/* The peak resident set of this process, in KiB (VmHWM). */
-static long
-peak_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f))
-        if (!strncmp(line, "VmHWM:", 6))
-            kib = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kib;
-}
-
 static long
 one_thread_rows(long rows)
 {
@@ -873,7 +857,7 @@ one_thread_rows(long rows)
         fail_msg("%s", err.msg);
     snprintf(want, sizeof(want), "ROWS p1: %ld\n", rows);
     assert_non_null(strstr(r.events.buf, want));
-    peak = peak_kib();
+    peak = h_peak_kib();
     h_release(&r);
     free(xml);
     return peak;
