@@ -32,6 +32,22 @@ static const char *const file_cms[] = {"Ref", "In", "Out", "Miss", "Cache",
     "\"1\",\"a\",\"ann\"\n"
 #define MISSING "\"id\",\"code\"\n\"2\",\"x\"\n\"9\",\"z\"\n"
 
+/* Runs PACKAGE (only validating it when `validate`) with REF and IN as
+ * its inputs, and checks that it fails, saying `want`. */
+static void
+assert_refused(const char *package, const char *const *cms, bool validate,
+               const char *want)
+{
+    struct xf t;
+
+    xf_init(&t);
+    xf_write(&t, "ref.csv", REF);
+    xf_write(&t, "in.csv", IN);
+    assert_int_not_equal(xf_run(&t, package, cms, validate), 0);
+    XF_OUTPUT_HAS(&t, want);
+    xf_release(&t);
+}
+
 /* One package: Fill (Ref -> Cache Transform), then Look up (In -> Lookup
  * -> Out, no match -> Miss).  NULL keys match NULL keys. */
 static void
@@ -171,45 +187,29 @@ no_match_redirects(void **state)
 static void
 type_mismatch(void **state)
 {
-    struct xf t;
-
     (void)state;
-    xf_init(&t);
-    assert_int_not_equal(
-        xf_run(&t, "cache/cache-mismatch.dtsx", all_cms, true), 0);
-    XF_OUTPUT_HAS(&t, "component 'Find name': join column 'id' is DT_I4, "
-                      "cache column 'id' is DT_I8");
-    xf_release(&t);
+    assert_refused("cache/cache-mismatch.dtsx", all_cms, true,
+                   "component 'Find name': join column 'id' is DT_I4, "
+                   "cache column 'id' is DT_I8");
 }
 
 /* A Lookup from a cache must use the full cache. */
 static void
 partial_refused(void **state)
 {
-    struct xf t;
-
     (void)state;
-    xf_init(&t);
-    assert_int_not_equal(
-        xf_run(&t, "cache/cache-partial.dtsx", all_cms, true), 0);
-    XF_OUTPUT_HAS(&t, "must use the full cache (CacheType 0, not 1)");
-    xf_release(&t);
+    assert_refused("cache/cache-partial.dtsx", all_cms, true,
+                   "must use the full cache (CacheType 0, not 1)");
 }
 
 /* Nothing filled the cache and it has no file. */
 static void
 empty_cache(void **state)
 {
-    struct xf t;
-
     (void)state;
-    xf_init(&t);
-    xf_write(&t, "in.csv", IN);
-    assert_int_not_equal(
-        xf_run(&t, "cache/cache-empty.dtsx", all_cms, false), 0);
-    XF_OUTPUT_HAS(&t, "the cache 'Cache' is empty: no Cache Transform has "
-                      "filled it in this run");
-    xf_release(&t);
+    assert_refused("cache/cache-empty.dtsx", all_cms, false,
+                   "the cache 'Cache' is empty: no Cache Transform has "
+                   "filled it in this run");
 }
 
 /* UseFile: one package writes the cache's file, another reads it. */
@@ -292,15 +292,10 @@ damaged_file(void **state)
 static void
 fill_type_mismatch(void **state)
 {
-    struct xf t;
-
     (void)state;
-    xf_init(&t);
-    assert_int_not_equal(
-        xf_run(&t, "cache/cache-fill-mismatch.dtsx", all_cms, true), 0);
-    XF_OUTPUT_HAS(&t, "component 'Cache ref': input column 'id' is DT_I8, "
-                      "cache column 'id' is DT_I4");
-    xf_release(&t);
+    assert_refused("cache/cache-fill-mismatch.dtsx", all_cms, true,
+                   "component 'Cache ref': input column 'id' is DT_I8, "
+                   "cache column 'id' is DT_I4");
 }
 
 /* The Cache manager takes no BLOB columns, as in SSIS. */
@@ -308,15 +303,11 @@ static void
 blob_refused(void **state)
 {
     static const char *const ref_cm[] = {"Ref", NULL};
-    struct xf t;
 
     (void)state;
-    xf_init(&t);
-    assert_int_not_equal(
-        xf_run(&t, "cache/cache-bad-def.dtsx", ref_cm, true), 0);
-    XF_OUTPUT_HAS(&t, "cache connection manager 'Cache': column 'notes': "
-                      "DT_NTEXT cannot be cached");
-    xf_release(&t);
+    assert_refused("cache/cache-bad-def.dtsx", ref_cm, true,
+                   "cache connection manager 'Cache': column 'notes': "
+                   "DT_NTEXT cannot be cached");
 }
 
 /* A Cache Transform and a Lookup of the same cache in one data flow:
@@ -324,16 +315,9 @@ blob_refused(void **state)
 static void
 same_flow_refused(void **state)
 {
-    struct xf t;
-
     (void)state;
-    xf_init(&t);
-    xf_write(&t, "ref.csv", REF);
-    xf_write(&t, "in.csv", IN);
-    assert_int_not_equal(
-        xf_run(&t, "cache/cache-same-flow.dtsx", all_cms, false), 0);
-    XF_OUTPUT_HAS(&t, "the cache 'Cache' is being ");
-    xf_release(&t);
+    assert_refused("cache/cache-same-flow.dtsx", all_cms, false,
+                   "the cache 'Cache' is being ");
 }
 
 /* A cache is written once per run, as in SSIS: a second Cache Transform
@@ -359,17 +343,11 @@ filled_twice(void **state)
 static void
 windows_path(void **state)
 {
-    struct xf t;
-
     (void)state;
-    xf_init(&t);
-    xf_write(&t, "ref.csv", REF);
-    assert_int_not_equal(
-        xf_run(&t, "cache/cache-winpath.dtsx", all_cms, false), 0);
-    XF_OUTPUT_HAS(&t, "the cache file 'C:\\caches\\products.caw' is a "
-                      "Windows path: give its Linux path with --connection "
-                      "NAME=PATH");
-    xf_release(&t);
+    assert_refused("cache/cache-winpath.dtsx", all_cms, false,
+                   "the cache file 'C:\\caches\\products.caw' is a "
+                   "Windows path: give its Linux path with --connection "
+                   "NAME=PATH");
 }
 
 /* ReadOnly: the Cache Transform fills the cache in memory for the
