@@ -129,6 +129,12 @@ struct df_host {
     /* When not NULL, df_run() fills it as it returns (after the rows
      * moved, whether the run succeeded or not). */
     struct df_run_stats *stats;
+    /* The task's property expressions as evaluated for this execution:
+     * name, value, name, value..., then NULL.  "[Component].[Property]"
+     * replaces a component's custom property; DefaultBufferMaxRows,
+     * DefaultBufferSize and EngineThreads the pipeline's.  NULL: none
+     * (validation checks the package as written). */
+    const char *const *overrides;
 };
 
 /* Checks the data flow of `task` before anything runs: the pipeline's

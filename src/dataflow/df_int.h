@@ -185,6 +185,12 @@ struct df_pipeline {
 struct df_pipeline *df_pipeline_parse(const struct pkg_executable *task,
                                       struct werr *err);
 void df_pipeline_free(struct df_pipeline *p);
+/* Sets property `name` ("[Component].[Property]", or DefaultBufferMaxRows,
+ * DefaultBufferSize, EngineThreads) to `value`, as a property expression
+ * of the task does; -1 with `err` naming what is not there or does not
+ * fit. */
+int df_pipeline_override(struct df_pipeline *p, const char *name,
+                         const char *value, struct werr *err);
 
 /* "Microsoft.DerivedColumn" for any spelling (GUID, ProgID, short name);
  * the written string when unknown. */

@@ -557,6 +557,11 @@ load(struct df_exec *x, const struct pkg_executable *task,
             wbuf_addf(problems, NULL, "%s%s\n", x->prefix, err.msg);
         return 1;
     }
+    for (const char *const *o = x->h->overrides; o && o[0] && o[1]; o += 2)
+        if (df_pipeline_override(x->p, o[0], o[1], &err) < 0) {
+            wbuf_addf(problems, NULL, "%s%s\n", x->prefix, err.msg);
+            return 1;
+        }
     return df_plan_build(x->p, &x->plan, x->prefix, problems);
 }
 

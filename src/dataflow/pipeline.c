@@ -527,6 +527,85 @@ df_pipeline_parse(const struct pkg_executable *task, struct werr *err)
     return ps.p;
 }
 
+/* A pipeline property's new value: a whole number from 1 to `max`. */
+static int
+override_int(const char *name, const char *value, int64_t max, int64_t *out,
+             struct werr *err)
+{
+    char *end;
+    long long x;
+
+    errno = 0;
+    x = strtoll(value, &end, 10);
+    if (errno || end == value || *end || x < 1 || x > max)
+        return werr_set(err, WERR_INVALID,
+                        "the property expression on %s gives '%s': it "
+                        "must be a whole number from 1 to %lld",
+                        name, value, (long long)max);
+    *out = x;
+    return 0;
+}
+
+/* "[Component].[Property]": sets the component's custom property. */
+static int
+override_component(struct df_pipeline *p, const char *name,
+                   const char *value, struct werr *err)
+{
+    const char *mid = strstr(name, "].["), *end = name + strlen(name);
+    struct df_component *c = NULL;
+    struct df_property *v;
+    size_t len;
+
+    if (name[0] != '[' || !mid || end[-1] != ']' || end - 1 < mid + 3)
+        return werr_set(err, WERR_INVALID,
+                        "the property expression on %s: not a property "
+                        "of the data flow ([Component].[Property])",
+                        name);
+    len = (size_t)(mid - name - 1);
+    for (size_t i = 0; !c && i < p->ncomponents; i++)
+        if (strlen(p->components[i].name) == len &&
+            !memcmp(p->components[i].name, name + 1, len))
+            c = &p->components[i];
+    if (!c)
+        return werr_set(err, WERR_NOTFOUND,
+                        "the property expression on %s: the data flow has "
+                        "no component '%.*s'",
+                        name, (int)len, name + 1);
+    len = (size_t)(end - 1 - (mid + 3));
+    /* The model is the parser's, in its arena: this is its last word. */
+    v = (struct df_property *)c->props;
+    for (size_t i = 0; i < c->nprops; i++)
+        if (strlen(v[i].name) == len && !memcmp(v[i].name, mid + 3, len)) {
+            v[i].value = warena_strdup(&p->arena, value);
+            return 0;
+        }
+    return werr_set(err, WERR_NOTFOUND,
+                    "the property expression on %s: component '%s' has no "
+                    "property '%.*s'",
+                    name, c->name, (int)len, mid + 3);
+}
+
+int
+df_pipeline_override(struct df_pipeline *p, const char *name,
+                     const char *value, struct werr *err)
+{
+    int64_t x = 0;
+
+    if (!strcasecmp(name, "DefaultBufferMaxRows"))
+        return override_int(name, value, INT32_MAX, &p->default_buffer_max_rows,
+                            err);
+    if (!strcasecmp(name, "DefaultBufferSize"))
+        return override_int(name, value, INT32_MAX, &p->default_buffer_size,
+                            err);
+    if (!strcasecmp(name, "EngineThreads")) {
+        if (override_int(name, value, INT32_MAX, &x, err) < 0)
+            return -1;
+        p->engine_threads = x > 1000 ? 1000 : (int)x;
+        return 0;
+    }
+    return override_component(p, name, value, err);
+}
+
 void
 df_pipeline_free(struct df_pipeline *p)
 {

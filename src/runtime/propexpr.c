@@ -3,7 +3,10 @@
  * before each execution of their owner, in its scope: Disable on any
  * executable, Executable, Arguments and WorkingDirectory on Execute
  * Process tasks, SqlStatementSource on Execute SQL tasks, Source,
- * Destination and OverwriteDestination on File System tasks.  Expressions
+ * Destination and OverwriteDestination on File System tasks, the mail
+ * fields of Send Mail tasks, and on Data Flow tasks DefaultBufferMaxRows,
+ * DefaultBufferSize, EngineThreads and the components' properties
+ * ("[OLE DB Source].[SqlCommand]", given to the engine).  Expressions
  * are compiled once per run (at validation); an expression on a property
  * weir does not apply is a warning at validation, not an error.
  */
@@ -18,8 +21,8 @@
 #include "runtime/runtime_int.h"
 #include "runtime/vars.h"
 
-static bool
-applied(const struct pkg_executable *e, const char *property)
+bool
+rt_prop_applied(const struct pkg_executable *e, const char *property)
 {
     if (!strcasecmp(property, "Disable"))
         return true;
@@ -33,6 +36,11 @@ applied(const struct pkg_executable *e, const char *property)
         return !strcasecmp(property, "Source") ||
                !strcasecmp(property, "Destination") ||
                !strcasecmp(property, "OverwriteDestination");
+    if (!strcmp(e->type, "Microsoft.Pipeline"))
+        return property[0] == '[' ||
+               !strcasecmp(property, "DefaultBufferMaxRows") ||
+               !strcasecmp(property, "DefaultBufferSize") ||
+               !strcasecmp(property, "EngineThreads");
     if (!strcmp(e->type, "Microsoft.SendMailTask"))
         return !strcasecmp(property, "FromLine") ||
                !strcasecmp(property, "ToLine") ||
@@ -80,7 +88,7 @@ rt_props_validate(struct rt_run *run, const struct pkg_executable *e,
 
     for (size_t i = 0; i < e->nexpressions; i++) {
         const struct pkg_property_expression *pe = &e->expressions[i];
-        if (!applied(e, pe->property)) {
+        if (!rt_prop_applied(e, pe->property)) {
             rt_emit(run, e, RT_EV_WARNING,
                     "the property expression on %s is ignored: weir does "
                     "not apply that property of a %s",

@@ -404,8 +404,11 @@ enum rt_result rt_execute(struct rt_run *run, const struct pkg_executable *e);
  * apply); returns how many.  rt_prop_text evaluates the expression on
  * `property` into text (caller frees): 1 when there is one, 0 when none,
  * -1 after raising the error from `e`.  rt_prop_disabled gives whether
- * `e` is disabled, its Disable expression applied; -1 after an error. */
+ * `e` is disabled, its Disable expression applied; -1 after an error.
+ * rt_prop_applied says whether weir applies `property` of `e` (the others
+ * are warned about at validation and left alone). */
 struct rt_value;
+bool rt_prop_applied(const struct pkg_executable *e, const char *property);
 int rt_props_validate(struct rt_run *run, const struct pkg_executable *e,
                       struct wbuf *problems);
 int rt_prop_value(struct rt_run *run, const struct pkg_executable *e,

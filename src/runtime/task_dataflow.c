@@ -400,14 +400,52 @@ dataflow_validate(struct rt_run *run, const struct pkg_executable *e,
     return n;
 }
 
+/* The task's property expressions on the pipeline's properties, evaluated
+ * for this execution as df_host.overrides wants them; NULL after an error
+ * raised from `e`.  Freed with free_overrides. */
+static char **
+overrides(struct rt_run *run, const struct pkg_executable *e)
+{
+    char **o = xcalloc(2 * e->nexpressions + 1, sizeof(char *));
+    size_t n = 0;
+
+    for (size_t i = 0; i < e->nexpressions; i++) {
+        const char *name = e->expressions[i].property;
+        char *value;
+        if (!strcasecmp(name, "Disable") || !rt_prop_applied(e, name))
+            continue;
+        if (rt_prop_text(run, e, name, &value) < 0) {
+            for (size_t k = 0; k < n; k++)
+                free(o[k]);
+            free(o);
+            return NULL;
+        }
+        o[n++] = xstrdup(name);
+        o[n++] = value;
+    }
+    return o;
+}
+
+static void
+free_overrides(char **o)
+{
+    for (char **p = o; p && *p; p++)
+        free(*p);
+    free(o);
+}
+
 static enum rt_result
 dataflow_execute(struct rt_run *run, const struct pkg_executable *e)
 {
     enum rt_result r = RT_SUCCESS;
     struct bridge b;
     struct werr err = {0};
+    char **o = overrides(run, e);
 
+    if (!o)
+        return RT_FAILURE;
     bridge_init(&b, run, e);
+    b.host.overrides = (const char *const *)o;
     if (df_run(e, &b.host, &err) < 0) {
         if (err.code == WERR_UNAVAILABLE && !strcmp(err.msg, "canceled")) {
             r = RT_CANCELED;
@@ -418,6 +456,7 @@ dataflow_execute(struct rt_run *run, const struct pkg_executable *e)
         }
     }
     bridge_release(&b);
+    free_overrides(o);
     return r;
 }
 

@@ -76,6 +76,44 @@ exactly_n_rows(void **state)
     xf_release(&t);
 }
 
+/* The Data Flow task's property expressions set SamplingValue (25, from
+ * User::N, where the package says 10) and DefaultBufferMaxRows (7: rows
+ * cross many buffers); one naming a component the data flow does not
+ * have fails the task, saying so. */
+static void
+property_expressions(void **state)
+{
+    struct xf t;
+    struct wbuf in;
+    unsigned char seen[1000] = {0};
+    int sel[1000], unsel[1000];
+    char *s, *u;
+
+    (void)state;
+    xf_init(&t);
+    wbuf_init(&in, WBUF_NOLIMIT);
+    wbuf_adds(&in, "id,name\n", NULL);
+    for (size_t i = 0; i < 1000; i++)
+        wbuf_addf(&in, NULL, "%zu,n%zu\n", i, i);
+    xf_write(&t, "in.csv", in.buf);
+    assert_int_equal(xf_run(&t, "rowsample/rowsample-expr.dtsx", cms, false),
+                     0);
+    s = xf_read(&t, "selected.csv");
+    u = xf_read(&t, "unselected.csv");
+    assert_int_equal(ids(s, sel, 1000, seen), 25);
+    assert_int_equal(ids(u, unsel, 1000, seen), 975);
+    XF_OUTPUT_HAS(&t, "25 rows went along path 'Write selected'");
+    assert_int_not_equal(
+        xf_run(&t, "rowsample/rowsample-expr-bad.dtsx", cms, false), 0);
+    XF_OUTPUT_HAS(&t, "the property expression on [Row Sampler]."
+                      "[SamplingValue]: the data flow has no component "
+                      "'Row Sampler'");
+    free(s);
+    free(u);
+    wbuf_release(&in);
+    xf_release(&t);
+}
+
 static void
 fewer_rows_than_asked(void **state)
 {
@@ -194,6 +232,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exactly_n_rows),
         cmocka_unit_test(fewer_rows_than_asked),
+        cmocka_unit_test(property_expressions),
         cmocka_unit_test(synchronous_outputs),
         cmocka_unit_test(unseeded_differs),
         cmocka_unit_test(negative_value_fails_validation),
