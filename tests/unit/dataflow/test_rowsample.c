@@ -18,6 +18,20 @@
 
 static const char *const cms[] = {"In", "Selected", "Unselected", NULL};
 
+/* in.csv: "id,name", then the rows 0,n0 to 999,n999. */
+static void
+write_input(struct xf *t)
+{
+    struct wbuf in;
+
+    wbuf_init(&in, WBUF_NOLIMIT);
+    wbuf_adds(&in, "id,name\n", NULL);
+    for (int i = 0; i < 1000; i++)
+        wbuf_addf(&in, NULL, "%d,n%d\n", i, i);
+    xf_write(t, "in.csv", in.buf);
+    wbuf_release(&in);
+}
+
 /* The ids of a written file (after its header), in order; returns how
  * many, marking each in `seen` (asserting none twice). */
 static size_t
@@ -42,7 +56,6 @@ static void
 exactly_n_rows(void **state)
 {
     struct xf t;
-    struct wbuf in;
     unsigned char seen[1000] = {0};
     int sel[1000], unsel[1000];
     char *s, *u, *again;
@@ -50,11 +63,7 @@ exactly_n_rows(void **state)
 
     (void)state;
     xf_init(&t);
-    wbuf_init(&in, WBUF_NOLIMIT);
-    wbuf_adds(&in, "id,name\n", NULL);
-    for (i = 0; i < 1000; i++)
-        wbuf_addf(&in, NULL, "%zu,n%zu\n", i, i);
-    xf_write(&t, "in.csv", in.buf);
+    write_input(&t);
     assert_int_equal(xf_run(&t, "rowsample/rowsample.dtsx", cms, false), 0);
     s = xf_read(&t, "selected.csv");
     u = xf_read(&t, "unselected.csv");
@@ -72,7 +81,6 @@ exactly_n_rows(void **state)
     free(s);
     free(u);
     free(again);
-    wbuf_release(&in);
     xf_release(&t);
 }
 
@@ -84,18 +92,13 @@ static void
 property_expressions(void **state)
 {
     struct xf t;
-    struct wbuf in;
     unsigned char seen[1000] = {0};
     int sel[1000], unsel[1000];
     char *s, *u;
 
     (void)state;
     xf_init(&t);
-    wbuf_init(&in, WBUF_NOLIMIT);
-    wbuf_adds(&in, "id,name\n", NULL);
-    for (size_t i = 0; i < 1000; i++)
-        wbuf_addf(&in, NULL, "%zu,n%zu\n", i, i);
-    xf_write(&t, "in.csv", in.buf);
+    write_input(&t);
     assert_int_equal(xf_run(&t, "rowsample/rowsample-expr.dtsx", cms, false),
                      0);
     s = xf_read(&t, "selected.csv");
@@ -110,7 +113,6 @@ property_expressions(void **state)
                       "'Row Sampler'");
     free(s);
     free(u);
-    wbuf_release(&in);
     xf_release(&t);
 }
 
@@ -138,16 +140,11 @@ static void
 synchronous_outputs(void **state)
 {
     struct xf t;
-    struct wbuf in;
     char *async_sel, *async_unsel;
 
     (void)state;
     xf_init(&t);
-    wbuf_init(&in, WBUF_NOLIMIT);
-    wbuf_adds(&in, "id,name\n", NULL);
-    for (int i = 0; i < 1000; i++)
-        wbuf_addf(&in, NULL, "%d,n%d\n", i, i);
-    xf_write(&t, "in.csv", in.buf);
+    write_input(&t);
     assert_int_equal(xf_run(&t, "rowsample/rowsample.dtsx", cms, false), 0);
     async_sel = xf_read(&t, "selected.csv");
     async_unsel = xf_read(&t, "unselected.csv");
@@ -157,7 +154,6 @@ synchronous_outputs(void **state)
     XF_FILE_IS(&t, "unselected.csv", async_unsel);
     free(async_sel);
     free(async_unsel);
-    wbuf_release(&in);
     xf_release(&t);
 }
 
@@ -165,16 +161,11 @@ static void
 unseeded_differs(void **state)
 {
     struct xf t;
-    struct wbuf in;
     char *first, *second;
 
     (void)state;
     xf_init(&t);
-    wbuf_init(&in, WBUF_NOLIMIT);
-    wbuf_adds(&in, "id,name\n", NULL);
-    for (int i = 0; i < 1000; i++)
-        wbuf_addf(&in, NULL, "%d,n%d\n", i, i);
-    xf_write(&t, "in.csv", in.buf);
+    write_input(&t);
     /* SamplingSeed 0: the clock seeds each run. */
     assert_int_equal(
         xf_run(&t, "rowsample/rowsample-unseeded.dtsx", cms, false), 0);
@@ -185,7 +176,6 @@ unseeded_differs(void **state)
     assert_string_not_equal(first, second);
     free(first);
     free(second);
-    wbuf_release(&in);
     xf_release(&t);
 }
 

@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "base/wbuf.h"
 #include "base/wfile.h"
+#include "base/wtime.h"
 #include "base/xalloc.h"
 #include "runtime/runtime_int.h"
 
@@ -426,6 +428,56 @@ dump_events(const struct run *r)
         fprintf(stderr, "  %s %s: %s\n", member(o, "event"),
                 member(o, "path"), member(o, "message"));
     }
+}
+
+/* Starts the weir binary `weir` as `weir exec --events-fd 3 FILE` in a
+ * process of its own: events into DIR/events.jsonl (read_events reads
+ * them), standard error into DIR/stderr.txt, standard output to
+ * /dev/null.  Returns its pid, for the caller to wait for. */
+static inline pid_t
+start_weir(const struct run *r, const char *weir, const char *file)
+{
+    char *events = xasprintf("%s/events.jsonl", r->dir);
+    char *errors = xasprintf("%s/stderr.txt", r->dir);
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        int ev = open(events, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = open(errors, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(ev, 3);
+        dup2(null, 1);
+        dup2(err, 2);
+        execl(weir, weir, "exec", "--events-fd", "3", file, (char *)NULL);
+        _exit(127);
+    }
+    free(events);
+    free(errors);
+    return pid;
+}
+
+/* The pid a process wrote into DIR/name, once it is there (10 s at
+ * most), or 0. */
+static inline pid_t
+pid_in(const struct run *r, const char *name)
+{
+    char *path = xasprintf("%s/%s", r->dir, name);
+    int64_t until = wtime_mono_ns() + 10 * INT64_C(1000000000);
+    long pid = 0;
+
+    while (wtime_mono_ns() < until) {
+        FILE *f = fopen(path, "r");
+        int n = f ? fscanf(f, "%ld", &pid) : 0;
+        if (f)
+            fclose(f);
+        if (n == 1 && pid > 0)
+            break;
+        pid = 0;
+        usleep(20 * 1000);
+    }
+    free(path);
+    return (pid_t)pid;
 }
 
 /* Whether unixODBC knows SQLite's driver (tests needing it skip

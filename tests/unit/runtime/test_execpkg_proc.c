@@ -33,28 +33,6 @@
 #define OOP "<ExecuteOutOfProcess>True</ExecuteOutOfProcess>"
 #define SOURCE "@[System::SourceName]"
 
-/* The pid in file NAME once it is written (10 s), or 0. */
-static pid_t
-pid_in(struct run *r, const char *name)
-{
-    char *path = xasprintf("%s/%s", r->dir, name);
-    int64_t until = wtime_mono_ns() + 10 * INT64_C(1000000000);
-    long pid = 0;
-
-    while (wtime_mono_ns() < until) {
-        FILE *f = fopen(path, "r");
-        int n = f ? fscanf(f, "%ld", &pid) : 0;
-        if (f)
-            fclose(f);
-        if (n == 1 && pid > 0)
-            break;
-        pid = 0;
-        usleep(20 * 1000);
-    }
-    free(path);
-    return (pid_t)pid;
-}
-
 static int
 setup_binary(void **state)
 {
@@ -155,7 +133,7 @@ static void
 cancel_reaches_the_child(void **state)
 {
     const char *weir = getenv("WEIR");
-    char *parent, *events;
+    char *parent;
     struct run r;
     pid_t pid, child, sh;
     int status;
@@ -167,18 +145,7 @@ cancel_reaches_the_child(void **state)
     put_file(&r, "Parent.dtsx",
         HEAD("Parent") EXES(EXECPKG("Run", "", REF("Slow.dtsx") OOP)) TAIL);
     parent = xasprintf("%s/Parent.dtsx", r.dir);
-    events = xasprintf("%s/events.jsonl", r.dir);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        int fd = open(events, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 3);
-        dup2(null, 1);
-        dup2(null, 2);
-        execl(weir, weir, "exec", "--events-fd", "3", parent, (char *)NULL);
-        _exit(127);
-    }
+    pid = start_weir(&r, weir, parent);
     child = pid_in(&r, "child.pid");
     sh = pid_in(&r, "sh.pid");
     assert_true(child > 0 && sh > 0);
@@ -196,7 +163,6 @@ cancel_reaches_the_child(void **state)
     assert_int_equal(result_of(&r, "\\Package\\Run"), 3);
     assert_int_equal(result_of(&r, "\\Package"), 3);
     free(parent);
-    free(events);
     run_free(&r);
 }
 
@@ -242,7 +208,7 @@ static void
 errors_show_once_on_stderr(void **state)
 {
     const char *weir = getenv("WEIR");
-    char *parent, *err;
+    char *parent;
     struct run r;
     pid_t pid;
     int status;
@@ -252,17 +218,7 @@ errors_show_once_on_stderr(void **state)
     put_file(&r, "Parent.dtsx",
         HEAD("Parent") EXES(EXECPKG("Run bad", "", REF("Bad.dtsx") OOP)) TAIL);
     parent = xasprintf("%s/Parent.dtsx", r.dir);
-    err = xasprintf("%s/stderr.txt", r.dir);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(null, 1);
-        dup2(fd, 2);
-        execl(weir, weir, "exec", parent, (char *)NULL);
-        _exit(127);
-    }
+    pid = start_weir(&r, weir, parent);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 1);
@@ -271,7 +227,6 @@ errors_show_once_on_stderr(void **state)
                 "process '/bin/sh' exited with code 3, not the success "
                 "value 0\n");
     free(parent);
-    free(err);
     run_free(&r);
 }
 

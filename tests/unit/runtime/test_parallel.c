@@ -439,28 +439,6 @@ errors_of_all_branches_count(void **state)
     run_free(&p);
 }
 
-/* Reads a pid from NAME.pid once the task has written it (10 s). */
-static pid_t
-pid_file(const struct run *p, const char *name)
-{
-    char *path = xasprintf("%s/%s.pid", p->dir, name);
-    int64_t until = wtime_mono_ns() + 10 * INT64_C(1000000000);
-    long pid = 0;
-
-    while (wtime_mono_ns() < until) {
-        FILE *f = fopen(path, "r");
-        int n = f ? fscanf(f, "%ld", &pid) : 0;
-        if (f)
-            fclose(f);
-        if (n == 1 && pid > 0)
-            break;
-        pid = 0;
-        usleep(20 * 1000);
-    }
-    free(path);
-    return (pid_t)pid;
-}
-
 static void
 sigterm_stops_every_branch(void **state)
 {
@@ -477,21 +455,9 @@ sigterm_stops_every_branch(void **state)
     task(&x, "A", "", "sleeper.sh A");
     task(&x, "B", "", "sleeper.sh B");
     write_package(&p, "", x.buf, NULL);
-    char *events = xasprintf("%s/events.jsonl", p.dir);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        int fd = open(events, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 3);
-        dup2(null, 1);
-        dup2(null, 2);
-        execl(weir, weir, "exec", "--events-fd", "3", p.package,
-              (char *)NULL);
-        _exit(127);
-    }
-    a = pid_file(&p, "A");
-    b = pid_file(&p, "B");
+    pid = start_weir(&p, weir, p.package);
+    a = pid_in(&p, "A.pid");
+    b = pid_in(&p, "B.pid");
     assert_true(a > 0 && b > 0);
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -507,7 +473,6 @@ sigterm_stops_every_branch(void **state)
     assert_int_equal(result_of(&p, "\\Package\\B"), 3);
     assert_int_equal(result_of(&p, "\\Package"), 3);
     assert_true(message_has(&p, "OnWarning", "canceled: SIGTERM"));
-    free(events);
     wbuf_release(&x);
     run_free(&p);
 }
