@@ -86,8 +86,8 @@ exactly_n_rows(void **state)
 
 /* The Data Flow task's property expressions set SamplingValue (25, from
  * User::N, where the package says 10) and DefaultBufferMaxRows (7: rows
- * cross many buffers); one naming a component the data flow does not
- * have fails the task, saying so. */
+ * cross many buffers; 0 is refused); one naming a component the data
+ * flow does not have fails the task, saying so. */
 static void
 property_expressions(void **state)
 {
@@ -111,6 +111,12 @@ property_expressions(void **state)
     XF_OUTPUT_HAS(&t, "the property expression on [Row Sampler]."
                       "[SamplingValue]: the data flow has no component "
                       "'Row Sampler'");
+    /* DefaultBufferMaxRows from an expression reaches the pipeline: 0
+     * is refused there. */
+    assert_int_not_equal(
+        xf_run(&t, "rowsample/rowsample-expr-rows.dtsx", cms, false), 0);
+    XF_OUTPUT_HAS(&t, "the property expression on DefaultBufferMaxRows "
+                      "gives '0': it must be a whole number from 1 to");
     free(s);
     free(u);
     xf_release(&t);
